@@ -1,0 +1,74 @@
+"""The search journal: one JSON object per line, appended and fsync'd.
+
+Appending a whole line with a single ``write`` then ``fsync`` means a kill at any moment leaves
+every earlier line intact; at worst the last line is cut short, and ``read`` drops such a
+tail (and says so). Events: ``study`` (what was searched), ``ask`` (a trial's parameters),
+``report`` (an intermediate metric, e.g. per epoch), ``tell`` (the outcome).
+"""
+
+import json
+import math
+import os
+import warnings
+
+JOURNAL_NAME = "journal.jsonl"
+
+
+def _clean(value):
+    """JSON has no NaN/inf: write them as strings so the record stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+class Journal:
+    """Append-only, crash-safe record of a search in ``directory/journal.jsonl``."""
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+        os.makedirs(self.directory, exist_ok=True)
+        self.path = os.path.join(self.directory, JOURNAL_NAME)
+
+    def exists(self):
+        return os.path.exists(self.path) and os.path.getsize(self.path) > 0
+
+    def append(self, event, **fields):
+        record = {"event": event, **_clean(fields)}
+        line = json.dumps(record, sort_keys=False, default=str) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return record
+
+    def read(self):
+        """All complete records; a torn last line (from a kill mid-write) is dropped."""
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+        records = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                if number < len(lines) - 1:
+                    raise ValueError(f"{self.path}:{number}: corrupt journal line") from None
+                warnings.warn(f"{self.path}:{number}: dropped a torn last line", stacklevel=2)
+                self._truncate_torn_tail(sum(len(x) + 1 for x in lines[:number - 1]))
+        return records
+
+    def _truncate_torn_tail(self, size):
+        with open(self.path, "rb+") as handle:
+            handle.truncate(size)
+            os.fsync(handle.fileno())

@@ -1,0 +1,290 @@
+"""The ask/tell core: any strategy, any objective, a journal that survives a kill.
+
+``Study`` drives a keras-tuner ``Oracle`` through its public ``create_trial`` / ``update_trial``
+/ ``end_trial`` calls and records every step in a :class:`~autoarch.engine.journal.Journal`.
+Resuming replays the journal through a fresh oracle: strategies are deterministic given their
+seed and trials, so the replayed oracle is in exactly the state it had, and a trial that was
+in flight when the process died is handed out again by the next ``ask``.
+"""
+
+import json
+import math
+import numbers
+import secrets
+import tempfile
+import time
+import traceback as tb
+
+import keras_tuner as kt
+
+from autoarch.engine.journal import Journal
+from autoarch.engine.trial import COMPLETED, FAILED, RUNNING, Trial
+from autoarch.errors import SearchFinished, StudyMismatch, TooManyFailures
+from autoarch.strategies import make_strategy, strategy_class
+
+_DIRECTIONS = ("max", "min")
+
+
+def make_objective(objective):
+    """``"max"``/``"min"``, ``(name, direction)``, ``"name:direction"`` or a ``kt.Objective``."""
+    if isinstance(objective, kt.Objective):
+        return objective
+    if isinstance(objective, str) and objective in _DIRECTIONS:
+        return kt.Objective("value", objective)
+    if isinstance(objective, str) and ":" in objective:
+        objective = tuple(objective.rsplit(":", 1))
+    if isinstance(objective, (tuple, list)) and len(objective) == 2 and objective[1] in _DIRECTIONS:
+        return kt.Objective(str(objective[0]), objective[1])
+    raise ValueError(f"objective: expected 'max', 'min', (name, 'max'|'min') or a "
+                     f"keras_tuner.Objective, got {objective!r}")
+
+
+def _space_config(space):
+    return json.loads(json.dumps(space.get_config(), default=str))
+
+
+class Study:
+    """A search: ``ask`` for a trial, evaluate it, ``tell`` the result; or ``optimize(fn)``.
+
+    Args:
+        space: a ``keras_tuner.HyperParameters``, a spec dict or a YAML path.
+        strategy: a strategy name (see ``autoarch.strategies.STRATEGIES``).
+        objective: ``"max"``, ``"min"``, ``(metric, direction)`` or a ``kt.Objective``.
+        seed: an int; ``None`` picks one and records it in the journal.
+        directory: where the journal (and keras-tuner's oracle files) live; ``None`` keeps
+            the search in memory and a temporary folder.
+        strategy_options: keyword options of the strategy (e.g. ``population_size``).
+        max_consecutive_failures: stop with :class:`TooManyFailures` after this many
+            failed trials in a row.
+    """
+
+    def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
+                 strategy_options=None, max_consecutive_failures=5):
+        from autoarch.spec import load_space
+
+        self.space = load_space(space)
+        strategy_class(strategy)
+        self.strategy = strategy
+        self.strategy_options = dict(strategy_options or {})
+        self.objective = make_objective(objective)
+        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
+            raise ValueError(f"seed: expected an int or None, got {seed!r}")
+        if max_consecutive_failures is not None and max_consecutive_failures < 1:
+            raise ValueError("max_consecutive_failures must be >= 1 or None")
+        self.max_consecutive_failures = max_consecutive_failures
+        self.trials = []
+        self._pending = []
+        self._kt_trials = {}
+        self._asks = 0
+        self._tmp = None
+        if directory is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="autoarch-")
+            self.directory, self.journal = self._tmp.name, None
+        else:
+            self.directory = str(directory)
+            self.journal = Journal(self.directory)
+        records = self.journal.read() if self.journal is not None and self.journal.exists() else []
+        self.seed = self._check_header(records[0] if records else None, seed)
+        self.oracle = make_strategy(strategy, self.space.copy(), self.objective, self.seed,
+                                    self.strategy_options)
+        self.oracle.verbose = 0
+        self.oracle._set_project_dir(self.directory, "oracle")  # as keras_tuner.Tuner does
+        if records:
+            self._replay(records[1:])
+        elif self.journal is not None:
+            self.journal.append("study", version=1, strategy=strategy,
+                                strategy_options=self.strategy_options, seed=self.seed,
+                                objective=[self.objective.name, self.objective.direction],
+                                space=_space_config(self.space), created=time.time())
+
+    # -- resume -------------------------------------------------------------------------
+    def _check_header(self, header, seed):
+        if header is None:
+            return int(seed) if seed is not None else secrets.randbelow(2**31 - 1)
+        if header.get("event") != "study":
+            raise StudyMismatch(f"{self.journal.path}: not an autoarch journal")
+        expected = {"strategy": self.strategy, "strategy_options": self.strategy_options,
+                    "objective": [self.objective.name, self.objective.direction],
+                    "space": _space_config(self.space)}
+        if seed is not None:
+            expected["seed"] = int(seed)
+        for key, value in expected.items():
+            if header.get(key) != value:
+                raise StudyMismatch(
+                    f"{self.journal.path} holds a different study ({key}: recorded "
+                    f"{header.get(key)!r}, now {value!r}); use another directory to start anew")
+        return header["seed"]
+
+    def _replay(self, records):
+        by_number = {}
+        for record in records:
+            event = record["event"]
+            if event == "ask":
+                trial = self._create(record["params"])
+                trial.started = record.get("time")
+                by_number[trial.number] = trial
+            elif event == "report":
+                by_number[record["number"]].intermediate.append(
+                    {"step": record["step"], **record["metrics"]})
+            elif event == "tell":
+                trial = by_number[record["number"]]
+                trial.finished = record.get("time")
+                self._finish(trial, record["status"], _number(record.get("value")),
+                             record.get("metrics") or {}, record.get("message"),
+                             record.get("traceback"), record.get("info") or {})
+        self._pending = [t for t in self.trials if t.status == RUNNING]
+
+    # -- ask / tell ---------------------------------------------------------------------
+    def _create(self, recorded=None):
+        self._asks += 1
+        kt_trial = self.oracle.create_trial(f"ask-{self._asks}")
+        if kt_trial.status == "STOPPED":
+            raise SearchFinished(f"strategy '{self.strategy}' has no further trial to suggest "
+                                 f"(space exhausted after {len(self.trials)} trials)")
+        if kt_trial.status == "IDLE":
+            raise RuntimeError(f"strategy '{self.strategy}' is waiting for running trials; "
+                               "tell their results before asking for more")
+        if recorded is not None and kt_trial.hyperparameters.values != recorded:
+            kt_trial.hyperparameters.values = dict(recorded)  # the journal is the truth
+        number = len(self.trials)
+        trial = Trial(number=number, params=dict(kt_trial.hyperparameters.values),
+                      seed=(self.seed * 1_000_003 + number) % (2**31 - 1),
+                      trial_id=kt_trial.trial_id, started=time.time())
+        self._kt_trials[number] = kt_trial
+        self.trials.append(trial)
+        return trial
+
+    def ask(self):
+        """The next trial to evaluate (a trial left running by a killed run comes first)."""
+        if self._pending:
+            trial = self._pending.pop(0)
+            trial.started = time.time()
+            return trial
+        trial = self._create()
+        if self.journal is not None:
+            self.journal.append("ask", number=trial.number, trial_id=trial.trial_id,
+                                params=trial.params, seed=trial.seed, time=trial.started)
+        return trial
+
+    def report(self, trial, step, **metrics):
+        """Record an intermediate result (for example one epoch) of a running trial."""
+        self._check_running(trial)
+        trial.intermediate.append({"step": step, **metrics})
+        if self.journal is not None:
+            self.journal.append("report", number=trial.number, step=step, metrics=metrics)
+
+    def tell(self, trial, value=None, *, metrics=None, failed=None, traceback=None, info=None):
+        """Finish ``trial`` with its objective ``value`` (a number or a dict of metrics).
+
+        A non-finite value, or ``failed="reason"``, marks the trial failed: strategies never
+        learn from it. Raises :class:`TooManyFailures` after too many failures in a row,
+        once the trial is recorded.
+        """
+        self._check_running(trial)
+        metrics = dict(metrics or {})
+        if isinstance(value, dict):
+            metrics.update(value)
+            value = metrics.get(self.objective.name)
+        status, message = COMPLETED, None
+        if failed is not None:
+            status, message, value = FAILED, str(failed), None
+        else:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                status, message = FAILED, (f"objective '{self.objective.name}' must be a number, "
+                                           f"got {value!r}")
+                value = None
+            else:
+                if not math.isfinite(value):
+                    status, message = FAILED, f"objective '{self.objective.name}' is {value}"
+                    value = None
+        trial.finished = time.time()
+        if self.journal is not None:
+            self.journal.append("tell", number=trial.number, status=status, value=value,
+                                metrics=metrics, message=message, traceback=traceback,
+                                info=info or {}, duration=trial.finished - trial.started,
+                                time=trial.finished)
+        self._finish(trial, status, value, metrics, message, traceback, info or {})
+        self._check_failures()
+        return trial
+
+    def _finish(self, trial, status, value, metrics, message, traceback, info):
+        kt_trial = self._kt_trials.pop(trial.number)
+        trial.status, trial.value, trial.metrics = status, value, metrics
+        trial.message, trial.traceback, trial.info = message, traceback, info
+        if status == COMPLETED:
+            self.oracle.update_trial(kt_trial.trial_id, {self.objective.name: value})
+        kt_trial.status, kt_trial.message = status, message
+        self.oracle.end_trial(kt_trial)
+
+    def _check_running(self, trial):
+        if not isinstance(trial, Trial) or trial.number >= len(self.trials) or \
+                self.trials[trial.number] is not trial:
+            raise ValueError(f"{trial!r} is not a trial of this study")
+        if trial.status != RUNNING:
+            raise ValueError(f"trial {trial.number} is already {trial.status.lower()}")
+
+    def _check_failures(self):
+        limit = self.max_consecutive_failures
+        finished = [t for t in self.trials if t.status != RUNNING]
+        if limit is None or len(finished) < limit:
+            return
+        recent = sorted(finished, key=lambda t: t.finished)[-limit:]
+        if all(t.status == FAILED for t in recent):
+            last = recent[-1]
+            where = f"; every trial is in {self.journal.path}" if self.journal else ""
+            raise TooManyFailures(f"search stopped: the last {limit} trials failed; last "
+                                  f"failure (trial {last.number}): {last.message}{where}")
+
+    # -- the loop -----------------------------------------------------------------------
+    def optimize(self, fn, max_trials=None, time_limit=None, catch=(Exception,)):
+        """Evaluate ``fn(trial) -> value or metrics dict`` until ``max_trials`` trials are
+        finished in the study (resumed ones count), ``time_limit`` seconds pass, or the
+        strategy is exhausted. Exceptions in ``catch`` fail the trial and the search goes on.
+        """
+        start = time.monotonic()
+        while True:
+            if max_trials is not None and self.n_finished >= max_trials:
+                break
+            if time_limit is not None and time.monotonic() - start >= time_limit:
+                break
+            try:
+                trial = self.ask()
+            except SearchFinished:
+                break
+            try:
+                result = fn(trial)
+            except catch as err:  # noqa: BLE001 - failures are data here
+                self.tell(trial, failed=f"{type(err).__name__}: {err}",
+                          traceback=tb.format_exc())
+                continue
+            self.tell(trial, result)
+        return self
+
+    # -- results ------------------------------------------------------------------------
+    @property
+    def n_finished(self):
+        return sum(t.status != RUNNING for t in self.trials)
+
+    @property
+    def best_trial(self):
+        done = [t for t in self.trials if t.is_finite()]
+        if not done:
+            return None
+        sign = 1 if self.objective.direction == "max" else -1
+        return max(done, key=lambda t: (sign * t.value, -t.number))
+
+    @property
+    def best_value(self):
+        best = self.best_trial
+        return None if best is None else best.value
+
+    @property
+    def best_params(self):
+        best = self.best_trial
+        return None if best is None else best.hyperparameters
+
+
+def _number(value):
+    return float(value) if isinstance(value, str) else value

@@ -1,0 +1,47 @@
+"""Synthetic objectives for testing and benchmarking strategies without training anything.
+
+``architecture_landscape`` scores a made-up "network" (depth, four cell operations, width,
+activation, batch norm: 311,040 points) with per-decision effects, interactions between
+neighbouring operations and between width and depth, and a little deterministic noise. It is
+cheap, fixed, and structured the way real NAS landscapes are, so a good strategy can exploit
+what it has seen and random search cannot.
+"""
+
+import zlib
+
+import numpy as np
+
+OPS = ("conv3x3", "conv5x5", "sepconv3x3", "maxpool", "skip", "none")
+WIDTHS = (16, 32, 64, 128, 256)
+ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid")
+N_CELL_OPS = 4
+
+_TABLES = np.random.default_rng(20240607)
+_OP_EFFECT = _TABLES.normal(0.0, 1.0, size=(N_CELL_OPS, len(OPS)))
+_OP_PAIR = _TABLES.normal(0.0, 0.6, size=(N_CELL_OPS - 1, len(OPS), len(OPS)))
+_ACT_EFFECT = np.array([0.6, 0.8, -0.2, -0.9])
+
+
+def architecture_space():
+    """The landscape's search space as a spec ``parameters`` mapping."""
+    space = {"depth": {"type": "int", "min": 1, "max": 6}}
+    for i in range(N_CELL_OPS):
+        space[f"op{i}"] = {"type": "choice", "values": list(OPS)}
+    space["width"] = {"type": "choice", "values": list(WIDTHS), "ordered": True}
+    space["activation"] = {"type": "choice", "values": list(ACTIVATIONS)}
+    space["batch_norm"] = {"type": "boolean"}
+    return space
+
+
+def architecture_landscape(params):
+    """Deterministic score of one point (larger is better; the optimum is about 10)."""
+    ops = [OPS.index(params[f"op{i}"]) for i in range(N_CELL_OPS)]
+    score = sum(_OP_EFFECT[i, op] for i, op in enumerate(ops))
+    score += sum(_OP_PAIR[i, ops[i], ops[i + 1]] for i in range(N_CELL_OPS - 1))
+    depth, width = params["depth"], WIDTHS.index(params["width"])
+    score += 2.0 - 0.5 * (depth - 4) ** 2 / 4 - 0.4 * (width - 3) ** 2 + 0.3 * (depth * width) / 6
+    score += _ACT_EFFECT[ACTIVATIONS.index(params["activation"])]
+    score += 0.7 if params["batch_norm"] and depth > 2 else 0.0
+    key = zlib.crc32(repr((ops, depth, width, params["activation"], params["batch_norm"])).encode())
+    noise = np.random.default_rng(key).normal(0.0, 0.05)
+    return float(score + noise)

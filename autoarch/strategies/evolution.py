@@ -1,0 +1,49 @@
+"""Regularized (aging) evolution, after Real et al. (2019).
+
+The population is the ``population_size`` most recently finished trials, so old members age
+out whatever their score. A child is a one-decision mutation of the best of a random
+``sample_size`` tournament; with probability ``crossover_rate`` it is first a uniform
+crossover of two tournament winners.
+"""
+
+from autoarch import space as space_ops
+from autoarch.space.decisions import crossover
+from autoarch.strategies.base import StrategyOracle
+
+
+class Evolution(StrategyOracle):
+    name = "evolution"
+
+    def __init__(self, population_size=20, sample_size=5, crossover_rate=0.0,
+                 mutations=1, **kwargs):
+        super().__init__(**kwargs)
+        if population_size < 2:
+            raise ValueError(f"evolution: population_size must be >= 2, got {population_size}")
+        if not 1 <= sample_size <= population_size:
+            raise ValueError(f"evolution: sample_size must be in [1, population_size="
+                             f"{population_size}], got {sample_size}")
+        if not 0.0 <= crossover_rate <= 1.0:
+            raise ValueError(f"evolution: crossover_rate must be in [0, 1], got {crossover_rate}")
+        if mutations < 1:
+            raise ValueError(f"evolution: mutations must be >= 1, got {mutations}")
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.crossover_rate = crossover_rate
+        self.mutations = mutations
+
+    def population(self):
+        return self.finished_trials()[-self.population_size:]
+
+    def _tournament(self, population, rng):
+        picks = rng.choice(len(population), size=self.sample_size, replace=False)
+        best = max(picks, key=lambda i: self.oriented(population[i].score))
+        return population[best].hyperparameters.values
+
+    def suggest(self, rng):
+        population = self.population()
+        if len(population) < self.population_size:
+            return space_ops.sample(self.hyperparameters, rng)
+        parent = self._tournament(population, rng)
+        if rng.random() < self.crossover_rate:
+            parent = crossover(self.hyperparameters, parent, self._tournament(population, rng), rng)
+        return space_ops.mutate(self.hyperparameters, parent, rng, n_changes=self.mutations)
