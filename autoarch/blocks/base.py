@@ -1,0 +1,126 @@
+"""The block contract: a ``keras_tuner.HyperModel`` that turns input tensors into output tensors.
+
+A block lists its arguments and each one's default search range (``search_space``). An
+argument left ``None`` is searched over that default; a plain value fixes it; a list is a
+choice; a parameter definition (``{"type": "int", "min": 1, "max": 4}``, as in specs) gives
+a range of its own. ``declare(hp)`` registers every searched argument (under the block's
+name) without building layers, so a whole space is known before the first trial.
+"""
+
+import itertools
+
+import keras_tuner as kt
+
+from autoarch.spec.params import add_parameter, is_definition
+from autoarch.spec.yaml_loader import MarkedDocument
+
+_COUNTERS = {}
+
+
+def choice(*values, ordered=None):
+    definition = {"type": "choice", "values": list(values)}
+    if ordered is not None:
+        definition["ordered"] = ordered
+    return definition
+
+
+def boolean(default=False):
+    return {"type": "boolean", "default": default}
+
+
+def int_range(low, high, step=None, sampling="linear"):
+    definition = {"type": "int", "min": low, "max": high, "sampling": sampling}
+    if step is not None:
+        definition["step"] = step
+    return definition
+
+
+def float_range(low, high, sampling="linear"):
+    return {"type": "float", "min": low, "max": high, "sampling": sampling}
+
+
+def _auto_name(kind):
+    counter = _COUNTERS.setdefault(kind, itertools.count(1))
+    return f"{kind}_{next(counter)}"
+
+
+def as_definition(value):
+    """An argument as a parameter definition, or ``None`` when it is a fixed value."""
+    if is_definition(value):
+        return value
+    if isinstance(value, list):
+        return choice(*value)
+    return None
+
+
+class Block(kt.HyperModel):
+    """Base of every block: stores its arguments; subclasses write ``search_space`` and ``build``."""
+
+    #: the name specs use for this block (``block: dense``)
+    kind = None
+
+    def __init__(self, name=None, **arguments):
+        super().__init__(name=name or _auto_name(self.kind or type(self).__name__.lower()))
+        self.arguments = arguments
+        defaults = self.search_space()
+        unknown = set(arguments) - set(defaults)
+        if unknown:
+            from autoarch.spec.checks import did_you_mean
+
+            key = sorted(unknown)[0]
+            raise ValueError(f"{type(self).__name__}: unknown argument '{key}'"
+                             f"{did_you_mean(key, defaults)}; arguments: {', '.join(defaults)}")
+
+    def search_space(self):
+        """``{argument: default definition}`` in declaration order."""
+        return {}
+
+    def conditions(self):
+        """``{argument: {parent_argument: [values]}}``: arguments that exist only sometimes."""
+        return {}
+
+    def declare(self, hp):
+        """Register every searched argument; return ``{argument: value}`` for this trial
+        (``None`` for arguments whose conditions do not hold)."""
+        values, conditions = {}, self.conditions()
+        for argument, default in self.search_space().items():
+            given = self.arguments.get(argument)
+            value = default if given is None else given
+            definition = as_definition(value)
+            if definition is None:  # a fixed value
+                values[argument] = value
+                continue
+            definition = dict(definition)
+            if argument in conditions:
+                definition["when"] = {f"{self.name}/{parent}": allowed
+                                      for parent, allowed in conditions[argument].items()}
+            full = f"{self.name}/{argument}"
+            add_parameter(hp, MarkedDocument(None), (self.name, argument), full, definition)
+            values[argument] = hp.values.get(full) if _active(hp, full) else None
+        return values
+
+    def children(self):
+        """Sub-blocks, declared after this block's own arguments."""
+        return []
+
+    def declare_all(self, hp):
+        self.declare(hp)
+        for child in self.children():
+            child.declare_all(hp)
+
+    def build(self, hp, inputs):  # noqa: D401 - keras-tuner's HyperModel signature, plus inputs
+        raise NotImplementedError
+
+    def adapt(self, data):
+        """Learn preprocessing state (vocabularies, statistics) from training inputs."""
+
+    def __repr__(self):
+        given = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        return f"{type(self).__name__}({given})"
+
+
+def _active(hp, name):
+    for param in hp.space:
+        if param.name == name and all(c.is_active(hp.values) for c in param.conditions):
+            return True
+    return False

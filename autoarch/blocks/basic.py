@@ -1,0 +1,123 @@
+"""Everyday blocks: MLP, 2D and 1D convolutions, recurrent layers."""
+
+from keras import layers
+
+from autoarch.blocks.base import Block, boolean, choice
+
+
+def flatten_to_vector(x):
+    """Reduce any tensor to (batch, features): images/sequences by global average pooling."""
+    if len(x.shape) == 4:
+        return layers.GlobalAveragePooling2D()(x)
+    if len(x.shape) == 3:
+        return layers.GlobalAveragePooling1D()(x)
+    return x
+
+
+class DenseBlock(Block):
+    """A multi-layer perceptron: ``num_layers`` x (Dense, [BatchNorm], activation, Dropout)."""
+
+    kind = "dense"
+
+    def search_space(self):
+        return {
+            "num_layers": choice(1, 2, 3),
+            "units": choice(32, 64, 128, 256, 512, ordered=True),
+            "activation": choice("relu", "gelu", "tanh"),
+            "dropout": choice(0.0, 0.1, 0.25, 0.5, ordered=True),
+            "batch_norm": boolean(False),
+        }
+
+    def build(self, hp, inputs):
+        v = self.declare(hp)
+        x = flatten_to_vector(inputs)
+        for _ in range(v["num_layers"]):
+            x = layers.Dense(v["units"], use_bias=not v["batch_norm"])(x)
+            if v["batch_norm"]:
+                x = layers.BatchNormalization()(x)
+            x = layers.Activation(v["activation"])(x)
+            if v["dropout"]:
+                x = layers.Dropout(v["dropout"])(x)
+        return x
+
+
+def _ensure_channels(x, rank):
+    """Add a channel axis to (batch, H, W) images or (batch, T) sequences."""
+    if len(x.shape) == rank - 1:
+        return layers.Reshape((*x.shape[1:], 1))(x)
+    return x
+
+
+class ConvBlock(Block):
+    """Stacks of 2D convolutions (plain or separable), each stack closed by pooling."""
+
+    kind = "conv"
+    _rank = 4
+    _conv, _sep, _pools = layers.Conv2D, layers.SeparableConv2D, {
+        "max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
+
+    def search_space(self):
+        return {
+            "num_blocks": choice(1, 2, 3),
+            "num_layers": choice(1, 2),
+            "filters": choice(16, 32, 64, ordered=True),
+            "kernel_size": choice(3, 5),
+            "separable": boolean(False),
+            "pooling": choice("max", "avg", "none"),
+            "batch_norm": boolean(False),
+            "dropout": choice(0.0, 0.25, ordered=True),
+        }
+
+    def build(self, hp, inputs):
+        v = self.declare(hp)
+        x = _ensure_channels(inputs, self._rank)
+        conv = self._sep if v["separable"] else self._conv
+        for stage in range(v["num_blocks"]):
+            for _ in range(v["num_layers"]):
+                x = conv(v["filters"] * 2 ** stage, v["kernel_size"], padding="same",
+                         use_bias=not v["batch_norm"])(x)
+                if v["batch_norm"]:
+                    x = layers.BatchNormalization()(x)
+                x = layers.ReLU()(x)
+            if v["pooling"] != "none" and min(x.shape[1:-1]) >= 2:
+                x = self._pools[v["pooling"]](2, padding="same")(x)
+            if v["dropout"]:
+                x = layers.Dropout(v["dropout"])(x)
+        return x
+
+
+class Conv1DBlock(ConvBlock):
+    """The same stacks in 1D, for sequences (batch, time[, channels])."""
+
+    kind = "conv1d"
+    _rank = 3
+    _conv, _sep, _pools = layers.Conv1D, layers.SeparableConv1D, {
+        "max": layers.MaxPooling1D, "avg": layers.AveragePooling1D}
+
+
+class RNNBlock(Block):
+    """LSTM or GRU layers, optionally bidirectional; returns the last layer's final state."""
+
+    kind = "rnn"
+
+    def search_space(self):
+        return {
+            "layer_type": choice("lstm", "gru"),
+            "num_layers": choice(1, 2),
+            "units": choice(16, 32, 64, 128, ordered=True),
+            "bidirectional": boolean(False),
+            "return_sequences": False,
+        }
+
+    def build(self, hp, inputs):
+        v = self.declare(hp)
+        x = _ensure_channels(inputs, 3)
+        cell = {"lstm": layers.LSTM, "gru": layers.GRU}[v["layer_type"]]
+        for i in range(v["num_layers"]):
+            last = i == v["num_layers"] - 1
+            layer = cell(v["units"], return_sequences=(not last) or v["return_sequences"])
+            x = layers.Bidirectional(layer)(x) if v["bidirectional"] else layer(x)
+        return x
+
+
+__all__ = ["Conv1DBlock", "ConvBlock", "DenseBlock", "RNNBlock", "flatten_to_vector"]
