@@ -38,9 +38,11 @@ class TrainingChoices(Block):
 
 
 class ModelSpace(kt.HyperModel):
-    def __init__(self, blocks, branches=None, training=None, name="model_space"):
+    def __init__(self, blocks, branches=None, training=None, preprocessor=None,
+                 name="model_space"):
         super().__init__(name=name)
         self.blocks = list(blocks)
+        self.preprocessor = preprocessor  # e.g. a TabularPreprocessor: raw columns in
         self.branches = {k: list(v) for k, v in (branches or {}).items()}
         self.training = TrainingChoices(**(training or {}))
         self.input_specs = None  # {name: (shape without batch, dtype)}, set from the data
@@ -64,6 +66,8 @@ class ModelSpace(kt.HyperModel):
         yield from self.blocks
 
     def input_names(self):
+        if self.preprocessor is not None:
+            return list(self.preprocessor.columns)
         return list(self.branches) or [DEFAULT_INPUT]
 
     def hyperparameters(self):
@@ -76,6 +80,8 @@ class ModelSpace(kt.HyperModel):
 
     def adapt(self, inputs):
         """Let blocks learn preprocessing state from training inputs ({input name: array})."""
+        if self.preprocessor is not None:
+            return
         for name in self.input_names():
             for block in self.branches.get(name, self.blocks if name == DEFAULT_INPUT else []):
                 block.adapt(inputs[name])
@@ -85,12 +91,14 @@ class ModelSpace(kt.HyperModel):
             raise ValueError("set input_specs (from the data) before building; a search does")
         inputs = {name: keras.Input(shape=shape, dtype=dtype, name=name)
                   for name, (shape, dtype) in self.input_specs.items()}
-        if self.branches:
+        if self.preprocessor is not None:
+            x = self.preprocessor.encode(inputs)
+        elif self.branches:
             x = [self._chain(hp, blocks, inputs[name]) for name, blocks in self.branches.items()]
         else:
             x = inputs[DEFAULT_INPUT]
         output = self._chain(hp, self.blocks, x)
-        model_inputs = inputs if self.branches else inputs[DEFAULT_INPUT]
+        model_inputs = inputs if list(inputs) != [DEFAULT_INPUT] else inputs[DEFAULT_INPUT]
         model = keras.Model(model_inputs, output, name="candidate")
         model.compile(optimizer=self.training.optimizer(hp), loss=self.head.loss,
                       metrics=list(self.head.metrics))

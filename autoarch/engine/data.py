@@ -44,7 +44,7 @@ def as_input_dict(x):
 
 
 def _is_text(array):
-    return array.dtype == object or array.dtype.kind in "US"
+    return array.dtype == object or array.dtype.kind in "UST"
 
 
 def input_specs(inputs):
@@ -78,11 +78,12 @@ def n_rows(inputs):
 
 
 def make_dataset(inputs, y, batch_size, shuffle_seed=None):
-    """A batched, prefetched pipeline; a single default input is passed as a plain tensor."""
+    """A batched, prefetched pipeline (features only when ``y`` is None); a single default
+    input is passed as a plain tensor."""
     import tensorflow as tf
 
     features = inputs[DEFAULT_INPUT] if list(inputs) == [DEFAULT_INPUT] else inputs
-    dataset = tf.data.Dataset.from_tensor_slices((features, y))
+    dataset = tf.data.Dataset.from_tensor_slices(features if y is None else (features, y))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(n_rows(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

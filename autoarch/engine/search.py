@@ -58,7 +58,7 @@ class ModelSearch:
                  validation_split=0.2, search_data_fraction=1.0, search_epochs=None,
                  early_stopping_patience=3, curve_stopping=True, final_fit=True,
                  distribution="auto", strategy_options=None, max_consecutive_failures=5,
-                 verbose=0, progress=None):
+                 verbose=0):
         self.space = space
         self.strategy = strategy
         self.objective = objective
@@ -78,7 +78,6 @@ class ModelSearch:
         self.strategy_options = strategy_options
         self.max_consecutive_failures = max_consecutive_failures
         self.verbose = verbose
-        self.progress = progress
         self.study = None
         self.best_model = None
 
@@ -135,7 +134,8 @@ class ModelSearch:
                            seed=self.seed, directory=self.directory,
                            strategy_options=self.strategy_options,
                            max_consecutive_failures=self.max_consecutive_failures)
-        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
+        self._started = time.monotonic()
+        self._deadline = None if self.time_limit is None else self._started + self.time_limit
         self._best_weights_path = os.path.join(self.study.directory, "best_trial.keras")
         self.study.optimize(self._run_trial, max_trials=self.max_trials,
                             time_limit=self.time_limit)
@@ -195,7 +195,8 @@ class ModelSearch:
         history = model.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed),
             validation_data=data_ops.make_dataset(*self._val, batch_size),
-            epochs=epochs, callbacks=callbacks, verbose=self.verbose, shuffle=False).history
+            epochs=epochs, callbacks=callbacks, verbose=max(0, self.verbose - 1),
+            shuffle=False).history
         losses = history.get("loss", [])
         bad = [i for i, v in enumerate(losses) if not math.isfinite(v)]
         if bad:
@@ -224,9 +225,21 @@ class ModelSearch:
         improves = best is None or (value > best if objective.direction == "max" else value < best)
         if improves and math.isfinite(value):
             model.save(self._best_weights_path)
-        if self.progress is not None:
-            self.progress(self, trial, metrics)
+        if self.verbose:
+            self._print_progress(trial, value)
         return metrics
+
+    def _print_progress(self, trial, value):
+        done = self.study.n_finished + 1
+        elapsed = time.monotonic() - self._started
+        left = elapsed / done * max(0, (self.max_trials or done) - done)
+        if self.time_limit is not None:
+            left = min(left, max(0.0, self.time_limit - elapsed))
+        best = self.study.best_value
+        best = value if best is None else (max(best, value) if self._objective_.direction == "max"
+                                           else min(best, value))
+        print(f"trial {done}/{self.max_trials or '?'}  {self._objective_.name}={value:.4f}  "
+              f"best={best:.4f}  elapsed {_clock(elapsed)}  left ~{_clock(left)}", flush=True)
 
     # -- the winner ---------------------------------------------------------------------
     def _final_model(self):
@@ -240,5 +253,10 @@ class ModelSearch:
         model = self._build(best.params, best.seed)
         batch_size = int(best.metrics.get("batch_size", self.batch_size))
         model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=best.seed),
-                  epochs=max(1, epochs), verbose=self.verbose, shuffle=False)
+                  epochs=max(1, epochs), verbose=max(0, self.verbose - 1), shuffle=False)
         return model
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"

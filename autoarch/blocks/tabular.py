@@ -1,0 +1,93 @@
+"""Raw table columns in, one feature vector out, all inside the Keras model.
+
+Numeric and boolean columns: missing values imputed with the training mean plus a missing
+indicator, then standardized. Text/categorical columns: ``StringLookup`` one-hot with an
+out-of-vocabulary slot (missing values become their own category). The exported model
+therefore takes the raw columns, as the training DataFrame had them.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class Impute(layers.Layer):
+    """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``."""
+
+    def __init__(self, fill=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.fill = [float(v) for v in fill] if isinstance(fill, (list, tuple)) else float(fill)
+
+    def call(self, x):
+        missing = keras.ops.isnan(x)
+        fill = keras.ops.cast(keras.ops.convert_to_tensor(self.fill), x.dtype)
+        filled = keras.ops.where(missing, keras.ops.zeros_like(x) + fill, x)
+        return keras.ops.concatenate([filled, keras.ops.cast(missing, x.dtype)], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "fill": self.fill}
+
+
+def _is_numeric(series):
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+MISSING = "<missing>"
+
+
+def column_arrays(frame, numeric_columns):
+    """A DataFrame as ``{column: (n, 1) array}``: float32 numbers, strings for the rest."""
+    arrays = {}
+    for column in frame.columns:
+        series = frame[column]
+        if column in numeric_columns:
+            values = series.astype("float64").to_numpy(dtype="float32", na_value=np.nan)
+        else:
+            values = series.astype(object).where(series.notna(), MISSING).astype(str).to_numpy()
+        arrays[str(column)] = values.reshape(-1, 1)
+    return arrays
+
+
+class TabularPreprocessor:
+    """Learns per-column statistics and vocabularies; builds the model's input layers."""
+
+    def __init__(self):
+        self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
+
+    def adapt(self, frame):
+        self.columns = [str(c) for c in frame.columns]
+        self.numeric = {str(c) for c in frame.columns if _is_numeric(frame[c])}
+        for column, values in column_arrays(frame, self.numeric).items():
+            if column in self.numeric:
+                finite = values[np.isfinite(values)]
+                mean = float(finite.mean()) if finite.size else 0.0
+                std = float(finite.std()) if finite.size > 1 else 1.0
+                self.stats[column] = (mean, std if std > 0 else 1.0)
+            else:
+                self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
+        return self
+
+    def input_specs(self):
+        return {c: ((1,), "float32" if c in self.numeric else "string") for c in self.columns}
+
+    def encode(self, inputs):
+        """All numeric columns imputed and standardized together; one-hot per category column."""
+        numeric = [c for c in self.columns if c in self.numeric]
+        parts = []
+        if numeric:
+            x = inputs[numeric[0]] if len(numeric) == 1 else \
+                layers.Concatenate()([inputs[c] for c in numeric])
+            means = [self.stats[c][0] for c in numeric]
+            variances = [self.stats[c][1] ** 2 for c in numeric]
+            x = Impute(means)(x)
+            parts.append(layers.Normalization(mean=means + [0.0] * len(numeric),
+                                              variance=variances + [1.0] * len(numeric))(x))
+        for column in self.columns:
+            if column not in self.numeric:
+                parts.append(layers.StringLookup(vocabulary=self.vocabularies[column],
+                                                 output_mode="one_hot",
+                                                 num_oov_indices=1)(inputs[column]))
+        return parts[0] if len(parts) == 1 else layers.Concatenate()(parts)

@@ -1,0 +1,100 @@
+"""Data a spec can name, all loadable without internet except ``tfds:`` datasets not yet cached.
+
+- ``sklearn:NAME``: scikit-learn's bundled ``digits`` (8x8 images), ``iris``, ``wine``,
+  ``breast_cancer`` (tables) and ``diabetes`` (regression);
+- ``mnist1d``: MNIST-1D generated locally by the ``mnist1d`` package (sequences of 40);
+- ``{csv: path, target: column}``: a CSV table (mixed columns are fine);
+- ``{npz: path, x: key, y: key}``: arrays in a ``.npz`` file (keys default to ``x`` and ``y``);
+- ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
+
+``load_data(spec, base)`` returns ``(x, y)``; relative paths are read from ``base``.
+"""
+
+import os
+
+import numpy as np
+
+from autoarch.spec.checks import check_keys, did_you_mean, expect
+
+SKLEARN_SETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
+_FILE_KEYS = {"csv": ("csv", "target"), "npz": ("npz", "x", "y"),
+              "tfds": ("tfds", "split", "limit")}
+
+
+def validate_data_spec(doc, path, value):
+    if isinstance(value, str):
+        if value.startswith("sklearn:"):
+            name = value.split(":", 1)[1]
+            if name not in SKLEARN_SETS:
+                raise doc.error(path, f"unknown scikit-learn dataset '{name}'"
+                                f"{did_you_mean(name, SKLEARN_SETS)}; available: "
+                                f"{', '.join(SKLEARN_SETS)}")
+            return
+        if value == "mnist1d" or (value.startswith("tfds:") and len(value) > 5):
+            return
+        raise doc.error(path, f"unknown data {value!r}: expected sklearn:NAME, mnist1d, tfds:NAME "
+                        "or a mapping {csv: path, target: column} / {npz: path}")
+    expect(doc, path, value, dict, "a data name or a mapping")
+    kinds = [k for k in _FILE_KEYS if k in value]
+    if len(kinds) != 1:
+        raise doc.error(path, "a data mapping needs exactly one of: csv, npz, tfds")
+    check_keys(doc, path, value, _FILE_KEYS[kinds[0]],
+               required=("target",) if kinds[0] == "csv" else ())
+    for key in value:
+        if key != "limit":
+            expect(doc, path + (key,), value[key], str)
+
+
+def _sklearn(name):
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    if name == "digits":
+        return (bunch.images / 16.0).astype("float32"), bunch.target
+    return bunch.data.astype("float32"), bunch.target
+
+
+def _mnist1d():
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    data = make_dataset(get_dataset_args())
+    x = np.concatenate([data["x"], data["x_test"]]).astype("float32")
+    y = np.concatenate([data["y"], data["y_test"]])
+    return x, y
+
+
+def _tfds(name, split="train", limit=None):
+    import tensorflow_datasets as tfds
+
+    from autoarch.engine.data import dataset_to_arrays
+
+    dataset = tfds.load(name, split=split, as_supervised=True)
+    if limit:
+        dataset = dataset.take(int(limit))
+    return dataset_to_arrays(dataset)
+
+
+def load_data(spec, base="."):
+    """Load the data a spec names; returns ``(x, y)``."""
+    if isinstance(spec, str):
+        if spec.startswith("sklearn:"):
+            return _sklearn(spec.split(":", 1)[1])
+        if spec == "mnist1d":
+            return _mnist1d()
+        if spec.startswith("tfds:"):
+            return _tfds(spec.split(":", 1)[1])
+    if isinstance(spec, dict):
+        if "csv" in spec:
+            import pandas as pd
+
+            frame = pd.read_csv(os.path.join(base, spec["csv"]))
+            if spec["target"] not in frame.columns:
+                raise ValueError(f"data.target: column '{spec['target']}' is not in "
+                                 f"{spec['csv']} (columns: {', '.join(frame.columns)})")
+            return frame.drop(columns=[spec["target"]]), frame[spec["target"]].to_numpy()
+        if "npz" in spec:
+            with np.load(os.path.join(base, spec["npz"]), allow_pickle=False) as arrays:
+                return arrays[spec.get("x", "x")], arrays[spec.get("y", "y")]
+        if "tfds" in spec:
+            return _tfds(spec["tfds"], spec.get("split", "train"), spec.get("limit"))
+    raise ValueError(f"data: cannot load {spec!r}")

@@ -1,0 +1,10 @@
+"""scikit-learn-conformant estimators: a fitted best model behind fit/predict."""
+
+from autoarch.estimators.base import (AutoClassifier, AutoRegressor, ImageClassifier,
+                                      ImageRegressor, SequenceClassifier, SequenceRegressor,
+                                      StructuredDataClassifier, StructuredDataRegressor,
+                                      TextClassifier, TextRegressor)
+
+__all__ = ["AutoClassifier", "AutoRegressor", "ImageClassifier", "ImageRegressor",
+           "SequenceClassifier", "SequenceRegressor", "StructuredDataClassifier",
+           "StructuredDataRegressor", "TextClassifier", "TextRegressor"]
