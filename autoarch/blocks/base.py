@@ -82,21 +82,30 @@ class Block(kt.HyperModel):
     def declare(self, hp):
         """Register every searched argument; return ``{argument: value}`` for this trial
         (``None`` for arguments whose conditions do not hold)."""
-        values, conditions = {}, self.conditions()
+        values, conditions, fixed = {}, self.conditions(), {}
         for argument, default in self.search_space().items():
             given = self.arguments.get(argument)
             value = default if given is None else given
-            definition = as_definition(value)
-            if definition is None:  # a fixed value
-                values[argument] = value
+            when = {}
+            for parent, allowed in conditions.get(argument, {}).items():
+                if parent in fixed:  # a fixed parent decides statically
+                    if fixed[parent] not in allowed:
+                        break
+                else:
+                    when[f"{self.name}/{parent}"] = allowed
+            else:
+                definition = as_definition(value)
+                if definition is None:  # a fixed value
+                    values[argument] = fixed[argument] = value
+                    continue
+                definition = dict(definition)
+                if when:
+                    definition["when"] = when
+                full = f"{self.name}/{argument}"
+                add_parameter(hp, MarkedDocument(None), (self.name, argument), full, definition)
+                values[argument] = hp.values.get(full) if _active(hp, full) else None
                 continue
-            definition = dict(definition)
-            if argument in conditions:
-                definition["when"] = {f"{self.name}/{parent}": allowed
-                                      for parent, allowed in conditions[argument].items()}
-            full = f"{self.name}/{argument}"
-            add_parameter(hp, MarkedDocument(None), (self.name, argument), full, definition)
-            values[argument] = hp.values.get(full) if _active(hp, full) else None
+            values[argument] = None  # its fixed parent rules it out
         return values
 
     def children(self):

@@ -34,7 +34,7 @@ class DenseBlock(Block):
         for _ in range(v["num_layers"]):
             x = layers.Dense(v["units"], use_bias=not v["batch_norm"])(x)
             if v["batch_norm"]:
-                x = layers.BatchNormalization()(x)
+                x = layers.BatchNormalization(momentum=0.9)(x)
             x = layers.Activation(v["activation"])(x)
             if v["dropout"]:
                 x = layers.Dropout(v["dropout"])(x)
@@ -77,7 +77,7 @@ class ConvBlock(Block):
                 x = conv(v["filters"] * 2 ** stage, v["kernel_size"], padding="same",
                          use_bias=not v["batch_norm"])(x)
                 if v["batch_norm"]:
-                    x = layers.BatchNormalization()(x)
+                    x = layers.BatchNormalization(momentum=0.9)(x)
                 x = layers.ReLU()(x)
             if v["pooling"] != "none" and min(x.shape[1:-1]) >= 2:
                 x = self._pools[v["pooling"]](2, padding="same")(x)

@@ -19,14 +19,14 @@ def relu_conv_bn(x, filters, kernel_size=1, stride=1, separable=False):
     x = layers.ReLU()(x)
     x = (sep if separable else conv)(filters, kernel_size, strides=stride, padding="same",
                                      use_bias=False)(x)
-    return layers.BatchNormalization()(x)
+    return layers.BatchNormalization(momentum=0.9)(x)
 
 
 def apply_op(op, x, filters, stride=1):
-    """``op`` applied to ``x``; ``None`` for ``"none"`` (the edge is absent)."""
-    _, _, avg, mx = _kind(x)
-    if op == "none":
+    """``op`` applied to ``x``; ``None`` for ``"none"`` or an absent input (no edge)."""
+    if op == "none" or x is None:
         return None
+    _, _, avg, mx = _kind(x)
     if op == "skip":
         return x if stride == 1 else relu_conv_bn(x, filters, 1, stride)
     if op == "conv1x1":

@@ -10,13 +10,13 @@ def residual_unit(x, filters, stride, kernel_size=3):
     """Two convolutions with batch norm and a projection shortcut where shapes change."""
     shortcut = x
     y = layers.Conv2D(filters, kernel_size, strides=stride, padding="same", use_bias=False)(x)
-    y = layers.BatchNormalization()(y)
+    y = layers.BatchNormalization(momentum=0.9)(y)
     y = layers.ReLU()(y)
     y = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization()(y)
+    y = layers.BatchNormalization(momentum=0.9)(y)
     if stride != 1 or shortcut.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-        shortcut = layers.BatchNormalization()(shortcut)
+        shortcut = layers.BatchNormalization(momentum=0.9)(shortcut)
     return layers.ReLU()(layers.Add()([y, shortcut]))
 
 
@@ -37,7 +37,7 @@ class ResNetBlock(Block):
         v = self.declare(hp)
         x = _ensure_channels(inputs, 4)
         x = layers.Conv2D(v["filters"], 3, padding="same", use_bias=False)(x)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
         for stage in range(v["stages"]):
             for unit in range(v["units_per_stage"]):
                 stride = 2 if stage > 0 and unit == 0 and min(x.shape[1:3]) >= 2 else 1

@@ -189,7 +189,7 @@ class ModelSearch:
         curve = None
         if self.curve_stopping and self.study.best_trial is not None:
             curve = CurveStopping(objective.name, objective.direction, self.study.best_value,
-                                  epochs)
+                                  epochs, min_epochs=max(3, epochs // 3))
             callbacks.append(curve)
         started = time.perf_counter()
         history = model.fit(

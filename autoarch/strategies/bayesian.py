@@ -41,7 +41,7 @@ class BayesianOptimization(StrategyOracle):
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
             length_scale=np.ones(x.shape[1]), length_scale_bounds=(1e-2, 1e2), nu=2.5
         ) + WhiteKernel(1e-3, (1e-6, 1e0))
-        gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=1,
+        gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=0,
                                       random_state=int(rng.integers(2**31)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,0 +1,138 @@
+"""Every block builds a real Keras model, trains one epoch on tiny data and predicts, from
+Python and from a YAML spec."""
+
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from autoarch import load_spec
+from autoarch.blocks import (BlockChoice, CellBlock, ChainBlock, ClassificationHead, Conv1DBlock,
+                             ConvBlock, DenseBlock, Merge, ModelSpace, RegressionHead, ResNetBlock,
+                             RNNBlock, TextBlock)
+from autoarch.engine import data as data_ops
+
+RNG = np.random.default_rng(0)
+DATA = {
+    "tabular": RNG.normal(size=(24, 6)).astype("float32"),
+    "image": RNG.normal(size=(24, 8, 8)).astype("float32"),
+    "sequence": RNG.normal(size=(24, 20, 1)).astype("float32"),
+    "text": np.array(["a good film", "bad plot", "great acting", "dull and slow"] * 6,
+                     dtype=object),
+}
+LABELS = np.arange(24) % 3
+
+CASES = {
+    "dense": ("tabular", lambda: [DenseBlock()]),
+    "conv": ("image", lambda: [ConvBlock()]),
+    "conv1d": ("sequence", lambda: [Conv1DBlock()]),
+    "resnet": ("image", lambda: [ResNetBlock(stages=2, units_per_stage=1)]),
+    "rnn": ("sequence", lambda: [RNNBlock(bidirectional=True)]),
+    "text_conv": ("text", lambda: [TextBlock(encoder="conv", sequence_length=8)]),
+    "text_rnn": ("text", lambda: [TextBlock(encoder="rnn", sequence_length=8)]),
+    "text_transformer": ("text", lambda: [TextBlock(encoder="transformer", sequence_length=8)]),
+    "cell": ("image", lambda: [CellBlock(stacks=2)]),
+    "chain": ("image", lambda: [ChainBlock(max_layers=3, num_layers=3)]),
+    "choice": ("image", lambda: [BlockChoice([ConvBlock(), DenseBlock()])]),
+}
+
+
+def train_once(space, kind, hp=None):
+    inputs = {"input": DATA[kind]}
+    space.adapt(inputs)
+    space.input_specs = data_ops.input_specs(inputs)
+    model = space.build(hp or space.hyperparameters())
+    dataset = data_ops.make_dataset(data_ops.prepare_inputs(inputs), LABELS, 8, shuffle_seed=0)
+    history = model.fit(dataset, epochs=1, verbose=0)
+    predictions = model.predict(data_ops.make_dataset(data_ops.prepare_inputs(inputs), None, 8),
+                                verbose=0)
+    return history, predictions
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_block_trains_and_predicts(case):
+    kind, blocks = CASES[case]
+    space = ModelSpace(blocks() + [ClassificationHead(num_classes=3)])
+    history, predictions = train_once(space, kind)
+    assert np.isfinite(history.history["loss"][0])
+    assert predictions.shape == (24, 3)
+    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-4)
+
+
+def test_regression_head_and_merge_of_two_inputs():
+    space = ModelSpace(branches={"image": [ConvBlock(num_blocks=1)], "meta": [DenseBlock()]},
+                       blocks=[Merge(method="concatenate"), RegressionHead()])
+    inputs = {"image": DATA["image"], "meta": DATA["tabular"]}
+    space.input_specs = data_ops.input_specs(inputs)
+    model = space.build(space.hyperparameters())
+    y = RNG.normal(size=24).astype("float32")
+    model.fit(data_ops.make_dataset(inputs, y, 8), epochs=1, verbose=0)
+    assert model.predict(data_ops.make_dataset(inputs, None, 8), verbose=0).shape == (24, 1)
+
+
+def test_fixed_and_ranged_arguments():
+    hp = ModelSpace([DenseBlock(name="mlp", units=64, num_layers=[1, 2],
+                                dropout={"type": "float", "min": 0.0, "max": 0.5}),
+                     ClassificationHead(num_classes=3)]).hyperparameters()
+    names = {p.name: p for p in hp.space}
+    assert "mlp/units" not in names  # fixed values are not searched
+    assert list(names["mlp/num_layers"].values) == [1, 2]
+    assert isinstance(names["mlp/dropout"], kt.engine.hyperparameters.Float)
+    assert "mlp/activation" in names  # None means searched over the default
+
+
+def test_conditional_arguments_of_choice_and_chain():
+    hp = ModelSpace([BlockChoice([ConvBlock(name="c"), ChainBlock(name="ch", max_layers=3)],
+                                 name="pick"), ClassificationHead(num_classes=2)]).hyperparameters()
+    params = {p.name: p for p in hp.space}
+    assert params["c/filters"].conditions[0].name == "pick/block"
+    layer2 = params["ch/op_2"]
+    assert [c.name for c in layer2.conditions] == ["pick/block", "ch/num_layers"]
+    assert layer2.conditions[1].values == [3]
+
+
+def test_every_block_from_yaml(tmp_path):
+    spec = tmp_path / "blocks.yaml"
+    spec.write_text("""
+space:
+  blocks:
+    - block: choice
+      options:
+        - {block: conv, filters: [8, 16], num_blocks: 1}
+        - {block: resnet, stages: 1}
+        - {block: cell, num_nodes: 3, stacks: 1}
+        - {block: chain, max_layers: 2}
+    - block: dense
+      units: {type: int, min: 8, max: 32, step: 8}
+    - block: classification_head
+      num_classes: 3
+""")
+    blocks = load_spec(spec).blocks
+    space = ModelSpace(blocks)
+    hp = space.hyperparameters()
+    choice = next(p for p in hp.space if p.name.endswith("/block"))
+    for option in choice.values:
+        values = dict(hp.values)
+        values[choice.name] = option
+        trial_hp = kt.HyperParameters()
+        trial_hp.values = values
+        history, predictions = train_once(space, "image", trial_hp)
+        assert predictions.shape == (24, 3), option
+
+
+def test_yaml_sequence_and_text_blocks(tmp_path):
+    for kind, text in (("sequence", "[{block: conv1d}, {block: rnn, layer_type: gru}]"),
+                       ("text", "[{block: text, encoder: transformer, sequence_length: 8}]")):
+        spec = tmp_path / f"{kind}.yaml"
+        spec.write_text(f"space:\n  blocks: {text[:-1]}, {{block: classification_head, "
+                        "num_classes: 3}]\n")
+        _, predictions = train_once(ModelSpace(load_spec(spec).blocks), kind)
+        assert predictions.shape == (24, 3)
+
+
+def test_unknown_block_argument_is_a_spec_error():
+    from autoarch import SpecError
+
+    with pytest.raises(SpecError, match=r"space\.blocks\[0\]\.fliters: unknown key.*'filters'"):
+        load_spec({"space": {"blocks": [{"block": "conv", "fliters": 3}]}})
+    with pytest.raises(SpecError, match=r"unknown block 'convv'.*did you mean 'conv'"):
+        load_spec({"space": {"blocks": [{"block": "convv"}]}})
