@@ -181,6 +181,7 @@ class Study:
         once the trial is recorded.
         """
         self._check_running(trial)
+        info = {**trial.info, **(info or {})}  # what the objective noted on the trial stays
         metrics = dict(metrics or {})
         if isinstance(value, dict):
             metrics.update(value)
@@ -203,9 +204,9 @@ class Study:
         if self.journal is not None:
             self.journal.append("tell", number=trial.number, status=status, value=value,
                                 metrics=metrics, message=message, traceback=traceback,
-                                info=info or {}, duration=trial.finished - trial.started,
+                                info=info, duration=trial.finished - trial.started,
                                 time=trial.finished)
-        self._finish(trial, status, value, metrics, message, traceback, info or {})
+        self._finish(trial, status, value, metrics, message, traceback, info)
         self._check_failures()
         return trial
 

@@ -201,7 +201,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         return probs
 
     def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        probs = self.predict_proba(X)  # checks fitted first
+        return self.classes_[probs.argmax(axis=1)]
 
 
 class AutoRegressor(RegressorMixin, _AutoEstimator):

@@ -1,0 +1,167 @@
+"""The scikit-learn face: the README example, pipelines, clone + GridSearchCV, export round
+trips, pickling, messy tables, datasets and every documented error."""
+
+import os
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from autoarch import AutoClassifier, AutoRegressor, ImageClassifier
+
+FAST = dict(max_trials=1, epochs=2, strategy="random")
+
+
+@pytest.fixture(scope="module")
+def iris():
+    x, y = load_iris(return_X_y=True)
+    return train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def fitted(iris):
+    x_train, _, y_train, _ = iris
+    return AutoClassifier(max_trials=2, epochs=20, strategy="random").fit(x_train, y_train)
+
+
+def test_readme_example(iris):
+    X_train, X_test, y_train, y_test = iris
+    clf = AutoClassifier(max_trials=2, epochs=20).fit(X_train, y_train)
+    predictions = clf.predict(X_test)
+    assert predictions.shape == y_test.shape and set(predictions) <= set(clf.classes_)
+    assert clf.score(X_test, y_test) > 0.6
+    assert clf.n_features_in_ == 4 and len(clf.search_results_) == 2
+    assert set(clf.best_params_) and clf.best_model_ is not None
+
+
+def test_fitted_attributes_and_proba(fitted, iris):
+    _, x_test, _, _ = iris
+    probs = fitted.predict_proba(x_test)
+    assert probs.shape == (len(x_test), 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert list(fitted.classes_) == [0, 1, 2]
+
+
+def test_in_pipeline_with_scaler(iris):
+    x_train, x_test, y_train, y_test = iris
+    pipe = make_pipeline(StandardScaler(), AutoClassifier(**FAST)).fit(x_train, y_train)
+    assert pipe.predict(x_test).shape == y_test.shape
+    x, y = load_digits(return_X_y=True)
+    reg = make_pipeline(StandardScaler(), AutoRegressor(**FAST)).fit(x[:200], y[:200] * 1.0)
+    assert np.isfinite(reg.score(x[200:260], y[200:260] * 1.0))
+
+
+def test_clone_and_grid_search_over_max_trials(iris):
+    x_train, _, y_train, _ = iris
+    estimator = AutoClassifier(epochs=2, strategy="random")
+    assert clone(estimator).get_params() == estimator.get_params()
+    grid = GridSearchCV(estimator, {"max_trials": [1, 2]}, cv=2).fit(x_train, y_train)
+    assert grid.best_params_["max_trials"] in (1, 2)
+    scores = cross_val_score(AutoClassifier(**FAST), x_train, y_train, cv=2)
+    assert scores.shape == (2,)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
+def test_export_round_trip(fitted, iris, tmp_path, fmt):
+    import keras
+    import tensorflow as tf
+
+    _, x_test, _, _ = iris
+    x = {f"x{i}": x_test[:, i:i + 1].astype("float32") for i in range(4)}  # raw columns
+    expected = fitted.best_model_.predict(x, verbose=0)
+    target = str(tmp_path / {"keras": "m.keras", "savedmodel": "saved", "tflite": "m.tflite"}[fmt])
+    result = fitted.export(target, format=fmt)
+    assert result["bytes"] > 0 and os.path.exists(target)
+    if fmt == "keras":
+        got = keras.models.load_model(target, safe_mode=True).predict(x, verbose=0)
+    elif fmt == "savedmodel":
+        loaded = tf.saved_model.load(target)  # keep a reference: it owns the variables
+        got = loaded.serve(x).numpy()
+    else:
+        runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
+        rows = [runner(**{k: v[i:i + 1] for k, v in x.items()}) for i in range(len(x_test))]
+        got = np.concatenate([next(iter(r.values())) for r in rows])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_pickle_round_trip(fitted, iris):
+    _, x_test, _, _ = iris
+    copy = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_allclose(copy.predict_proba(x_test), fitted.predict_proba(x_test), rtol=1e-5)
+
+
+def test_messy_dataframe_and_string_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 80
+    frame = pd.DataFrame({
+        "age": np.where(rng.random(n) < 0.2, np.nan, rng.normal(40, 10, n)),
+        "city": rng.choice(["paris", "rome", None], n),
+        "member": rng.random(n) < 0.5,
+        "score": rng.integers(0, 100, n),
+    })
+    labels = np.where(frame["score"] > 50, "high", "low")
+    clf = AutoClassifier(**FAST).fit(frame, labels)
+    assert set(clf.predict(frame)) <= {"high", "low"}
+    assert list(clf.feature_names_in_) == ["age", "city", "member", "score"]
+    unseen = frame.head(3).assign(city=["tokyo", None, "paris"])  # out-of-vocabulary is fine
+    assert clf.predict(unseen).shape == (3,)
+    path = clf.export(str(tmp_path / "raw.keras"))["path"]
+    import keras
+
+    model = keras.models.load_model(path, safe_mode=True)
+    assert sorted(model.input_names if hasattr(model, "input_names") else
+                  [t.name.split(":")[0] for t in model.inputs]) == ["age", "city", "member", "score"]
+
+
+def test_one_hot_labels_and_tf_dataset():
+    import tensorflow as tf
+
+    x, y = load_iris(return_X_y=True)
+    one_hot = np.eye(3)[y]
+    clf = AutoClassifier(**FAST).fit(x, one_hot)
+    assert list(clf.classes_) == [0, 1, 2]
+    dataset = tf.data.Dataset.from_tensor_slices((x.astype("float32"), y)).batch(16)
+    clf = AutoClassifier(**FAST).fit(dataset)
+    assert clf.predict(x[:5]).shape == (5,)
+
+
+def test_image_classifier_on_digits_images():
+    x, y = load_digits(return_X_y=True)
+    images = (x / 16.0).reshape(-1, 8, 8)
+    clf = ImageClassifier(max_trials=1, epochs=1, strategy="random").fit(images[:200], y[:200])
+    assert clf.input_kind_ == "image" and clf.predict(images[:4]).shape == (4,)
+
+
+def test_errors_are_clear(iris):
+    x_train, _, y_train, _ = iris
+    with pytest.raises(NotFittedError):
+        AutoClassifier().predict(x_train)
+    with pytest.raises(ValueError, match="too few samples"):
+        AutoClassifier(**FAST).fit(x_train[:3], y_train[:3])
+    y_nan = y_train.astype(float)
+    y_nan[0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        AutoClassifier(**FAST).fit(x_train, y_nan)
+    with pytest.raises(ValueError, match="one label per sample"):
+        AutoClassifier(**FAST).fit(x_train, y_train[:-1])
+    images = np.ones((20, 8, 8))
+    images[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="image X contains NaN"):
+        AutoClassifier(**FAST).fit(images, np.arange(20) % 2)
+    with pytest.raises(ValueError, match="single class"):
+        AutoClassifier(**FAST).fit(x_train, np.zeros(len(x_train)))
+    with pytest.raises(ValueError, match="infinity"):
+        AutoClassifier(**FAST).fit(np.full((10, 2), np.inf), np.arange(10) % 2)
+
+
+def test_predict_with_wrong_number_of_features(fitted, iris):
+    _, x_test, _, _ = iris
+    with pytest.raises(ValueError, match="X has 3 features, but AutoClassifier was fitted with 4"):
+        fitted.predict(x_test[:, :3])
