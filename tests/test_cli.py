@@ -1,0 +1,96 @@
+"""The autoarch command end to end (a real subprocess) on a tiny spec, and data loading."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from autoarch.data import load_data
+
+TINY = """
+name: tiny
+task: classification
+data: sklearn:iris
+seed: 0
+strategy: random
+budget: {max_trials: 2, epochs: 2}
+space:
+  blocks:
+    - {block: dense, num_layers: 1, units: [8, 16]}
+    - {block: classification_head}
+"""
+
+
+def autoarch(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.run([sys.executable, "-m", "autoarch.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_help_lists_commands():
+    out = autoarch("--help").stdout
+    for command in ("search", "report", "export", "validate"):
+        assert command in out
+
+
+def test_validate_ok_and_error_exit_status(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(TINY)
+    result = autoarch("validate", str(good))
+    assert result.returncode == 0 and "ok" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.replace("strategy: random", "strategy: randm"))
+    result = autoarch("validate", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:6:11: strategy: unknown strategy 'randm'" in result.stderr
+    assert "did you mean 'random'?" in result.stderr
+
+
+def test_search_report_export_end_to_end(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    run_dir = tmp_path / "run"
+    result = autoarch("search", str(spec), "--dir", str(run_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trial 2/2" in result.stdout and "test accuracy:" in result.stdout
+    assert (run_dir / "best_model.keras").exists() and (run_dir / "journal.jsonl").exists()
+    again = autoarch("search", str(spec), "--dir", str(run_dir))
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = autoarch("search", str(spec), "--dir", str(run_dir), "--resume", "--max-trials", "3")
+    assert resumed.returncode == 0 and "trial 3/3" in resumed.stdout
+    report = autoarch("report", str(run_dir))
+    assert report.returncode == 0 and "COMPLETED" in report.stdout
+    assert "the winner's architecture" in report.stdout
+    for fmt in ("keras", "savedmodel", "tflite"):
+        exported = autoarch("export", str(run_dir), "--format", fmt)
+        assert exported.returncode == 0, exported.stderr[-2000:]
+        assert f"exported {fmt}:" in exported.stdout and "KiB" in exported.stdout
+
+
+def test_csv_and_npz_data(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, None], "b": ["x", "y", "x"], "label": [0, 1, 0]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    x, y = load_data({"csv": "t.csv", "target": "label"}, base=tmp_path)
+    assert list(x.columns) == ["a", "b"] and list(y) == [0, 1, 0]
+    np.savez(tmp_path / "d.npz", x=np.ones((4, 2)), y=np.arange(4))
+    x, y = load_data({"npz": "d.npz"}, base=tmp_path)
+    assert x.shape == (4, 2) and list(y) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="column 'nope'"):
+        load_data({"csv": "t.csv", "target": "nope"}, base=tmp_path)
+
+
+def test_mnist1d_is_generated_locally():
+    x, y = load_data("mnist1d")
+    assert x.shape == (5000, 40) and set(np.unique(y)) == set(range(10))
+
+
+def test_tfds_loading_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=12):
+        x, y = load_data({"tfds": "mnist", "split": "train"})
+    assert x.shape == (12, 28, 28, 1) and y.shape == (12,)
