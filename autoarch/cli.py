@@ -14,15 +14,11 @@ BEST_MODEL = "best_model.keras"
 
 def builtin_specs_dir():
     """The folder of ready specs (installed package data, or the source tree's ``specs/``)."""
-    try:
-        from importlib.resources import files
-
-        folder = files("autoarch.specs")
-        if folder.is_dir():
-            return str(folder)
-    except ModuleNotFoundError:
-        pass
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, "specs")
+    if os.path.isdir(installed):
+        return installed
+    return os.path.join(os.path.dirname(package), "specs")
 
 
 def resolve_spec(name):
