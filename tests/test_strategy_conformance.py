@@ -135,3 +135,14 @@ def test_torn_journal_tail_is_dropped(tmp_path):
 def test_unknown_strategy_is_a_clear_error():
     with pytest.raises(autoarch.SpecError, match="unknown strategy 'bayes'.*did you mean 'bayesian'"):
         Study(SPACE, strategy="bayes")
+
+
+def test_torn_tail_after_non_ascii_text_is_cut_at_the_right_byte(tmp_path):
+    journal = Journal(tmp_path)
+    journal.append("note", text="durée ≈ 3 s")
+    with open(journal.path, "ab") as handle:
+        handle.write('{"event": "note", "text": "é'.encode()[:-1])  # cut inside a character
+    with pytest.warns(UserWarning, match="torn"):
+        assert [r["text"] for r in journal.read()] == ["durée ≈ 3 s"]
+    journal.append("note", text="after")
+    assert [r["text"] for r in journal.read()] == ["durée ≈ 3 s", "after"]

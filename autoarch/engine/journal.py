@@ -53,19 +53,19 @@ class Journal:
         """All complete records; a torn last line (from a kill mid-write) is dropped."""
         if not os.path.exists(self.path):
             return []
-        with open(self.path, encoding="utf-8") as handle:
-            lines = handle.read().split("\n")
-        records = []
+        with open(self.path, "rb") as handle:
+            lines = handle.read().split(b"\n")
+        records, offset = [], 0
         for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                if number < len(lines) - 1:
-                    raise ValueError(f"{self.path}:{number}: corrupt journal line") from None
-                warnings.warn(f"{self.path}:{number}: dropped a torn last line", stacklevel=2)
-                self._truncate_torn_tail(sum(len(x) + 1 for x in lines[:number - 1]))
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:  # not JSON, or a multi-byte character cut in half
+                    if number < len(lines) - 1:
+                        raise ValueError(f"{self.path}:{number}: corrupt journal line") from None
+                    warnings.warn(f"{self.path}:{number}: dropped a torn last line", stacklevel=2)
+                    self._truncate_torn_tail(offset)
+            offset += len(line) + 1  # bytes, so the cut lands exactly before the torn line
         return records
 
     def _truncate_torn_tail(self, size):
