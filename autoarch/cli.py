@@ -44,7 +44,6 @@ def cmd_validate(args):
 
 
 def cmd_search(args):
-    import numpy as np
     from sklearn.model_selection import train_test_split
 
     from autoarch.data import load_data

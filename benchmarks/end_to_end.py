@@ -13,7 +13,6 @@ import os
 import tempfile
 import time
 
-import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC

@@ -76,12 +76,6 @@ def main():
     # memory over many trials: a search whose trials are tiny, RSS sampled per trial
     process = psutil.Process(os.getpid())
     samples = []
-
-    class Sampler(keras.callbacks.Callback):
-        def on_train_end(self, logs=None):
-            gc.collect()
-            samples.append(process.memory_info().rss)
-
     small_x, small_y = x[:200], y[:200]
     space = ModelSpace([DenseBlock(num_layers=[1, 2], units=[16, 32]),
                         ClassificationHead(num_classes=2)])
@@ -90,9 +84,10 @@ def main():
                          early_stopping_patience=None, curve_stopping=False)
     original = search._train_trial
 
-    def train_and_sample(*a, **k):
+    def train_and_sample(*a, **k):  # RSS after each trial, garbage collected
         result = original(*a, **k)
-        Sampler().on_train_end()
+        gc.collect()
+        samples.append(process.memory_info().rss)
         return result
 
     search._train_trial = train_and_sample

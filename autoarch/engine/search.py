@@ -18,7 +18,7 @@ import numpy as np
 
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import configure_threads, distribution_strategy
-from autoarch.engine.study import Study
+from autoarch.engine.study import Study, make_objective
 from autoarch.estimation import CurveStopping, subsample
 
 
@@ -88,8 +88,6 @@ class ModelSearch:
 
     def _objective(self):
         if self.objective is not None:
-            from autoarch.engine.study import make_objective
-
             objective = self.objective
             if isinstance(objective, str) and ":" not in objective and \
                     objective not in ("max", "min"):
@@ -167,16 +165,14 @@ class ModelSearch:
 
         epochs = int(trial.params.get("tuner/epochs", self.search_epochs or self.epochs))
         inputs, y = self._search_data(trial)
-        batch_size = self.batch_size
-        for attempt in range(2):
-            try:
-                return self._train_trial(trial, inputs, y, epochs, batch_size)
-            except tf.errors.ResourceExhaustedError:
-                if attempt == 1 or batch_size == 1:
-                    raise
-                batch_size = max(1, batch_size // 2)
-                trial.info["batch_size_halved_to"] = batch_size
-        raise AssertionError("unreachable")
+        try:
+            return self._train_trial(trial, inputs, y, epochs, self.batch_size)
+        except tf.errors.ResourceExhaustedError:
+            if self.batch_size == 1:
+                raise
+        batch_size = self.batch_size // 2  # out of memory: one retry at half the batch
+        trial.info["batch_size_halved_to"] = batch_size
+        return self._train_trial(trial, inputs, y, epochs, batch_size)
 
     def _train_trial(self, trial, inputs, y, epochs, batch_size):
         model = self._build(trial.params, trial.seed)

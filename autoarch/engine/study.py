@@ -129,7 +129,7 @@ class Study:
             elif event == "tell":
                 trial = by_number[record["number"]]
                 trial.finished = record.get("time")
-                self._finish(trial, record["status"], _number(record.get("value")),
+                self._finish(trial, record["status"], record.get("value"),
                              record.get("metrics") or {}, record.get("message"),
                              record.get("traceback"), record.get("info") or {})
         self._pending = [t for t in self.trials if t.status == RUNNING]
@@ -285,7 +285,3 @@ class Study:
     def best_params(self):
         best = self.best_trial
         return None if best is None else best.hyperparameters
-
-
-def _number(value):
-    return float(value) if isinstance(value, str) else value

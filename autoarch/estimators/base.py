@@ -59,8 +59,6 @@ class _AutoEstimator(BaseEstimator):
     # -- input checks -------------------------------------------------------------------
     def _check_x(self, x, fitting):
         if fitting:
-            if hasattr(x, "element_spec"):
-                raise TypeError("internal: datasets are unpacked before this point")
             kind = self._kind or input_ops.infer_kind(x)
         else:
             kind = self.input_kind_
@@ -69,8 +67,7 @@ class _AutoEstimator(BaseEstimator):
         if fitting:
             return x, kind, n
         expected = self.n_features_in_
-        got = x.shape[1] if kind == "tabular" else int(np.prod(np.shape(x)[1:])) if \
-            kind != "text" else 1
+        got = input_ops.n_features(x, kind)
         if got != expected:
             raise ValueError(f"X has {got} features, but {type(self).__name__} was fitted with "
                              f"{expected} features")
@@ -96,8 +93,7 @@ class _AutoEstimator(BaseEstimator):
             raise ValueError(f"too few samples: got {n}, need at least {MIN_SAMPLES}")
         y_encoded, n_outputs = self._encode_y(y, n)
         self.input_kind_ = kind
-        self.n_features_in_ = x.shape[1] if kind == "tabular" else 1 if kind == "text" else \
-            int(np.prod(x.shape[1:]))
+        self.n_features_in_ = input_ops.n_features(x, kind)
         if kind == "tabular" and hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         blocks, training = _spec_parts(self.spec)

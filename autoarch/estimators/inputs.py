@@ -68,6 +68,15 @@ def check_x(x, kind):
     return array
 
 
+def n_features(x, kind):
+    """Columns of a table, values per image or sequence, 1 for text."""
+    if kind == "tabular":
+        return x.shape[1]
+    if kind == "text":
+        return 1
+    return int(np.prod(np.shape(x)[1:]))
+
+
 def default_blocks(kind):
     if kind == "tabular":
         return [DenseBlock()]
