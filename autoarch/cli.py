@@ -48,7 +48,7 @@ def cmd_search(args):
 
     from autoarch.data import load_data
     from autoarch.engine.journal import Journal
-    from autoarch.estimators import AutoClassifier, AutoRegressor
+    from autoarch.estimators.from_spec import estimator_from_spec
     from autoarch.spec import load_spec
 
     path = resolve_spec(args.spec)
@@ -67,21 +67,10 @@ def cmd_search(args):
     stratify = y if classification else None
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=seed,
                                                         stratify=stratify)
-    budget = spec.budget
-    estimator = (AutoClassifier if classification else AutoRegressor)(
-        spec=spec.document, strategy=args.strategy or spec.strategy,
-        strategy_options=None if args.strategy else spec.strategy_options,
-        max_trials=args.max_trials or budget.get("max_trials", 10),
-        time_limit=budget.get("time_limit"), epochs=budget.get("epochs", 20),
-        objective=spec.objective if spec.objective not in ("max", "min") else None,
-        directory=directory, seed=seed,
-        batch_size=spec.training.get("batch_size", 32),
-        validation_split=spec.training.get("validation_split", 0.2),
-        search_data_fraction=budget.get("search_data_fraction", 1.0),
-        search_epochs=budget.get("search_epochs"),
-        early_stopping_patience=budget.get("early_stopping_patience", 3),
-        final_fit=budget.get("final_fit", True),
-        distribution=spec.training.get("distribution", "auto"), verbose=1)
+    estimator = estimator_from_spec(spec, strategy=args.strategy, max_trials=args.max_trials,
+                                    epochs=args.epochs, time_limit=args.time_limit,
+                                    isolate_trials=args.isolate_trials, directory=directory,
+                                    verbose=1)
     print(f"searching {path} on {spec.data} ({len(y_train)} train / {len(y_test)} test) with "
           f"'{estimator.strategy}' into {directory}", flush=True)
     started = time.monotonic()
@@ -175,6 +164,10 @@ def build_parser():
     search.add_argument("--dir", help="project directory (default autoarch_runs/NAME)")
     search.add_argument("--max-trials", type=int)
     search.add_argument("--strategy")
+    search.add_argument("--epochs", type=int, help="epochs per trial (overrides the spec)")
+    search.add_argument("--time-limit", type=float, help="seconds for the whole search")
+    search.add_argument("--isolate-trials", action="store_true",
+                        help="train in worker processes (flat memory over long searches)")
     search.add_argument("--resume", action="store_true", help="continue a search in --dir")
     search.set_defaults(run=cmd_search)
     report = commands.add_parser("report", help="trials table and the winner's architecture")

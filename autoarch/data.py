@@ -2,7 +2,8 @@
 
 - ``sklearn:NAME``: scikit-learn's bundled ``digits`` (8x8 images), ``iris``, ``wine``,
   ``breast_cancer`` (tables) and ``diabetes`` (regression);
-- ``mnist1d``: MNIST-1D generated locally by the ``mnist1d`` package (sequences of 40);
+- ``mnist1d``: MNIST-1D generated locally by the ``mnist1d`` package (sequences of 40 steps,
+  shape (N, 40, 1));
 - ``{csv: path, target: column}``: a CSV table (mixed columns are fine);
 - ``{npz: path, x: key, y: key}``: arrays in a ``.npz`` file (keys default to ``x`` and ``y``);
 - ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
@@ -58,7 +59,7 @@ def _mnist1d():
     from mnist1d.data import get_dataset_args, make_dataset
 
     data = make_dataset(get_dataset_args())
-    x = np.concatenate([data["x"], data["x_test"]]).astype("float32")
+    x = np.concatenate([data["x"], data["x_test"]]).astype("float32")[..., None]  # (N, 40, 1)
     y = np.concatenate([data["y"], data["y_test"]])
     return x, y
 

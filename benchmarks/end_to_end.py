@@ -13,13 +13,16 @@ import os
 import tempfile
 import time
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from autoarch import AutoClassifier, AutoRegressor, load_spec
+from autoarch import load_spec
 from autoarch.cli import resolve_spec
 from autoarch.data import load_data
+from autoarch.estimators.from_spec import estimator_from_spec
 
 
 def baseline(task, x_train, x_test, y_train, y_test):
@@ -43,13 +46,7 @@ def run(task):
         stratify = None if spec.task == "regression" else y
         x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0,
                                                             stratify=stratify)
-    budget = spec.budget
-    estimator = (AutoRegressor if spec.task == "regression" else AutoClassifier)(
-        spec=spec.document, strategy=spec.strategy, strategy_options=spec.strategy_options,
-        max_trials=budget.get("max_trials", 10), time_limit=budget.get("time_limit"),
-        epochs=budget.get("epochs", 20), seed=0, directory=tempfile.mkdtemp(),
-        early_stopping_patience=budget.get("early_stopping_patience", 3),
-        batch_size=spec.training.get("batch_size", 32))
+    estimator = estimator_from_spec(spec, directory=tempfile.mkdtemp())
     started = time.perf_counter()
     estimator.fit(x_train, y_train)
     seconds = time.perf_counter() - started
@@ -71,5 +68,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     main()

@@ -2,17 +2,18 @@
 
 For one fixed architecture (every argument fixed, so the search has exactly one candidate):
 time a raw Keras build + fit and a one-trial autoarch search (journal, callbacks, tf.data,
-clear_session) over several repeats; then run ``--trials`` small trials in one search and
-report resident memory growth per trial after warm-up.
+clear_session) over several repeats; then run ``--trials`` small trials in one search, in
+process and in worker processes (``isolate_trials``), and report the searching process's
+resident memory growth per trial after warm-up.
 
-    python benchmarks/overhead.py [--repeats 5] [--trials 100]
+    python benchmarks/overhead.py [--repeats 5] [--trials 100]   (--trials 0: timing only)
 """
 
 import argparse
-import gc
 import os
 import statistics
 import tempfile
+import threading
 import time
 
 import keras
@@ -21,6 +22,7 @@ import psutil
 
 from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace
 from autoarch.engine.search import ModelSearch
+from autoarch.engine.journal import Journal
 
 EPOCHS, BATCH = 5, 32
 
@@ -73,32 +75,43 @@ def main():
     print(f"| one-trial autoarch search, median | {ours_s:.2f} s |")
     print(f"| overhead per trial | {ours_s - raw_s:+.2f} s ({(ours_s / raw_s - 1) * 100:+.1f}%) |")
 
-    # memory over many trials: a search whose trials are tiny, RSS sampled per trial
-    process = psutil.Process(os.getpid())
-    samples = []
+    # memory over many trials, in this process and with trials in worker processes
     small_x, small_y = x[:200], y[:200]
+    for isolate in (False, True) if args.trials else ():
+        rss_growth(small_x, small_y, args.trials, isolate)
+
+
+def rss_growth(x, y, trials, isolate):
+    """Resident memory of the searching process when each of ``trials`` small trials ends
+    (a thread samples RSS; the journal says when each trial was recorded)."""
+    process = psutil.Process(os.getpid())
+    samples, running = [], threading.Event()
+
+    def sampler():
+        while not running.wait(0.1):
+            samples.append((time.time(), process.memory_info().rss))
+
     space = ModelSpace([DenseBlock(num_layers=[1, 2], units=[16, 32]),
                         ClassificationHead(num_classes=2)])
-    search = ModelSearch(space, strategy="random", max_trials=args.trials, epochs=1, seed=0,
-                         directory=tempfile.mkdtemp(), final_fit=False,
-                         early_stopping_patience=None, curve_stopping=False)
-    original = search._train_trial
-
-    def train_and_sample(*a, **k):  # RSS after each trial, garbage collected
-        result = original(*a, **k)
-        gc.collect()
-        samples.append(process.memory_info().rss)
-        return result
-
-    search._train_trial = train_and_sample
+    directory = tempfile.mkdtemp()
+    search = ModelSearch(space, strategy="random", max_trials=trials, epochs=1, seed=0,
+                         directory=directory, final_fit=False, early_stopping_patience=None,
+                         curve_stopping=False, isolate_trials=isolate)
+    thread = threading.Thread(target=sampler, daemon=True)
     started = time.perf_counter()
-    search.fit({"input": small_x}, small_y)
-    warm = max(10, args.trials // 5)
-    growth = (samples[-1] - samples[warm]) / (len(samples) - 1 - warm) / 2**20
-    print(f"| {args.trials} small trials, wall time | {time.perf_counter() - started:.1f} s |")
-    print(f"| RSS after warm-up (trial {warm}) / at the end | {samples[warm] / 2**20:.0f} MiB / "
-          f"{samples[-1] / 2**20:.0f} MiB |")
-    print(f"| RSS growth per trial after warm-up | {growth:.2f} MiB |")
+    thread.start()
+    search.fit({"input": x}, y)
+    running.set()
+    thread.join()
+    ends = [r["time"] for r in Journal(directory).read() if r["event"] == "tell"]
+    rss = [next((m for t, m in samples if t >= end), samples[-1][1]) for end in ends]
+    mode = "worker processes (isolate_trials)" if isolate else "in process"
+    warm = max(10, trials // 5)
+    growth = (rss[-1] - rss[warm]) / (len(rss) - 1 - warm) / 2**20
+    print(f"| {trials} small trials, {mode}: wall time | {time.perf_counter() - started:.1f} s |")
+    print(f"| {mode}: RSS of the searching process after trial {warm} / at the end | "
+          f"{rss[warm] / 2**20:.0f} MiB / {rss[-1] / 2**20:.0f} MiB |")
+    print(f"| {mode}: RSS growth per trial after warm-up | {growth:.2f} MiB |", flush=True)
 
 
 if __name__ == "__main__":

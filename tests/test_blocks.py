@@ -88,6 +88,7 @@ def test_conditional_arguments_of_choice_and_chain():
     layer2 = params["ch/op_2"]
     assert [c.name for c in layer2.conditions] == ["pick/block", "ch/num_layers"]
     assert layer2.conditions[1].values == [3]
+    assert repr(BlockChoice([DenseBlock(units=8)])) == "BlockChoice([DenseBlock(units=8)])"
 
 
 def test_every_block_from_yaml(tmp_path):

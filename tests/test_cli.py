@@ -85,7 +85,7 @@ def test_csv_and_npz_data(tmp_path):
 
 def test_mnist1d_is_generated_locally():
     x, y = load_data("mnist1d")
-    assert x.shape == (5000, 40) and set(np.unique(y)) == set(range(10))
+    assert x.shape == (5000, 40, 1) and set(np.unique(y)) == set(range(10))
 
 
 def test_tfds_loading_with_mock_data():

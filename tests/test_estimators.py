@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import NotFittedError
@@ -14,6 +15,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import autoarch
+import autoarch.estimators
 from autoarch import AutoClassifier, AutoRegressor, ImageClassifier
 
 FAST = dict(max_trials=1, epochs=2, strategy="random")
@@ -68,13 +71,25 @@ def test_clone_and_grid_search_over_max_trials(iris):
     assert scores.shape == (2,)
 
 
+@pytest.fixture(scope="module")
+def fitted_regressor(iris):
+    """Predicts petal width (in cm, around 1.2) from the three other columns."""
+    x_train, _, _, _ = iris
+    return AutoRegressor(max_trials=1, epochs=5, strategy="random").fit(
+        np.delete(x_train, 3, axis=1), x_train[:, 3])
+
+
 @pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
-def test_export_round_trip(fitted, iris, tmp_path, fmt):
+@pytest.mark.parametrize("task", ["classifier", "regressor"])
+def test_export_round_trip(fitted, fitted_regressor, iris, tmp_path, fmt, task):
     import keras
     import tensorflow as tf
 
     _, x_test, _, _ = iris
-    x = {f"x{i}": x_test[:, i:i + 1].astype("float32") for i in range(4)}  # raw columns
+    if task == "regressor":  # its head maps standardized outputs back to centimetres
+        fitted, x_test = fitted_regressor, np.delete(x_test, 3, axis=1)
+    x = {f"x{i}": x_test[:, i:i + 1].astype("float32")
+         for i in range(x_test.shape[1])}  # raw columns
     expected = fitted.best_model_.predict(x, verbose=0)
     target = str(tmp_path / {"keras": "m.keras", "savedmodel": "saved", "tflite": "m.tflite"}[fmt])
     result = fitted.export(target, format=fmt)
@@ -120,6 +135,13 @@ def test_messy_dataframe_and_string_labels(tmp_path):
                   [t.name.split(":")[0] for t in model.inputs]) == ["age", "city", "member", "score"]
 
 
+def test_dataframe_with_integer_column_names_keeps_numbers_numeric(iris):
+    x_train, x_test, y_train, _ = iris
+    clf = AutoClassifier(**FAST).fit(pd.DataFrame(x_train), y_train)
+    assert clf.space_.preprocessor.numeric == {"0", "1", "2", "3"}
+    assert clf.predict(pd.DataFrame(x_test)).shape == (len(x_test),)
+
+
 def test_one_hot_labels_and_tf_dataset():
     import tensorflow as tf
 
@@ -143,7 +165,7 @@ def test_errors_are_clear(iris):
     x_train, _, y_train, _ = iris
     with pytest.raises(NotFittedError):
         AutoClassifier().predict(x_train)
-    with pytest.raises(ValueError, match="too few samples"):
+    with pytest.raises(ValueError, match=r"Found 3 sample\(s\) while a minimum of 5"):
         AutoClassifier(**FAST).fit(x_train[:3], y_train[:3])
     y_nan = y_train.astype(float)
     y_nan[0] = np.nan
@@ -159,9 +181,24 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(x_train, np.zeros(len(x_train)))
     with pytest.raises(ValueError, match="infinity"):
         AutoClassifier(**FAST).fit(np.full((10, 2), np.inf), np.arange(10) % 2)
+    with pytest.raises(TypeError, match="dense data is required"):
+        AutoClassifier(**FAST).fit(scipy.sparse.csr_matrix(x_train), y_train)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        AutoRegressor(**FAST).fit(x_train)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        AutoRegressor(**FAST).fit(x_train, y_train + 1j)
 
 
 def test_predict_with_wrong_number_of_features(fitted, iris):
     _, x_test, _, _ = iris
-    with pytest.raises(ValueError, match="X has 3 features, but AutoClassifier was fitted with 4"):
+    with pytest.raises(ValueError, match="X has 3 features, but AutoClassifier is expecting 4 features"):
         fitted.predict(x_test[:, :3])
+
+
+@pytest.mark.parametrize("name", [n for n in autoarch.estimators.__all__ if n[0].isupper()])
+def test_every_estimator_class_is_named_as_exported_and_pickles(name):
+    cls = getattr(autoarch, name)
+    estimator = cls(max_trials=2)
+    assert cls.__name__ == name and repr(estimator) == f"{name}(max_trials=2)"
+    restored = pickle.loads(pickle.dumps(estimator))
+    assert type(restored) is cls and restored.get_params() == estimator.get_params()

@@ -4,6 +4,9 @@ stopping the search; time_limit is honoured; learning-curve stopping says why.""
 import glob
 import math
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import keras
@@ -12,6 +15,7 @@ import pytest
 
 from autoarch import load_spec
 from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace, RegressionHead
+from autoarch.blocks.base import Block, choice
 from autoarch.data import load_data
 from autoarch.engine.journal import Journal
 from autoarch.engine.search import ModelSearch
@@ -112,3 +116,120 @@ def test_low_fidelity_search_then_full_training(tmp_path):
     reports = [r for r in Journal(tmp_path).read() if r["event"] == "report"]
     assert len(reports) == 2
     assert search.best_model.predict(x, verbose=0).shape == (120, 1)
+
+
+def test_out_of_memory_retries_at_half_batch_then_fails_the_trial(tmp_path):
+    """A real allocator failure (address space capped in a child process): the first
+    candidate trains at half the batch size, the second fails, the search finishes."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the address-space cap needs Linux's /proc and RLIMIT_AS")
+    here = os.path.dirname(__file__)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, os.path.dirname(here)]),
+               TF_ENABLE_ONEDNN_OPTS="0")  # oneDNN kernels abort on a failed allocation
+    child = subprocess.run([sys.executable, os.path.join(here, "oom_child.py"), str(tmp_path)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stdout[-2000:] + child.stderr[-3000:]
+    assert "final model predicts (40, 1)" in child.stdout
+    first, second = sorted((r for r in Journal(tmp_path / "search").read()
+                            if r["event"] == "tell"), key=lambda r: r["number"])
+    assert first["status"] == "COMPLETED"
+    assert first["info"]["batch_size_halved_to"] == 8 and first["metrics"]["batch_size"] == 8
+    assert second["status"] == "FAILED"
+    assert second["info"]["batch_size_halved_to"] == 8
+    assert "ResourceExhaustedError" in second["traceback"]
+
+
+def test_user_callbacks_run_in_every_trial_but_not_the_final_fit(tmp_path):
+    epochs_seen = []
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch))
+    space = ModelSpace([DenseBlock(num_layers=1, units=[4, 8]), ClassificationHead(num_classes=2)])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3)).astype("float32")
+    search = ModelSearch(space, strategy="grid", max_trials=2, epochs=2, seed=0,
+                         directory=tmp_path, early_stopping_patience=None, curve_stopping=False)
+    search.fit({"input": x}, (x[:, 0] > 0).astype("int32"), callbacks=[callback])
+    assert epochs_seen == [0, 1, 0, 1]  # two trials of two epochs; the final fit adds none
+
+
+def test_regression_head_learns_the_target_scale(tmp_path):
+    """Targets around 5,000 with a spread of hundreds: the head standardizes them, so a few
+    epochs reach a good fit, and the model predicts in the targets' own units."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)).astype("float32")
+    y = (5000 + x @ np.array([300.0, -200.0, 100.0])).astype("float32")
+    space = ModelSpace([DenseBlock(num_layers=1, units=32, dropout=0.0, batch_norm=False),
+                        RegressionHead(dropout=0.0)], training={"learning_rate": 0.01})
+    search = ModelSearch(space, max_trials=1, epochs=15, seed=0, directory=tmp_path,
+                         final_fit=False, early_stopping_patience=None, curve_stopping=False)
+    search.fit({"input": x}, y)
+    predicted = search.best_model.predict(x, verbose=0).reshape(-1)
+    r2 = 1 - np.mean((predicted - y) ** 2) / np.var(y)
+    assert r2 > 0.9, r2
+    assert abs(predicted.mean() - y.mean()) < 50
+
+
+def _kill_this_process():
+    os.kill(os.getpid(), signal.SIGKILL)
+    return np.float32(0.0)
+
+
+class KillProcess(keras.layers.Layer):
+    """Kills its own process when it first runs on data."""
+
+    def call(self, x):
+        import tensorflow as tf
+
+        zero = tf.py_function(_kill_this_process, [], tf.float32)
+        zero.set_shape(())
+        return x + zero
+
+
+class CrashBlock(Block):
+    """Crashes the process while training when ``mode="crash"`` (as a native crash would);
+    module-level, so worker processes can unpickle it."""
+
+    kind = "crash"
+
+    def search_space(self):
+        return {"mode": choice("crash", "train")}
+
+    def build(self, hp, inputs):
+        return KillProcess()(inputs) if self.declare(hp)["mode"] == "crash" else inputs
+
+
+def _isolated_search(tmp_path, blocks, **kwargs):
+    space = ModelSpace(blocks + [DenseBlock(num_layers=1, units=8, activation="relu",
+                                            dropout=0.0, batch_norm=False),
+                                 ClassificationHead(num_classes=2, dropout=0.0)],
+                       training={"learning_rate": 1e-2})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 4)).astype("float32")
+    settings = dict(strategy="grid", epochs=2, seed=0, directory=tmp_path,
+                    early_stopping_patience=None, curve_stopping=False, final_fit=False)
+    settings.update(kwargs)
+    return ModelSearch(space, **settings).fit({"input": x}, (x[:, 0] > 0).astype("int32"))
+
+
+def test_isolated_trials_give_the_same_results_as_in_process(tmp_path):
+    blocks = [DenseBlock(name="searched", num_layers=1, units=[4, 16], activation="relu",
+                         dropout=0.0, batch_norm=False)]
+    here = _isolated_search(tmp_path / "here", blocks, max_trials=2)
+    isolated = _isolated_search(tmp_path / "isolated", blocks, max_trials=2,
+                                isolate_trials=True, trials_per_worker=1)
+    assert [t.status for t in isolated.study.trials] == ["COMPLETED", "COMPLETED"]
+    for a, b in zip(here.study.trials, isolated.study.trials):
+        assert a.params == b.params
+        assert b.value == pytest.approx(a.value, abs=1e-6)
+        assert [r["val_loss"] for r in b.intermediate] == \
+            pytest.approx([r["val_loss"] for r in a.intermediate], rel=1e-4)
+    assert isolated.best_model.predict(np.zeros((2, 4), "float32"), verbose=0).shape == (2, 1)
+
+
+def test_a_crashing_worker_fails_only_its_trial(tmp_path):
+    search = _isolated_search(tmp_path, [CrashBlock(name="crash")], max_trials=2,
+                              isolate_trials=True)
+    first, second = search.study.trials
+    assert first.params["crash/mode"] == "crash" and first.status == "FAILED"
+    assert "worker process" in first.message and "exit status -9" in first.message
+    assert second.status == "COMPLETED"

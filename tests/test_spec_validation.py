@@ -48,6 +48,15 @@ def test_wrong_type(tmp_path):
     assert "expected an integer, got a string ('one')" in str(err)
 
 
+def test_training_section_is_checked(tmp_path):
+    err = error_of(tmp_path, "training:\n  batch_size: 32\n  isolate_trials: yes please\n")
+    assert err.line == 3 and err.path == "training.isolate_trials"
+    err = error_of(tmp_path, "training: {trials_per_worker: 0}\n")
+    assert err.path == "training.trials_per_worker"
+    spec = load_spec(write(tmp_path, "training: {isolate_trials: true, trials_per_worker: 5}\n"))
+    assert spec.training == {"isolate_trials": True, "trials_per_worker": 5}
+
+
 def test_empty_choice(tmp_path):
     err = error_of(tmp_path, "space:\n  parameters:\n    act:\n      type: choice\n      values: []\n")
     assert err.line == 5 and "at least one value" in str(err)

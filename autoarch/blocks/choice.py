@@ -38,3 +38,6 @@ class BlockChoice(Block):
     def adapt(self, data):
         for option in self.options:
             option.adapt(data)
+
+    def __repr__(self):
+        return f"BlockChoice({self.options!r})"

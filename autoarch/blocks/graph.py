@@ -78,8 +78,11 @@ class ModelSpace(kt.HyperModel):
         self.training.declare(hp)
         return hp
 
-    def adapt(self, inputs):
-        """Let blocks learn preprocessing state from training inputs ({input name: array})."""
+    def adapt(self, inputs, y=None):
+        """Let blocks learn preprocessing state from training inputs ({input name: array}) and
+        the head from the targets ``y`` (a regression head's target scale)."""
+        if y is not None and hasattr(self.head, "adapt_targets"):
+            self.head.adapt_targets(y)
         if self.preprocessor is not None:
             return
         for name in self.input_names():
@@ -101,6 +104,7 @@ class ModelSpace(kt.HyperModel):
         model_inputs = inputs if list(inputs) != [DEFAULT_INPUT] else inputs[DEFAULT_INPUT]
         model = keras.Model(model_inputs, output, name="candidate")
         model.compile(optimizer=self.training.optimizer(hp), loss=self.head.loss,
+                      loss_weights=getattr(self.head, "loss_weights", None),
                       metrics=list(self.head.metrics))
         return model
 

@@ -1,5 +1,6 @@
 """Heads turn features into predictions and own the loss; ``Merge`` joins several inputs."""
 
+import numpy as np
 from keras import layers
 
 from autoarch.blocks.base import Block, choice
@@ -45,7 +46,17 @@ class ClassificationHead(Block):
 
 
 class RegressionHead(Block):
-    """A linear layer with ``output_dim`` outputs, mean squared error loss."""
+    """A linear layer with ``output_dim`` outputs, mean squared error loss.
+
+    Targets far from zero and one (prices, counts) train badly from a layer that starts near
+    zero, so the head learns the targets' mean and spread (``adapt_targets``, which a search
+    calls) and ends with a layer that maps standardized outputs back to the targets' units:
+    the model predicts in the units of ``y`` and the exported model needs no scaler beside it.
+    The loss is weighted by one over the targets' variance, so training sees the gradients of
+    standardized targets whatever the units (plain SGD too), and ``loss``/``val_loss`` read as
+    a fraction of the variance (1.0: no better than predicting the mean); the absolute error
+    metric stays in the targets' units.
+    """
 
     kind = "regression_head"
     loss = "mean_squared_error"
@@ -53,7 +64,19 @@ class RegressionHead(Block):
 
     def __init__(self, name=None, output_dim=None, **arguments):
         self.output_dim = output_dim
+        self.target_mean = self.target_variance = None
         super().__init__(name=name, **arguments)
+
+    def adapt_targets(self, y):
+        y = np.asarray(y, dtype="float64").reshape(len(y), -1)
+        self.target_mean = y.mean(axis=0)
+        self.target_variance = np.maximum(y.var(axis=0), 1e-12)
+
+    @property
+    def loss_weights(self):
+        if self.target_variance is None:
+            return None
+        return [float(1.0 / np.mean(self.target_variance))]
 
     def search_space(self):
         return {"dropout": choice(0.0, 0.25, ordered=True)}
@@ -63,7 +86,11 @@ class RegressionHead(Block):
         x = flatten_to_vector(inputs)
         if v["dropout"]:
             x = layers.Dropout(v["dropout"])(x)
-        return layers.Dense(self.output_dim or 1, name=self.name)(x)
+        if self.target_mean is None:
+            return layers.Dense(self.output_dim or 1, name=self.name)(x)
+        x = layers.Dense(len(self.target_mean), name=f"{self.name}_standardized")(x)
+        return layers.Normalization(mean=self.target_mean, variance=self.target_variance,
+                                    invert=True, name=self.name)(x)
 
 
 class Merge(Block):

@@ -43,7 +43,7 @@ def column_arrays(frame, numeric_columns):
     arrays = {}
     for column in frame.columns:
         series = frame[column]
-        if column in numeric_columns:
+        if str(column) in numeric_columns:  # names are matched as strings (0 -> "0")
             values = series.astype("float64").to_numpy(dtype="float32", na_value=np.nan)
         else:
             values = series.astype(object).where(series.notna(), MISSING).astype(str).to_numpy()

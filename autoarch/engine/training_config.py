@@ -4,7 +4,8 @@ from autoarch.engine.runtime import DISTRIBUTIONS
 from autoarch.spec.checks import check_keys, expect, expect_one_of, expect_positive
 from autoarch.spec.params import add_parameter, is_definition
 
-TRAINING_KEYS = ("optimizer", "learning_rate", "batch_size", "distribution", "validation_split")
+TRAINING_KEYS = ("optimizer", "learning_rate", "batch_size", "distribution", "validation_split",
+                 "isolate_trials", "trials_per_worker")
 
 
 def validate_training(doc, path, value):
@@ -22,8 +23,11 @@ def validate_training(doc, path, value):
                       ("adam", "adamw", "sgd", "rmsprop"))
     if "learning_rate" in value and not isinstance(value["learning_rate"], (dict, list)):
         expect_positive(doc, path + ("learning_rate",), value["learning_rate"], float)
-    if "batch_size" in value:
-        expect_positive(doc, path + ("batch_size",), value["batch_size"], int)
+    for key in ("batch_size", "trials_per_worker"):
+        if key in value:
+            expect_positive(doc, path + (key,), value[key], int)
+    if "isolate_trials" in value:
+        expect(doc, path + ("isolate_trials",), value["isolate_trials"], bool)
     if "distribution" in value:
         expect_one_of(doc, path + ("distribution",), value["distribution"], DISTRIBUTIONS)
     if "validation_split" in value:

@@ -4,7 +4,8 @@ from autoarch.estimators.base import (AutoClassifier, AutoRegressor, ImageClassi
                                       ImageRegressor, SequenceClassifier, SequenceRegressor,
                                       StructuredDataClassifier, StructuredDataRegressor,
                                       TextClassifier, TextRegressor)
+from autoarch.estimators.from_spec import estimator_from_spec
 
 __all__ = ["AutoClassifier", "AutoRegressor", "ImageClassifier", "ImageRegressor",
            "SequenceClassifier", "SequenceRegressor", "StructuredDataClassifier",
-           "StructuredDataRegressor", "TextClassifier", "TextRegressor"]
+           "StructuredDataRegressor", "TextClassifier", "TextRegressor", "estimator_from_spec"]

@@ -10,6 +10,7 @@ import tempfile
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
 from autoarch.estimators import inputs as input_ops
@@ -36,8 +37,9 @@ class _AutoEstimator(BaseEstimator):
     def __init__(self, spec=None, strategy="bayesian", max_trials=10, time_limit=None,
                  epochs=20, objective=None, directory=None, seed=0, batch_size=32,
                  validation_split=0.2, search_data_fraction=1.0, search_epochs=None,
-                 early_stopping_patience=3, final_fit=True, strategy_options=None,
-                 distribution="auto", verbose=0):
+                 early_stopping_patience=3, curve_stopping=True, final_fit=True,
+                 strategy_options=None, distribution="auto", max_consecutive_failures=5,
+                 isolate_trials=False, trials_per_worker=25, verbose=0):
         self.spec = spec
         self.strategy = strategy
         self.max_trials = max_trials
@@ -51,10 +53,24 @@ class _AutoEstimator(BaseEstimator):
         self.search_data_fraction = search_data_fraction
         self.search_epochs = search_epochs
         self.early_stopping_patience = early_stopping_patience
+        self.curve_stopping = curve_stopping
         self.final_fit = final_fit
         self.strategy_options = strategy_options
         self.distribution = distribution
+        self.max_consecutive_failures = max_consecutive_failures
+        self.isolate_trials = isolate_trials
+        self.trials_per_worker = trials_per_worker
         self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        kinds = input_ops.KINDS if self._kind is None else (self._kind,)
+        tags.input_tags.allow_nan = "tabular" in kinds  # imputed inside the model
+        tags.input_tags.categorical = "tabular" in kinds  # string columns are looked up
+        tags.input_tags.two_d_array = "tabular" in kinds
+        tags.input_tags.three_d_array = "image" in kinds or "sequence" in kinds
+        tags.input_tags.string = "text" in kinds
+        return tags
 
     # -- input checks -------------------------------------------------------------------
     def _check_x(self, x, fitting):
@@ -69,16 +85,19 @@ class _AutoEstimator(BaseEstimator):
         expected = self.n_features_in_
         got = input_ops.n_features(x, kind)
         if got != expected:
-            raise ValueError(f"X has {got} features, but {type(self).__name__} was fitted with "
-                             f"{expected} features")
+            raise ValueError(f"X has {got} features, but {type(self).__name__} is expecting "
+                             f"{expected} features as input")
         return x, kind, n
 
     def _encode_y(self, y, n):
         raise NotImplementedError
 
     # -- fit ----------------------------------------------------------------------------
-    def fit(self, X, y=None):
-        """Search for the best model for ``X``, ``y`` (or a ``tf.data.Dataset`` of pairs)."""
+    def fit(self, X, y=None, callbacks=None):
+        """Search for the best model for ``X``, ``y`` (or a ``tf.data.Dataset`` of pairs).
+
+        ``callbacks``: Keras callbacks for every trial's training (e.g. ``TensorBoard``).
+        """
         from autoarch.engine.search import ModelSearch
 
         if hasattr(X, "element_spec"):
@@ -86,11 +105,12 @@ class _AutoEstimator(BaseEstimator):
 
             X, y = dataset_to_arrays(X)
         if y is None:
-            raise ValueError(f"{type(self).__name__}.fit needs y (or a tf.data.Dataset of "
-                             "(x, y) pairs)")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None (pass y, or a tf.data.Dataset of (x, y) pairs)")
         x, kind, n = self._check_x(X, fitting=True)
         if n < MIN_SAMPLES:
-            raise ValueError(f"too few samples: got {n}, need at least {MIN_SAMPLES}")
+            raise ValueError(f"Found {n} sample(s) while a minimum of {MIN_SAMPLES} is required "
+                             f"(n_samples={n}: too few to hold out validation data)")
         y_encoded, n_outputs = self._encode_y(y, n)
         self.input_kind_ = kind
         self.n_features_in_ = input_ops.n_features(x, kind)
@@ -106,10 +126,13 @@ class _AutoEstimator(BaseEstimator):
             directory=self.directory_, batch_size=self.batch_size,
             validation_split=self.validation_split,
             search_data_fraction=self.search_data_fraction, search_epochs=self.search_epochs,
-            early_stopping_patience=self.early_stopping_patience, final_fit=self.final_fit,
+            early_stopping_patience=self.early_stopping_patience,
+            curve_stopping=self.curve_stopping, final_fit=self.final_fit,
             strategy_options=self.strategy_options, distribution=self.distribution,
+            max_consecutive_failures=self.max_consecutive_failures,
+            isolate_trials=self.isolate_trials, trials_per_worker=self.trials_per_worker,
             verbose=self.verbose)
-        search.fit(input_ops.model_inputs(x, kind, space), y_encoded)
+        search.fit(input_ops.model_inputs(x, kind, space), y_encoded, callbacks=callbacks)
         self.best_model_ = search.best_model
         self.space_ = space
         best = search.study.best_trial
@@ -126,7 +149,7 @@ class _AutoEstimator(BaseEstimator):
         inputs = data_ops.prepare_inputs(
             data_ops.as_input_dict(input_ops.model_inputs(x, kind, self.space_)))
         dataset = data_ops.make_dataset(inputs, None, batch_size=256)
-        return np.asarray(self.best_model_.predict(dataset, verbose=0))
+        return np.asarray(self.best_model_.predict(dataset, verbose=0), dtype="float64")
 
     # -- export and pickling ------------------------------------------------------------
     def export(self, path, format="keras"):
@@ -172,7 +195,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
             if not np.isfinite(y.astype(float)).all():
                 raise ValueError("y contains NaN or infinity")
             y = y.argmax(axis=1)
-        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1 or len(y) != n:
             raise ValueError(f"y must hold one label per sample: X has {n} samples, y has "
                              f"shape {np.shape(y)}")
@@ -206,15 +230,18 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
 
     _classification = False
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # a 2-D y trains one output per column
+        return tags
+
     def _encode_y(self, y, n):
         y = np.asarray(y)
-        if y.dtype.kind not in "fiub":
+        if y.dtype.kind not in "fiubcO":
             raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}")
-        y = y.astype("float32")
+        y = check_array(y, ensure_2d=False, dtype="float32", input_name="y")
         if len(y) != n:
             raise ValueError(f"X has {n} samples but y has {len(y)}")
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity")
         self._y_2d = y.ndim == 2
         return y, (y.shape[1] if y.ndim == 2 else 1)
 
@@ -223,18 +250,52 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         return out if self._y_2d else out.reshape(-1)
 
 
-def _task(base, kind, doc):
-    return type(f"{kind.title()}{base.__name__[4:]}", (base,),
-                {"_kind": kind, "__doc__": doc, "__module__": __name__})
+# Task classes: the input kind is fixed, so it picks the default space without inference.
 
 
-ImageClassifier = _task(AutoClassifier, "image", "Classifier for images (N, H, W[, C]).")
-ImageRegressor = _task(AutoRegressor, "image", "Regressor for images (N, H, W[, C]).")
-TextClassifier = _task(AutoClassifier, "text", "Classifier for texts (a list of strings).")
-TextRegressor = _task(AutoRegressor, "text", "Regressor for texts (a list of strings).")
-StructuredDataClassifier = _task(AutoClassifier, "tabular",
-                                 "Classifier for tables (DataFrames with mixed columns).")
-StructuredDataRegressor = _task(AutoRegressor, "tabular",
-                                "Regressor for tables (DataFrames with mixed columns).")
-SequenceClassifier = _task(AutoClassifier, "sequence", "Classifier for sequences (N, T[, C]).")
-SequenceRegressor = _task(AutoRegressor, "sequence", "Regressor for sequences (N, T[, C]).")
+class ImageClassifier(AutoClassifier):
+    """Classifier for images (N, H, W[, C])."""
+
+    _kind = "image"
+
+
+class ImageRegressor(AutoRegressor):
+    """Regressor for images (N, H, W[, C])."""
+
+    _kind = "image"
+
+
+class TextClassifier(AutoClassifier):
+    """Classifier for texts (a list of strings)."""
+
+    _kind = "text"
+
+
+class TextRegressor(AutoRegressor):
+    """Regressor for texts (a list of strings)."""
+
+    _kind = "text"
+
+
+class StructuredDataClassifier(AutoClassifier):
+    """Classifier for tables (DataFrames with mixed columns)."""
+
+    _kind = "tabular"
+
+
+class StructuredDataRegressor(AutoRegressor):
+    """Regressor for tables (DataFrames with mixed columns)."""
+
+    _kind = "tabular"
+
+
+class SequenceClassifier(AutoClassifier):
+    """Classifier for sequences (N, T[, C])."""
+
+    _kind = "sequence"
+
+
+class SequenceRegressor(AutoRegressor):
+    """Regressor for sequences (N, T[, C])."""
+
+    _kind = "sequence"

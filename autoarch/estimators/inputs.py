@@ -9,6 +9,8 @@
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.utils import check_array
 
 from autoarch.blocks import (BlockChoice, ClassificationHead, Conv1DBlock, ConvBlock, DenseBlock,
                              ModelSpace, RegressionHead, ResNetBlock, RNNBlock, TextBlock)
@@ -20,6 +22,8 @@ KINDS = ("tabular", "image", "sequence", "text")
 def infer_kind(x):
     if isinstance(x, pd.DataFrame):
         return "tabular"
+    if sparse.issparse(x):
+        check_array(x, accept_sparse=False)  # scikit-learn's message: dense data is required
     array = np.asarray(x) if not isinstance(x, np.ndarray) else x
     if array.ndim == 1:
         if array.dtype == object or array.dtype.kind in "US":
@@ -44,11 +48,17 @@ def as_frame(x):
 
 
 def check_x(x, kind):
-    """Validate X for its kind; returns the model inputs ({name: array} or an array)."""
+    """Validate X for its kind; returns the model inputs ({name: array} or an array).
+
+    Arrays go through scikit-learn's ``check_array`` (its messages for sparse, complex,
+    empty, 1-D and too-small inputs); tables may keep missing values, other kinds may not.
+    """
     if kind == "tabular":
-        frame = as_frame(x)
-        if frame.shape[1] == 0:
-            raise ValueError("X has 0 features (columns)")
+        if isinstance(x, pd.DataFrame):
+            _check_shape(x.shape)
+            frame = x
+        else:
+            frame = as_frame(check_array(x, dtype=None, ensure_all_finite="allow-nan"))
         numeric = frame.select_dtypes(include="number")
         if np.isinf(numeric.to_numpy(dtype="float64", na_value=0.0)).any():
             raise ValueError("X contains infinity: replace it (missing values, NaN, are fine)")
@@ -59,13 +69,28 @@ def check_x(x, kind):
             raise ValueError("text X must hold strings only")
         return texts
     array = np.asarray(x)
-    if array.dtype.kind not in "fiub":
+    if array.dtype.kind not in "fiubc":
         raise ValueError(f"{kind} X must be numeric, got dtype {array.dtype}")
-    array = array.astype("float32")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{kind} X contains NaN or infinity (only tables may have missing "
-                         "values)")
-    return array
+    if array.ndim < 3:
+        raise ValueError(f"{kind} X must have 3 or 4 dimensions (N, H, W[, C]) or (N, T, C), "
+                         f"got shape {array.shape}")
+    try:
+        return check_array(array, dtype="float32", allow_nd=True)
+    except ValueError as err:
+        if "NaN" in str(err) or "infinity" in str(err):
+            raise ValueError(f"{kind} X contains NaN or infinity (only tables may have missing "
+                             "values)") from err
+        raise
+
+
+def _check_shape(shape):
+    """scikit-learn's messages for empty tables."""
+    if shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 "
+                         "is required.")
+    if shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 "
+                         "is required.")
 
 
 def n_features(x, kind):

@@ -1,0 +1,142 @@
+"""Training one candidate: the part of a search that runs either in the searching process or
+in a worker process (``isolate_trials``), so it holds everything it needs and pickles.
+
+A task names the candidate (``params``, ``seed``), its budget (``epochs``, ``seconds_left``),
+the best value so far (for learning-curve stopping and for saving a new best model) and where
+to save that model. ``run`` returns the trial's metrics; every epoch's logs go to ``report``
+and notes for the record (why it stopped, a halved batch) go into ``info``, also when it fails.
+"""
+
+import gc
+import math
+import time
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from autoarch.engine import data as data_ops
+from autoarch.engine.runtime import distribution_strategy
+from autoarch.estimation import CurveStopping, subsample
+
+
+class TrialDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class _Report(keras.callbacks.Callback):
+    """Hand every epoch's metrics to ``report`` and stop at the search's deadline."""
+
+    def __init__(self, report, deadline):
+        super().__init__()
+        self.report, self.deadline = report, deadline
+        self.stopped_by_deadline = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.report(epoch + 1, logs)
+        if any(not math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
+            self.model.stop_training = True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stopped_by_deadline = True
+            self.model.stop_training = True
+
+
+class TrialTrainer:
+    """Builds and trains candidates of ``space`` on fixed training and validation data."""
+
+    def __init__(self, space, train, val, objective, *, batch_size=32, search_data_fraction=1.0,
+                 early_stopping_patience=3, curve_stopping=True, distribution="auto",
+                 callbacks=(), verbose=0):
+        self.space, self.train, self.val = space, train, val
+        self.objective = objective  # (name, "min" | "max")
+        self.batch_size = batch_size
+        self.search_data_fraction = search_data_fraction
+        self.early_stopping_patience = early_stopping_patience
+        self.curve_stopping = curve_stopping
+        self.distribution = distribution
+        self.callbacks = list(callbacks)
+        self.verbose = verbose
+
+    @property
+    def is_classification(self):
+        return getattr(self.space.head, "loss", "").endswith("crossentropy")
+
+    def build(self, params, seed):
+        keras.backend.clear_session()
+        gc.collect()
+        keras.utils.set_random_seed(seed)
+        hp = kt.HyperParameters()
+        hp.values = {k: v for k, v in params.items() if not k.startswith("tuner/")}
+        with distribution_strategy(self.distribution).scope():
+            return self.space.build(hp)
+
+    def run(self, task, report, info):
+        """Train ``task``'s candidate; out of memory retries once at half the batch size."""
+        import tensorflow as tf
+
+        try:
+            return self._train(task, report, self.batch_size, info)
+        except tf.errors.ResourceExhaustedError:
+            if self.batch_size == 1:
+                raise
+        batch_size = self.batch_size // 2
+        info["batch_size_halved_to"] = batch_size
+        return self._train(task, report, batch_size, info)
+
+    def _search_data(self, seed):
+        inputs, y = self.train
+        if self.search_data_fraction < 1.0:
+            rows = subsample(len(y), self.search_data_fraction, seed,
+                             y if self.is_classification else None)
+            inputs, y = data_ops.take_rows(inputs, rows), y[rows]
+        return inputs, y
+
+    def _train(self, task, report, batch_size, info):
+        name, direction = self.objective
+        epochs, best = task["epochs"], task.get("best_value")
+        model = self.build(task["params"], task["seed"])
+        seconds_left = task.get("seconds_left")
+        reporter = _Report(report, None if seconds_left is None else
+                           time.monotonic() + seconds_left)
+        callbacks = [reporter, *self.callbacks]
+        if self.early_stopping_patience:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                name, patience=self.early_stopping_patience, mode=direction))
+        curve = None
+        if self.curve_stopping and best is not None:
+            curve = CurveStopping(name, direction, best, epochs, min_epochs=max(3, epochs // 3))
+            callbacks.append(curve)
+        inputs, y = self._search_data(task["seed"])
+        started = time.perf_counter()
+        history = model.fit(
+            data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"]),
+            validation_data=data_ops.make_dataset(*self.val, batch_size),
+            epochs=epochs, callbacks=callbacks, verbose=max(0, self.verbose - 1),
+            shuffle=False).history
+        losses = history.get("loss", [])
+        bad = [i for i, v in enumerate(losses) if not math.isfinite(v)]
+        if bad:
+            raise TrialDiverged(f"training diverged: loss became {losses[bad[0]]} at epoch "
+                                f"{bad[0] + 1}")
+        curve_values = history.get(name)
+        if not curve_values:
+            raise ValueError(f"objective '{name}' is not among the training metrics "
+                             f"({', '.join(history)})")
+        pick = np.nanargmax if direction == "max" else np.nanargmin
+        best_epoch = int(pick(curve_values))
+        if curve is not None and curve.reason:
+            info["stopped"] = curve.reason
+        elif reporter.stopped_by_deadline:
+            info["stopped"] = "time_limit reached"
+        elif len(curve_values) < epochs:
+            info["stopped"] = f"early stopping after {len(curve_values)} epochs"
+        value = float(curve_values[best_epoch])
+        metrics = {name: value, "best_epoch": best_epoch + 1, "epochs_run": len(curve_values),
+                   "batch_size": batch_size, "params": int(model.count_params()),
+                   "fit_seconds": time.perf_counter() - started}
+        metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
+        improves = best is None or (value > best if direction == "max" else value < best)
+        if improves and math.isfinite(value):
+            model.save(task["save_path"])
+        return metrics
