@@ -137,3 +137,15 @@ def test_unknown_block_argument_is_a_spec_error():
         load_spec({"space": {"blocks": [{"block": "conv", "fliters": 3}]}})
     with pytest.raises(SpecError, match=r"unknown block 'convv'.*did you mean 'conv'"):
         load_spec({"space": {"blocks": [{"block": "convv"}]}})
+
+
+def test_parameter_names_come_from_the_space_not_from_the_process():
+    def make():
+        return ModelSpace([BlockChoice([ConvBlock(), DenseBlock(name="dense_1")]),
+                           DenseBlock(units=8), ClassificationHead(num_classes=2)])
+
+    first = [p.name for p in make().hyperparameters().space]
+    DenseBlock(), ConvBlock()  # blocks made in between do not shift the names
+    assert [p.name for p in make().hyperparameters().space] == first
+    assert first[0] == "choice_1/block" and "conv_1/filters" in first
+    assert "dense_2/num_layers" in first  # dense_1 is taken by the named block

@@ -61,6 +61,7 @@ class Block(kt.HyperModel):
 
     def __init__(self, name=None, **arguments):
         super().__init__(name=name or _auto_name(self.kind or type(self).__name__.lower()))
+        self.auto_named = name is None  # a ModelSpace renames it by its place in the space
         self.arguments = arguments
         defaults = self.search_space()
         unknown = set(arguments) - set(defaults)

@@ -37,6 +37,30 @@ class TrainingChoices(Block):
         return options[v["optimizer"]](learning_rate=v["learning_rate"])
 
 
+def _walk(blocks):
+    for block in blocks:
+        yield block
+        yield from _walk(block.children())
+
+
+def _name_by_place(blocks):
+    """Blocks without a given name are named by kind and place in this space (``dense_1``,
+    ``dense_2``, ...), so a space's parameter names do not depend on how many blocks the
+    process made before it (a second search in a notebook resumes the first one's journal)."""
+    every = list(_walk(blocks))
+    taken = {b.name for b in every if not getattr(b, "auto_named", False)}
+    counters = {}
+    for block in every:
+        if getattr(block, "auto_named", False):
+            kind = block.kind or type(block).__name__.lower()
+            number = counters.get(kind, 0) + 1
+            while f"{kind}_{number}" in taken:
+                number += 1
+            counters[kind] = number
+            block.name = f"{kind}_{number}"
+            taken.add(block.name)
+
+
 class ModelSpace(kt.HyperModel):
     def __init__(self, blocks, branches=None, training=None, preprocessor=None,
                  name="model_space"):
@@ -49,6 +73,7 @@ class ModelSpace(kt.HyperModel):
         if not self.blocks or not isinstance(self.blocks[-1], HEADS):
             raise ValueError("a model space's blocks must end with a head (ClassificationHead or "
                              f"RegressionHead); got {self.blocks[-1:] or 'no blocks'}")
+        _name_by_place(list(self.all_blocks()))
         names = [b.name for b in self.all_blocks()]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:

@@ -51,7 +51,7 @@ def check_x(x, kind):
     """Validate X for its kind; returns the model inputs ({name: array} or an array).
 
     Arrays go through scikit-learn's ``check_array`` (its messages for sparse, complex,
-    empty, 1-D and too-small inputs); tables may keep missing values, other kinds may not.
+    empty and 1-D inputs); tables may keep missing values, other kinds may not.
     """
     if kind == "tabular":
         if isinstance(x, pd.DataFrame):
