@@ -1,5 +1,6 @@
 """The Keras model search: every ready spec runs a 2-trial search; NaN candidates fail without
-stopping the search; time_limit is honoured; learning-curve stopping says why."""
+stopping the search; time_limit is honoured; learning-curve stopping says why; out of memory
+retries at half the batch; user callbacks; regression target scaling; worker processes."""
 
 import glob
 import math
