@@ -85,6 +85,10 @@ class ModelSpace(kt.HyperModel):
     def head(self):
         return self.blocks[-1]
 
+    @property
+    def is_classification(self):
+        return getattr(self.head, "loss", "").endswith("crossentropy")
+
     def all_blocks(self):
         for branch in self.branches.values():
             yield from branch

@@ -66,10 +66,6 @@ class ModelSearch:
         self.best_model = None
 
     # -- set-up -------------------------------------------------------------------------
-    @property
-    def is_classification(self):
-        return getattr(self.space.head, "loss", "").endswith("crossentropy")
-
     def _objective(self):
         if self.objective is not None:
             objective = self.objective
@@ -78,7 +74,7 @@ class ModelSearch:
                 objective = (objective, "min" if objective.endswith("loss") or
                              "error" in objective else "max")
             return make_objective(objective)
-        return kt.Objective("val_accuracy", "max") if self.is_classification else \
+        return kt.Objective("val_accuracy", "max") if self.space.is_classification else \
             kt.Objective("val_loss", "min")
 
     def _split(self, inputs, y, validation_data):
@@ -89,7 +85,7 @@ class ModelSearch:
 
         rows = np.arange(len(y))
         stratify = None
-        if self.is_classification:  # stratified where every class fits on both sides
+        if self.space.is_classification:  # stratified where every class fits on both sides
             counts = np.unique(y, return_counts=True)[1]
             n_val = math.ceil(self.validation_split * len(y))
             if counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts):

@@ -58,10 +58,6 @@ class TrialTrainer:
         self.callbacks = list(callbacks)
         self.verbose = verbose
 
-    @property
-    def is_classification(self):
-        return getattr(self.space.head, "loss", "").endswith("crossentropy")
-
     def build(self, params, seed):
         keras.backend.clear_session()
         gc.collect()
@@ -88,7 +84,7 @@ class TrialTrainer:
         inputs, y = self.train
         if self.search_data_fraction < 1.0:
             rows = subsample(len(y), self.search_data_fraction, seed,
-                             y if self.is_classification else None)
+                             y if self.space.is_classification else None)
             inputs, y = data_ops.take_rows(inputs, rows), y[rows]
         return inputs, y
 
