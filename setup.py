@@ -15,11 +15,15 @@ setup(
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.3",
-        "keras-tuner>=1.4.7",
+        # autoarch subclasses keras-tuner's oracles and touches two private names
+        # (Oracle._set_project_dir, as keras-tuner's Tuner does; HyperbandOracle._seed_state):
+        # the tested range only
+        "keras-tuner>=1.4.7,<1.5",
         # keras-tuner's Tuner.run_trial imports tensorboard, which tensorflow no longer pulls in
         "tensorboard>=2.16",
         "tensorflow-datasets>=4.9",
-        "scikit-learn>=1.4",
+        # ensure_all_finite and __sklearn_tags__ need scikit-learn 1.6
+        "scikit-learn>=1.6",
         "scipy>=1.10",
         "numpy>=1.26",
         "pandas>=2.0",

@@ -1,35 +1,39 @@
-"""autoarch: Keras-native AutoML and neural architecture search."""
+"""autoarch: Keras-native AutoML and neural architecture search.
 
-import os as _os
+Importing the package configures nothing process-wide and loads nothing heavy: each name below
+is imported from its module when first used (so ``autoarch --help`` need not start
+TensorFlow). TensorFlow's threads are sized from the machine when a search starts, unless you
+configured them; its log level is yours to set.
+"""
 
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
-
-from autoarch.engine import Journal, Study, Trial  # noqa: E402
-from autoarch.estimators import (  # noqa: E402
-    AutoClassifier,
-    AutoRegressor,
-    ImageClassifier,
-    ImageRegressor,
-    SequenceClassifier,
-    SequenceRegressor,
-    StructuredDataClassifier,
-    StructuredDataRegressor,
-    TextClassifier,
-    TextRegressor,
-)
-from autoarch.errors import (  # noqa: E402
-    AutoarchError,
-    SearchFinished,
-    SpecError,
-    StudyMismatch,
-    TooManyFailures,
-)
-from autoarch.spec import load_space, load_spec  # noqa: E402
-from autoarch.strategies import STRATEGIES  # noqa: E402
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoClassifier", "AutoRegressor", "ImageClassifier", "ImageRegressor",
-           "SequenceClassifier", "SequenceRegressor", "StructuredDataClassifier",
-           "StructuredDataRegressor", "TextClassifier", "TextRegressor", "AutoarchError", "Journal", "STRATEGIES", "SearchFinished", "SpecError", "Study",
-           "StudyMismatch", "TooManyFailures", "Trial", "load_space", "load_spec"]
+_EXPORTS = {
+    "autoarch.config": ("Budget", "SearchConfig", "Training"),
+    "autoarch.engine": ("Journal", "Study", "Trial", "TrialStatus"),
+    "autoarch.errors": ("AutoarchError", "SearchFinished", "SpecError", "StudyMismatch",
+                        "TooManyFailures"),
+    "autoarch.estimators": ("AutoClassifier", "AutoRegressor", "ImageClassifier",
+                            "ImageRegressor", "SequenceClassifier", "SequenceRegressor",
+                            "StructuredDataClassifier", "StructuredDataRegressor",
+                            "TextClassifier", "TextRegressor"),
+    "autoarch.specfile": ("load_space", "load_spec"),
+    "autoarch.strategies": ("STRATEGIES",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name):
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'autoarch' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -9,11 +9,14 @@
 - ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
 
 ``load_data(spec, base)`` returns ``(x, y)``; relative paths are read from ``base``.
+TensorFlow, tensorflow-datasets, mnist1d and scikit-learn's loaders are imported only when
+their data is loaded: checking a spec's ``data:`` needs none of them.
 """
 
 import os
 
 import numpy as np
+import pandas as pd
 
 from autoarch.spec.checks import check_keys, did_you_mean, expect
 
@@ -67,12 +70,40 @@ def _mnist1d():
 def _tfds(name, split="train", limit=None):
     import tensorflow_datasets as tfds
 
-    from autoarch.engine.data import dataset_to_arrays
-
     dataset = tfds.load(name, split=split, as_supervised=True)
     if limit:
         dataset = dataset.take(int(limit))
     return dataset_to_arrays(dataset)
+
+
+def dataset_to_arrays(dataset):
+    """Materialize a finite ``tf.data.Dataset`` of ``(x, y)`` pairs (batched or not)."""
+    import tensorflow as tf
+
+    spec = dataset.element_spec
+    if not (isinstance(spec, tuple) and len(spec) == 2):
+        raise ValueError("a tf.data.Dataset must yield (x, y) pairs")
+    if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+        raise ValueError("the tf.data.Dataset is infinite; give a finite one (e.g. .take(n))")
+    first_x = spec[0]
+    batched = not isinstance(first_x, dict) and first_x.shape.rank is not None and \
+        first_x.shape.rank > 0 and first_x.shape[0] is None
+    xs, ys = [], []
+    for x, y in dataset.as_numpy_iterator():
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        raise ValueError("the tf.data.Dataset is empty")
+    join = np.concatenate if batched else np.stack
+    if isinstance(xs[0], dict):
+        x = {k: join([item[k] for item in xs]) for k in xs[0]}
+    else:
+        x = join(xs)
+    y = join(ys)
+    if x.dtype == object or x.dtype.kind == "S":
+        x = np.array([v.decode() if isinstance(v, bytes) else v for v in x.reshape(-1)],
+                     dtype=object).reshape(x.shape)
+    return x, y
 
 
 def load_data(spec, base="."):
@@ -86,8 +117,6 @@ def load_data(spec, base="."):
             return _tfds(spec.split(":", 1)[1])
     if isinstance(spec, dict):
         if "csv" in spec:
-            import pandas as pd
-
             frame = pd.read_csv(os.path.join(base, spec["csv"]))
             if spec["target"] not in frame.columns:
                 raise ValueError(f"data.target: column '{spec['target']}' is not in "

@@ -3,6 +3,9 @@ TFLite flatbuffer for edge devices."""
 
 import os
 import shutil
+import tempfile
+
+import tensorflow as tf
 
 FORMATS = ("keras", "savedmodel", "tflite")
 
@@ -28,10 +31,6 @@ def export_model(model, path, format="keras"):
     elif format == "savedmodel":
         model.export(path, format="tf_saved_model", verbose=False)
     else:
-        import tempfile
-
-        import tensorflow as tf
-
         with tempfile.TemporaryDirectory() as tmp:
             saved = os.path.join(tmp, "saved")
             model.export(saved, format="tf_saved_model", verbose=False)

@@ -22,7 +22,7 @@ from sklearn.svm import SVC
 from autoarch import load_spec
 from autoarch.cli import resolve_spec
 from autoarch.data import load_data
-from autoarch.estimators.from_spec import estimator_from_spec
+from autoarch.estimators import estimator_for_task
 
 
 def baseline(task, x_train, x_test, y_train, y_test):
@@ -38,7 +38,8 @@ def baseline(task, x_train, x_test, y_train, y_test):
 
 
 def run(task):
-    spec = load_spec(resolve_spec(task))
+    path = resolve_spec(task)
+    spec = load_spec(path)
     x, y = load_data(spec.data)
     if task == "mnist1d":  # 4,000 train / 1,000 test, as in the paper's set-up
         x_train, x_test, y_train, y_test = x[:4000], x[4000:], y[:4000], y[4000:]
@@ -46,7 +47,7 @@ def run(task):
         stratify = None if spec.task == "regression" else y
         x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0,
                                                             stratify=stratify)
-    estimator = estimator_from_spec(spec, directory=tempfile.mkdtemp())
+    estimator = estimator_for_task(spec.task)(spec=path, directory=tempfile.mkdtemp())
     started = time.perf_counter()
     estimator.fit(x_train, y_train)
     seconds = time.perf_counter() - started

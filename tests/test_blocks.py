@@ -10,6 +10,7 @@ from autoarch.blocks import (BlockChoice, CellBlock, ChainBlock, ClassificationH
                              ConvBlock, DenseBlock, Merge, ModelSpace, RegressionHead, ResNetBlock,
                              RNNBlock, TextBlock)
 from autoarch.engine import data as data_ops
+from autoarch.inputs import InputKind
 
 RNG = np.random.default_rng(0)
 DATA = {
@@ -36,15 +37,20 @@ CASES = {
 }
 
 
+def with_inputs(space, data):
+    """The space fed ``{input name: array}`` as it is (what a search does for arrays)."""
+    space.inputs = {name: InputKind(name).fit(array) for name, array in data.items()}
+    arrays = space.arrays(data)
+    space.adapt(arrays)
+    return arrays
+
+
 def train_once(space, kind, hp=None):
-    inputs = {"input": DATA[kind]}
-    space.adapt(inputs)
-    space.input_specs = data_ops.input_specs(inputs)
+    arrays = with_inputs(space, {"input": DATA[kind]})
     model = space.build(hp or space.hyperparameters())
-    dataset = data_ops.make_dataset(data_ops.prepare_inputs(inputs), LABELS, 8, shuffle_seed=0)
+    dataset = data_ops.make_dataset(arrays, LABELS, 8, shuffle_seed=0)
     history = model.fit(dataset, epochs=1, verbose=0)
-    predictions = model.predict(data_ops.make_dataset(data_ops.prepare_inputs(inputs), None, 8),
-                                verbose=0)
+    predictions = model.predict(data_ops.make_dataset(arrays, None, 8), verbose=0)
     return history, predictions
 
 
@@ -61,8 +67,7 @@ def test_block_trains_and_predicts(case):
 def test_regression_head_and_merge_of_two_inputs():
     space = ModelSpace(branches={"image": [ConvBlock(num_blocks=1)], "meta": [DenseBlock()]},
                        blocks=[Merge(method="concatenate"), RegressionHead()])
-    inputs = {"image": DATA["image"], "meta": DATA["tabular"]}
-    space.input_specs = data_ops.input_specs(inputs)
+    inputs = with_inputs(space, {"image": DATA["image"], "meta": DATA["tabular"]})
     model = space.build(space.hyperparameters())
     y = RNG.normal(size=24).astype("float32")
     model.fit(data_ops.make_dataset(inputs, y, 8), epochs=1, verbose=0)

@@ -21,32 +21,27 @@ from autoarch.data import load_data
 from autoarch.engine.journal import Journal
 from autoarch.engine.search import ModelSearch
 from autoarch.estimation import CurveStopping, extrapolate
-from autoarch.estimators.inputs import check_x, infer_kind, make_space, model_inputs
+from autoarch.estimators import estimator_for_task
 
 SPECS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "specs", "*.yaml")))
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[os.path.basename(p) for p in SPECS])
 def test_ready_spec_runs_a_two_trial_search(path, tmp_path):
+    """Each ready spec through the estimator its task names, all of it honoured (strategy,
+    options, training), with the budget overridden to two one-epoch trials."""
     spec = load_spec(path)
     x, y = load_data(spec.data)
     rows = np.random.default_rng(0).permutation(len(y))[:150]
     x, y = (x.iloc[rows] if hasattr(x, "iloc") else x[rows]), y[rows]
-    classification = spec.task != "regression"
-    kind = infer_kind(x)
-    x = check_x(x, kind)
-    if classification:
-        y = np.unique(y, return_inverse=True)[1]
-    space = make_space(kind, spec.blocks, classification,
-                       len(np.unique(y)) if classification else 1, frame=x if kind == "tabular"
-                       else None)
-    search = ModelSearch(space, strategy=spec.strategy, max_trials=2, epochs=1, seed=0,
-                         directory=tmp_path, strategy_options=spec.strategy_options,
-                         final_fit=False)
-    search.fit(model_inputs(x, kind, space), y.astype("float32" if not classification else "int32"))
-    assert search.study.n_finished == 2
-    assert search.study.best_trial is not None
-    assert isinstance(search.best_model, keras.Model)
+    estimator = estimator_for_task(spec.task)(
+        spec=path, max_trials=2, epochs=1, final_fit=False, directory=tmp_path)
+    estimator.fit(x, y)
+    assert len(estimator.search_results_) == 2
+    assert estimator.config_.strategy == spec.config.strategy
+    assert estimator.config_.strategy_options == spec.config.strategy_options
+    assert estimator.config_.training.batch_size == spec.config.training.batch_size
+    assert isinstance(estimator.best_model_, keras.Model)
 
 
 def _regression_data(n=64):

@@ -54,7 +54,8 @@ def test_training_section_is_checked(tmp_path):
     err = error_of(tmp_path, "training: {trials_per_worker: 0}\n")
     assert err.path == "training.trials_per_worker"
     spec = load_spec(write(tmp_path, "training: {isolate_trials: true, trials_per_worker: 5}\n"))
-    assert spec.training == {"isolate_trials": True, "trials_per_worker": 5}
+    assert spec.settings == {"isolate_trials": True, "trials_per_worker": 5}
+    assert spec.config.training.trials_per_worker == 5 and spec.config.budget.epochs == 20
 
 
 def test_empty_choice(tmp_path):

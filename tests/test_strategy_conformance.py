@@ -12,11 +12,12 @@ import time
 import pytest
 
 import autoarch
-from autoarch import STRATEGIES, Study, TooManyFailures
+from autoarch import STRATEGIES, Study, TooManyFailures, TrialStatus
 from autoarch.engine.journal import Journal
+from autoarch.strategies import RandomSearch
 from strategy_helpers import SPACE, objective
 
-ALL = sorted(STRATEGIES)
+ALL = sorted(STRATEGIES)  # the built-in ones, before any test registers its own
 N_TRIALS = 14
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,7 +77,7 @@ def test_all_failed_history_stops_with_clear_message(strategy, tmp_path):
 
     study = Study(SPACE, strategy=strategy, seed=0, directory=tmp_path, max_consecutive_failures=4)
     with pytest.raises(TooManyFailures, match=r"last 4 trials failed.*boom in trial 3"):
-        study.optimize(broken, max_trials=10)
+        study.optimize(broken, max_trials=10, catch=(RuntimeError,))
     assert study.best_trial is None
     tells = [r for r in Journal(tmp_path).read() if r["event"] == "tell"]
     assert len(tells) == 4 and all(r["status"] == "FAILED" for r in tells)
@@ -142,7 +143,68 @@ def test_torn_tail_after_non_ascii_text_is_cut_at_the_right_byte(tmp_path):
     journal.append("note", text="durée ≈ 3 s")
     with open(journal.path, "ab") as handle:
         handle.write('{"event": "note", "text": "é'.encode()[:-1])  # cut inside a character
+    with open(journal.path, "rb") as handle:
+        torn = handle.read()
     with pytest.warns(UserWarning, match="torn"):
         assert [r["text"] for r in journal.read()] == ["durée ≈ 3 s"]
+    with open(journal.path, "rb") as handle:
+        assert handle.read() == torn  # reading alone never changes the file
+    with pytest.warns(UserWarning, match="torn"):
+        assert [r["text"] for r in journal.read(repair=True)] == ["durée ≈ 3 s"]
     journal.append("note", text="after")
     assert [r["text"] for r in journal.read()] == ["durée ≈ 3 s", "after"]
+
+
+class CountingRandom(RandomSearch):
+    """Random search that counts the suggestions it makes (a real strategy, registered)."""
+
+    name = "counting_random"
+    suggestions = 0
+
+    def suggest(self, rng):
+        CountingRandom.suggestions += 1
+        return super().suggest(rng)
+
+
+def test_resume_replays_recorded_points_without_asking_the_strategy(tmp_path):
+    STRATEGIES[CountingRandom.name] = CountingRandom
+    try:
+        Study(SPACE, strategy=CountingRandom.name, seed=1, directory=tmp_path).optimize(
+            lambda t: objective(t.params), max_trials=8)
+        CountingRandom.suggestions = 0
+        resumed = Study(SPACE, strategy=CountingRandom.name, seed=1, directory=tmp_path)
+        assert resumed.n_finished == 8 and CountingRandom.suggestions == 0
+        resumed.optimize(lambda t: objective(t.params), max_trials=9)
+        assert CountingRandom.suggestions == 1
+    finally:
+        del STRATEGIES[CountingRandom.name]
+
+
+def test_load_is_a_read_only_view_that_writes_nothing(tmp_path):
+    study = run("bayesian", seed=2, n=6, directory=tmp_path)
+    path = Journal(tmp_path).path
+    with open(path, "a") as handle:
+        handle.write('{"event": "tell", "number": 9, "sta')  # a torn tail stays where it is
+    before = open(path, "rb").read()
+    with pytest.warns(UserWarning, match="torn"):
+        loaded = Study.load(tmp_path)
+    assert open(path, "rb").read() == before
+    assert loaded.best_params == study.best_params and loaded.n_finished == 6
+    assert loaded.objective.direction == "max" and loaded.strategy == "bayesian"
+    assert [t.status for t in loaded.trials] == [TrialStatus.COMPLETED] * 6
+    with pytest.raises(RuntimeError, match="read-only"):
+        loaded.ask()
+    with pytest.raises(FileNotFoundError, match="no search journal"):
+        Study.load(tmp_path / "nothing")
+
+
+def test_an_uncaught_error_in_the_objective_is_raised_and_recorded(tmp_path):
+    def buggy(trial):
+        return trial.params["no such parameter"]
+
+    study = Study(SPACE, strategy="random", seed=0, directory=tmp_path)
+    with pytest.raises(KeyError, match="no such parameter"):
+        study.optimize(buggy, max_trials=5)
+    assert [t.status for t in study.trials] == ["FAILED"]
+    assert "KeyError" in study.trials[0].message
+    assert [r["status"] for r in Journal(tmp_path).read() if r["event"] == "tell"] == ["FAILED"]

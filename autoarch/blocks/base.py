@@ -7,14 +7,11 @@ a range of its own. ``declare(hp)`` registers every searched argument (under the
 name) without building layers, so a whole space is known before the first trial.
 """
 
-import itertools
-
 import keras_tuner as kt
 
+from autoarch.spec.checks import did_you_mean
 from autoarch.spec.params import add_parameter, is_definition
 from autoarch.spec.yaml_loader import MarkedDocument
-
-_COUNTERS = {}
 
 
 def choice(*values, ordered=None):
@@ -26,22 +23,6 @@ def choice(*values, ordered=None):
 
 def boolean(default=False):
     return {"type": "boolean", "default": default}
-
-
-def int_range(low, high, step=None, sampling="linear"):
-    definition = {"type": "int", "min": low, "max": high, "sampling": sampling}
-    if step is not None:
-        definition["step"] = step
-    return definition
-
-
-def float_range(low, high, sampling="linear"):
-    return {"type": "float", "min": low, "max": high, "sampling": sampling}
-
-
-def _auto_name(kind):
-    counter = _COUNTERS.setdefault(kind, itertools.count(1))
-    return f"{kind}_{next(counter)}"
 
 
 def as_definition(value):
@@ -60,14 +41,13 @@ class Block(kt.HyperModel):
     kind = None
 
     def __init__(self, name=None, **arguments):
-        super().__init__(name=name or _auto_name(self.kind or type(self).__name__.lower()))
-        self.auto_named = name is None  # a ModelSpace renames it by its place in the space
+        # an unnamed block is named by its kind and place when a ModelSpace takes it
+        super().__init__(name=name or self.kind or type(self).__name__.lower())
+        self.auto_named = name is None
         self.arguments = arguments
         defaults = self.search_space()
         unknown = set(arguments) - set(defaults)
         if unknown:
-            from autoarch.spec.checks import did_you_mean
-
             key = sorted(unknown)[0]
             raise ValueError(f"{type(self).__name__}: unknown argument '{key}'"
                              f"{did_you_mean(key, defaults)}; arguments: {', '.join(defaults)}")

@@ -10,7 +10,7 @@ class BlockChoice(Block):
     def __init__(self, options, name=None):
         if not options:
             raise ValueError("BlockChoice needs at least one option")
-        names = [o.name for o in options]
+        names = [o.name for o in options if not o.auto_named]  # the others get named by place
         if len(set(names)) != len(names):
             raise ValueError(f"BlockChoice options need distinct names, got {names}")
         self.options = list(options)

@@ -18,6 +18,7 @@ import inspect
 
 import keras_tuner as kt
 
+from autoarch.blocks import BLOCKS
 from autoarch.spec.checks import check_keys, did_you_mean, expect
 from autoarch.spec.params import add_parameter, is_definition
 
@@ -31,8 +32,6 @@ def _constructor_options(cls):
 
 
 def build_block(doc, path, item):
-    from autoarch.blocks import BLOCKS
-
     expect(doc, path, item, dict, "a block mapping ({block: kind, ...arguments})")
     if "block" not in item:
         raise doc.error(path, f"missing required key 'block' (one of {', '.join(BLOCKS)})")
@@ -80,13 +79,13 @@ def _check_argument(doc, path, argument, value):
                         "with 'type'")
 
 
-def validate_blocks(doc, path, items, hyperparameters):
+def validate_blocks(doc, path, items):
     expect(doc, path, items, list, "a list of blocks")
     if not items:
         raise doc.error(path, "a model space needs at least one block")
     blocks = [build_block(doc, path + (i,), item) for i, item in enumerate(items)]
-    names = [b.name for b in blocks]
+    names = [b.name for b in blocks if not b.auto_named]
     for i, block in enumerate(blocks):
-        if names.count(block.name) > 1:
+        if not block.auto_named and names.count(block.name) > 1:
             raise doc.error(path + (i, "name"), f"block name '{block.name}' is used twice")
     return blocks

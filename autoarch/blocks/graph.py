@@ -62,14 +62,21 @@ def _name_by_place(blocks):
 
 
 class ModelSpace(kt.HyperModel):
-    def __init__(self, blocks, branches=None, training=None, preprocessor=None,
-                 name="model_space"):
+    """Inputs, their branches of blocks, a trunk ending in a head, and training choices.
+
+    ``inputs`` maps input names to fitted input kinds (:mod:`autoarch.inputs`), which make the
+    model's ``keras.Input`` layers and the first tensor of each branch; a search sets plain
+    array inputs itself when none are given. With one input the trunk follows it directly;
+    with several, each has a branch in ``branches`` and the trunk starts with a ``Merge``.
+    """
+
+    def __init__(self, blocks, branches=None, training=None, inputs=None, name="model_space"):
         super().__init__(name=name)
         self.blocks = list(blocks)
-        self.preprocessor = preprocessor  # e.g. a TabularPreprocessor: raw columns in
         self.branches = {k: list(v) for k, v in (branches or {}).items()}
-        self.training = TrainingChoices(**(training or {}))
-        self.input_specs = None  # {name: (shape without batch, dtype)}, set from the data
+        self.inputs = dict(inputs or {})
+        self.training = TrainingChoices(**{k: v for k, v in (training or {}).items()
+                                           if v is not None})
         if not self.blocks or not isinstance(self.blocks[-1], HEADS):
             raise ValueError("a model space's blocks must end with a head (ClassificationHead or "
                              f"RegressionHead); got {self.blocks[-1:] or 'no blocks'}")
@@ -94,11 +101,6 @@ class ModelSpace(kt.HyperModel):
             yield from branch
         yield from self.blocks
 
-    def input_names(self):
-        if self.preprocessor is not None:
-            return list(self.preprocessor.columns)
-        return list(self.branches) or [DEFAULT_INPUT]
-
     def hyperparameters(self):
         """The whole search space, declared without building a model."""
         hp = kt.HyperParameters()
@@ -107,30 +109,49 @@ class ModelSpace(kt.HyperModel):
         self.training.declare(hp)
         return hp
 
-    def adapt(self, inputs, y=None):
-        """Let blocks learn preprocessing state from training inputs ({input name: array}) and
-        the head from the targets ``y`` (a regression head's target scale)."""
+    def _input_order(self):
+        if self.branches:
+            missing = sorted(set(self.inputs) ^ set(self.branches))
+            if missing:
+                raise ValueError(f"every input needs a branch and every branch an input; "
+                                 f"unmatched: {', '.join(missing)}")
+            return list(self.branches)
+        if len(self.inputs) > 1:
+            raise ValueError(f"{len(self.inputs)} inputs ({', '.join(self.inputs)}) need one "
+                             "branch each (ModelSpace(branches={name: [blocks]}))")
+        return list(self.inputs)
+
+    def arrays(self, data):
+        """``{model input name: array}`` from ``{input name: data}`` (a table feeds one
+        array per column)."""
+        arrays = {}
+        for name, kind in self.inputs.items():
+            arrays.update(kind.arrays(data[name]))
+        return arrays
+
+    def adapt(self, arrays, y=None):
+        """Let blocks learn preprocessing state from training arrays (``{model input name:
+        array}``) and the head from the targets ``y`` (a regression head's target scale)."""
         if y is not None and hasattr(self.head, "adapt_targets"):
             self.head.adapt_targets(y)
-        if self.preprocessor is not None:
-            return
-        for name in self.input_names():
-            for block in self.branches.get(name, self.blocks if name == DEFAULT_INPUT else []):
-                block.adapt(inputs[name])
+        for name in self._input_order():
+            if name in arrays:  # a table's columns are its model inputs; no block adapts
+                for block in self.branches.get(name, self.blocks if not self.branches else []):
+                    block.adapt(arrays[name])
 
     def build(self, hp):
-        if self.input_specs is None:
-            raise ValueError("set input_specs (from the data) before building; a search does")
-        inputs = {name: keras.Input(shape=shape, dtype=dtype, name=name)
-                  for name, (shape, dtype) in self.input_specs.items()}
-        if self.preprocessor is not None:
-            x = self.preprocessor.encode(inputs)
-        elif self.branches:
-            x = [self._chain(hp, blocks, inputs[name]) for name, blocks in self.branches.items()]
-        else:
-            x = inputs[DEFAULT_INPUT]
-        output = self._chain(hp, self.blocks, x)
-        model_inputs = inputs if list(inputs) != [DEFAULT_INPUT] else inputs[DEFAULT_INPUT]
+        if not self.inputs:
+            raise ValueError("the space has no inputs yet: a search sets them from the data, or "
+                             "give ModelSpace(inputs={name: fitted input kind})")
+        keras_inputs, tensors = {}, []
+        for name in self._input_order():
+            made = self.inputs[name].keras_inputs()
+            keras_inputs.update(made)
+            tensors.append(self._chain(hp, self.branches.get(name, []),
+                                       self.inputs[name].encode(made)))
+        output = self._chain(hp, self.blocks, tensors if self.branches else tensors[0])
+        model_inputs = keras_inputs[DEFAULT_INPUT] if list(keras_inputs) == [DEFAULT_INPUT] \
+            else keras_inputs
         model = keras.Model(model_inputs, output, name="candidate")
         model.compile(optimizer=self.training.optimizer(hp), loss=self.head.loss,
                       loss_weights=getattr(self.head, "loss_weights", None),

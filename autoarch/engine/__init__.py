@@ -2,6 +2,6 @@
 
 from autoarch.engine.journal import Journal
 from autoarch.engine.study import Study
-from autoarch.engine.trial import Trial
+from autoarch.engine.trial import Trial, TrialStatus
 
-__all__ = ["Journal", "Study", "Trial"]
+__all__ = ["Journal", "Study", "Trial", "TrialStatus"]

@@ -30,9 +30,10 @@ def _clean(value):
 class Journal:
     """Append-only, crash-safe record of a search in ``directory/journal.jsonl``."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, create=True):
         self.directory = os.fspath(directory)
-        os.makedirs(self.directory, exist_ok=True)
+        if create:
+            os.makedirs(self.directory, exist_ok=True)
         self.path = os.path.join(self.directory, JOURNAL_NAME)
 
     def exists(self):
@@ -49,8 +50,10 @@ class Journal:
             os.close(fd)
         return record
 
-    def read(self):
-        """All complete records; a torn last line (from a kill mid-write) is dropped."""
+    def read(self, repair=False):
+        """All complete records; a torn last line (from a kill mid-write) is skipped, and with
+        ``repair`` (a search about to append) also cut from the file. Reading alone never
+        changes the file."""
         if not os.path.exists(self.path):
             return []
         with open(self.path, "rb") as handle:
@@ -64,7 +67,8 @@ class Journal:
                     if number < len(lines) - 1:
                         raise ValueError(f"{self.path}:{number}: corrupt journal line") from None
                     warnings.warn(f"{self.path}:{number}: dropped a torn last line", stacklevel=2)
-                    self._truncate_torn_tail(offset)
+                    if repair:
+                        self._truncate_torn_tail(offset)
             offset += len(line) + 1  # bytes, so the cut lands exactly before the torn line
         return records
 

@@ -1,37 +1,47 @@
-"""TensorFlow runtime set-up: sensible thread counts and the distribution strategy."""
+"""TensorFlow runtime set-up when a search starts: thread counts sized from the machine, and
+the distribution strategy. Nothing here runs on import."""
 
 import os
+
+import tensorflow as tf
+
+from autoarch.config import DISTRIBUTIONS
 
 _configured = False
 
 
-def configure_threads():
-    """Use every core for one op, at most two ops at once (a 2-core machine stays responsive).
+def cores():
+    """Cores this process may use (its CPU affinity where the system says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
-    Only possible before TensorFlow starts its runtime; later calls change nothing.
+
+def configure_threads():
+    """Every usable core for one op, and a few ops at once (a quarter of the cores, 2 to 8):
+    small models are mostly one op after another, so many parallel ops only oversubscribe.
+
+    ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` win when set; and since TensorFlow
+    fixes its threads when its runtime starts, a user who configured TensorFlow before the
+    first search keeps those settings.
     """
     global _configured
     if _configured:
         return
     _configured = True
-    import tensorflow as tf
-
+    n = cores()
     try:
         if not os.environ.get("TF_NUM_INTEROP_THREADS"):
-            tf.config.threading.set_inter_op_parallelism_threads(2)
+            tf.config.threading.set_inter_op_parallelism_threads(min(8, max(2, n // 4)))
         if not os.environ.get("TF_NUM_INTRAOP_THREADS"):
-            tf.config.threading.set_intra_op_parallelism_threads(os.cpu_count() or 1)
+            tf.config.threading.set_intra_op_parallelism_threads(n)
     except RuntimeError:
         pass  # the runtime is already initialized: keep its settings
 
 
-DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
-
-
 def distribution_strategy(name="auto"):
     """``auto``: ``MirroredStrategy`` over several GPUs, else the default strategy."""
-    import tensorflow as tf
-
     if isinstance(name, tf.distribute.Strategy):
         return name
     if name not in DISTRIBUTIONS:

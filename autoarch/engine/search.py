@@ -16,125 +16,107 @@ import time
 import keras
 import keras_tuner as kt
 import numpy as np
+from sklearn.model_selection import train_test_split
 
+from autoarch.config import SearchConfig
+from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import configure_threads
-from autoarch.engine.study import Study, make_objective
+from autoarch.engine.study import Study
 from autoarch.engine.trainer import TrialTrainer
 from autoarch.engine.worker import TrialWorker
+from autoarch.inputs.base import InputKind
+from autoarch.objectives import make_objective
 
 
 class ModelSearch:
     """Search ``space`` (a :class:`~autoarch.blocks.ModelSpace`) for the best Keras model.
 
-    Budget: ``max_trials``, ``time_limit`` (seconds for the whole search), ``epochs`` per
-    trial; low fidelity with ``search_data_fraction`` and ``search_epochs`` (then the winner
-    trains on everything for ``epochs``). ``objective`` defaults to ``val_accuracy`` (max) for
-    classification and ``val_loss`` (min) for regression. ``isolate_trials=True`` trains in
-    worker processes, each replaced after ``trials_per_worker`` trials, so memory stays flat
-    over long searches and a crashing candidate fails only its own trial.
+    ``config`` is a :class:`~autoarch.config.SearchConfig`; keyword settings (``max_trials=5``,
+    ``epochs=3``, any knob of :mod:`autoarch.config`) make one or override its values. The
+    objective defaults to ``val_accuracy`` (max) for classification and ``val_loss`` (min)
+    for regression. ``directory`` holds the journal (a temporary folder when ``None``).
     """
 
-    def __init__(self, space, strategy="random", objective=None, max_trials=10, epochs=10,
-                 time_limit=None, seed=None, directory=None, batch_size=32,
-                 validation_split=0.2, search_data_fraction=1.0, search_epochs=None,
-                 early_stopping_patience=3, curve_stopping=True, final_fit=True,
-                 distribution="auto", strategy_options=None, max_consecutive_failures=5,
-                 isolate_trials=False, trials_per_worker=25, verbose=0):
+    def __init__(self, space, config=None, *, directory=None, verbose=0, **settings):
+        if config is not None and settings:
+            config = SearchConfig.from_flat({**config.flat(), **settings})
         self.space = space
-        self.strategy = strategy
-        self.objective = objective
-        self.max_trials = max_trials
-        self.epochs = epochs
-        self.time_limit = time_limit
-        self.seed = seed
+        self.config = config if config is not None else SearchConfig.from_flat(settings)
         self.directory = directory
-        self.batch_size = batch_size
-        self.validation_split = validation_split
-        self.search_data_fraction = search_data_fraction
-        self.search_epochs = search_epochs
-        self.early_stopping_patience = early_stopping_patience
-        self.curve_stopping = curve_stopping
-        self.final_fit = final_fit
-        self.distribution = distribution
-        self.strategy_options = strategy_options
-        self.max_consecutive_failures = max_consecutive_failures
-        self.isolate_trials = isolate_trials
-        self.trials_per_worker = trials_per_worker
         self.verbose = verbose
         self.study = None
         self.best_model = None
 
     # -- set-up -------------------------------------------------------------------------
     def _objective(self):
-        if self.objective is not None:
-            objective = self.objective
-            if isinstance(objective, str) and ":" not in objective and \
-                    objective not in ("max", "min"):
-                objective = (objective, "min" if objective.endswith("loss") or
-                             "error" in objective else "max")
-            return make_objective(objective)
+        if self.config.objective is not None:
+            return make_objective(self.config.objective)
         return kt.Objective("val_accuracy", "max") if self.space.is_classification else \
             kt.Objective("val_loss", "min")
 
-    def _split(self, inputs, y, validation_data):
+    def _split(self, arrays, y, validation_data):
         if validation_data is not None:
             x_val, y_val = validation_data
-            return inputs, y, data_ops.as_input_dict(x_val), np.asarray(y_val)
-        from sklearn.model_selection import train_test_split
-
+            return arrays, y, self.space.arrays(data_ops.as_input_dict(x_val)), np.asarray(y_val)
         rows = np.arange(len(y))
+        split = self.config.training.validation_split
         stratify = None
         if self.space.is_classification:  # stratified where every class fits on both sides
             counts = np.unique(y, return_counts=True)[1]
-            n_val = math.ceil(self.validation_split * len(y))
+            n_val = math.ceil(split * len(y))
             if counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts):
                 stratify = y
-        train, val = train_test_split(rows, test_size=self.validation_split,
-                                      random_state=self.seed or 0, stratify=stratify)
-        return (data_ops.take_rows(inputs, train), y[train], data_ops.take_rows(inputs, val),
+        train, val = train_test_split(rows, test_size=split, random_state=self.config.seed,
+                                      stratify=stratify)
+        return (data_ops.take_rows(arrays, train), y[train], data_ops.take_rows(arrays, val),
                 y[val])
+
+    def _set_inputs(self, inputs):
+        """Inputs the space was not given are fed as they are (arrays, or strings)."""
+        if not self.space.inputs:
+            self.space.inputs = {name: InputKind(name).fit(data) for name, data in inputs.items()}
 
     # -- the search ---------------------------------------------------------------------
     def fit(self, x, y=None, validation_data=None, callbacks=None):
         """Search, then train the winner; returns ``self`` (``best_model``, ``study``).
 
-        ``callbacks``: Keras callbacks added to every trial's ``fit`` (the same objects each
-        trial, as Keras's own callbacks reset themselves in ``on_train_begin``); the final fit
-        of the winner runs without them.
+        ``x``: one input's data or ``{input name: data}``, or a ``tf.data.Dataset`` of
+        ``(x, y)`` pairs. ``callbacks``: Keras callbacks added to every trial's ``fit`` (the
+        same objects each trial, as Keras's own callbacks reset themselves in
+        ``on_train_begin``); the final fit of the winner runs without them.
         """
         configure_threads()
         if y is None:
-            x, y = data_ops.dataset_to_arrays(x)
+            x, y = dataset_to_arrays(x)
         inputs = data_ops.as_input_dict(x)
+        self._set_inputs(inputs)
         y = np.asarray(y)
-        x_train, y_train, x_val, y_val = self._split(inputs, y, validation_data)
+        x_train, y_train, x_val, y_val = self._split(self.space.arrays(inputs), y,
+                                                     validation_data)
         self.space.adapt(x_train, y_train)
-        self.space.input_specs = data_ops.input_specs(x_train)
         self._objective_ = self._objective()
-        self._trainer = TrialTrainer(
-            self.space, (data_ops.prepare_inputs(x_train), y_train),
-            (data_ops.prepare_inputs(x_val), y_val),
-            (self._objective_.name, self._objective_.direction), batch_size=self.batch_size,
-            search_data_fraction=self.search_data_fraction,
-            early_stopping_patience=self.early_stopping_patience,
-            curve_stopping=self.curve_stopping, distribution=self.distribution,
-            callbacks=callbacks or [], verbose=self.verbose)
-        self._worker = TrialWorker(self._trainer, self.trials_per_worker) \
-            if self.isolate_trials else None
+        config = self.config
+        self._trainer = TrialTrainer(self.space, (x_train, y_train), (x_val, y_val),
+                                     (self._objective_.name, self._objective_.direction),
+                                     config.budget, config.training, callbacks=callbacks or [],
+                                     verbose=self.verbose)
+        self._worker = TrialWorker(self._trainer, config.training.trials_per_worker) \
+            if config.training.isolate_trials else None
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
-        self.study = Study(self.space.hyperparameters(), strategy=self.strategy,
+        self.study = Study(self.space.hyperparameters(), strategy=config.strategy,
                            objective=(self._objective_.name, self._objective_.direction),
-                           seed=self.seed, directory=self.directory,
-                           strategy_options=self.strategy_options,
-                           max_consecutive_failures=self.max_consecutive_failures)
+                           seed=config.seed, directory=self.directory,
+                           strategy_options=config.strategy_options,
+                           max_consecutive_failures=config.budget.max_consecutive_failures)
+        budget = config.budget
         self._started = time.monotonic()
-        self._deadline = None if self.time_limit is None else self._started + self.time_limit
+        self._deadline = None if budget.time_limit is None else self._started + budget.time_limit
         self._best_weights_path = os.path.join(self.study.directory, "best_trial.keras")
-        try:
-            self.study.optimize(self._run_trial, max_trials=self.max_trials,
-                                time_limit=self.time_limit)
+        try:  # a failing candidate is data: it is recorded as failed and the search goes on
+            self.study.optimize(self._run_trial, max_trials=budget.max_trials,
+                                time_limit=budget.time_limit, catch=(Exception,))
         finally:
             if self._worker is not None:
                 self._worker.close()
@@ -147,7 +129,8 @@ class ModelSearch:
     def _run_trial(self, trial):
         best = self.study.best_value
         task = {"params": trial.params, "seed": trial.seed,
-                "epochs": int(trial.params.get("tuner/epochs", self.search_epochs or self.epochs)),
+                "epochs": int(trial.params.get("tuner/epochs", self.config.budget.search_epochs
+                                               or self.config.budget.epochs)),
                 "best_value": best, "save_path": self._best_weights_path,
                 "seconds_left": None if self._deadline is None else
                 max(0.0, self._deadline - time.monotonic())}
@@ -160,27 +143,30 @@ class ModelSearch:
     def _print_progress(self, trial, value):
         done = self.study.n_finished + 1
         elapsed = time.monotonic() - self._started
-        left = elapsed / done * max(0, (self.max_trials or done) - done)
-        if self.time_limit is not None:
-            left = min(left, max(0.0, self.time_limit - elapsed))
+        budget = self.config.budget
+        left = elapsed / done * max(0, (budget.max_trials or done) - done)
+        if budget.time_limit is not None:
+            left = min(left, max(0.0, budget.time_limit - elapsed))
         best = self.study.best_value
         best = value if best is None else (max(best, value) if self._objective_.direction == "max"
                                            else min(best, value))
-        print(f"trial {done}/{self.max_trials or '?'}  {self._objective_.name}={value:.4f}  "
+        print(f"trial {done}/{budget.max_trials or '?'}  {self._objective_.name}={value:.4f}  "
               f"best={best:.4f}  elapsed {_clock(elapsed)}  left ~{_clock(left)}", flush=True)
 
     # -- the winner ---------------------------------------------------------------------
     def _final_model(self):
         best = self.study.best_trial
-        if not self.final_fit:
+        budget = self.config.budget
+        if not budget.final_fit:
             return keras.models.load_model(self._best_weights_path, safe_mode=True)
-        low_fidelity = self.search_epochs is not None or self.search_data_fraction < 1.0
-        epochs = self.epochs if low_fidelity else int(best.metrics.get("best_epoch", self.epochs))
+        low_fidelity = budget.search_epochs is not None or budget.search_data_fraction < 1.0
+        epochs = budget.epochs if low_fidelity else \
+            int(best.metrics.get("best_epoch", budget.epochs))
         (train, y_train), (val, y_val) = self._trainer.train, self._trainer.val
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
         y = np.concatenate([y_train, y_val])
         model = self._trainer.build(best.params, best.seed)
-        batch_size = int(best.metrics.get("batch_size", self.batch_size))
+        batch_size = int(best.metrics.get("batch_size", self.config.training.batch_size))
         model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=best.seed),
                   epochs=max(1, epochs), verbose=max(0, self.verbose - 1), shuffle=False)
         return model

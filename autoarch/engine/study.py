@@ -7,6 +7,7 @@ seed and trials, so the replayed oracle is in exactly the state it had, and a tr
 in flight when the process died is handed out again by the next ``ask``.
 """
 
+import contextlib
 import json
 import math
 import numbers
@@ -18,25 +19,13 @@ import traceback as tb
 import keras_tuner as kt
 
 from autoarch.engine.journal import Journal
-from autoarch.engine.trial import COMPLETED, FAILED, RUNNING, Trial
+from autoarch.engine.trial import Trial, TrialStatus
 from autoarch.errors import SearchFinished, StudyMismatch, TooManyFailures
+from autoarch.objectives import make_objective
+from autoarch.specfile import load_space
 from autoarch.strategies import make_strategy, strategy_class
 
-_DIRECTIONS = ("max", "min")
-
-
-def make_objective(objective):
-    """``"max"``/``"min"``, ``(name, direction)``, ``"name:direction"`` or a ``kt.Objective``."""
-    if isinstance(objective, kt.Objective):
-        return objective
-    if isinstance(objective, str) and objective in _DIRECTIONS:
-        return kt.Objective("value", objective)
-    if isinstance(objective, str) and ":" in objective:
-        objective = tuple(objective.rsplit(":", 1))
-    if isinstance(objective, (tuple, list)) and len(objective) == 2 and objective[1] in _DIRECTIONS:
-        return kt.Objective(str(objective[0]), objective[1])
-    raise ValueError(f"objective: expected 'max', 'min', (name, 'max'|'min') or a "
-                     f"keras_tuner.Objective, got {objective!r}")
+COMPLETED, FAILED, RUNNING = TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.RUNNING
 
 
 def _space_config(space):
@@ -60,8 +49,6 @@ class Study:
 
     def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
                  strategy_options=None, max_consecutive_failures=5):
-        from autoarch.spec import load_space
-
         self.space = load_space(space)
         strategy_class(strategy)
         self.strategy = strategy
@@ -77,13 +64,15 @@ class Study:
         self._kt_trials = {}
         self._asks = 0
         self._tmp = None
+        self.read_only = False
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="autoarch-")
             self.directory, self.journal = self._tmp.name, None
         else:
             self.directory = str(directory)
             self.journal = Journal(self.directory)
-        records = self.journal.read() if self.journal is not None and self.journal.exists() else []
+        records = self.journal.read(repair=True) if self.journal is not None and \
+            self.journal.exists() else []
         self.seed = self._check_header(records[0] if records else None, seed)
         self.oracle = make_strategy(strategy, self.space.copy(), self.objective, self.seed,
                                     self.strategy_options)
@@ -96,6 +85,30 @@ class Study:
                                 strategy_options=self.strategy_options, seed=self.seed,
                                 objective=[self.objective.name, self.objective.direction],
                                 space=_space_config(self.space), created=time.time())
+
+    @classmethod
+    def load(cls, directory):
+        """A read-only view of the search recorded in ``directory``: its trials, best trial
+        and settings, for reports and notebooks. Nothing is written, no strategy is built."""
+        journal = Journal(directory, create=False)
+        if not journal.exists():
+            raise FileNotFoundError(f"{directory}: no search journal here")
+        records = journal.read()
+        header = records[0] if records else {}
+        if header.get("event") != "study":
+            raise StudyMismatch(f"{journal.path}: not an autoarch journal")
+        study = cls.__new__(cls)
+        study.space, study.oracle, study._tmp = None, None, None
+        study.directory, study.journal, study.read_only = str(directory), journal, True
+        study.strategy = header["strategy"]
+        study.strategy_options = header.get("strategy_options") or {}
+        study.objective = make_objective(tuple(header["objective"]))
+        study.seed = header["seed"]
+        study.max_consecutive_failures = None
+        study.header = header
+        study.trials, study._pending, study._kt_trials, study._asks = [], [], {}, 0
+        study._replay(records[1:])
+        return study
 
     # -- resume -------------------------------------------------------------------------
     def _check_header(self, header, seed):
@@ -137,25 +150,37 @@ class Study:
     # -- ask / tell ---------------------------------------------------------------------
     def _create(self, recorded=None):
         self._asks += 1
-        kt_trial = self.oracle.create_trial(f"ask-{self._asks}")
-        if kt_trial.status == "STOPPED":
+        number = len(self.trials)
+        if self.oracle is None:  # a read-only view: the journal alone
+            trial = Trial(number=number, params=dict(recorded), seed=self._trial_seed(number))
+            self.trials.append(trial)
+            return trial
+        replaying = getattr(self.oracle, "replaying", None)
+        # a recorded point is handed back as it was, without asking the strategy again
+        with replaying(recorded) if replaying and recorded is not None else \
+                contextlib.nullcontext():
+            kt_trial = self.oracle.create_trial(f"ask-{self._asks}")
+        if kt_trial.status == kt.engine.trial.TrialStatus.STOPPED:
             raise SearchFinished(f"strategy '{self.strategy}' has no further trial to suggest "
                                  f"(space exhausted after {len(self.trials)} trials)")
-        if kt_trial.status == "IDLE":
+        if kt_trial.status == kt.engine.trial.TrialStatus.IDLE:
             raise RuntimeError(f"strategy '{self.strategy}' is waiting for running trials; "
                                "tell their results before asking for more")
         if recorded is not None and kt_trial.hyperparameters.values != recorded:
             kt_trial.hyperparameters.values = dict(recorded)  # the journal is the truth
-        number = len(self.trials)
         trial = Trial(number=number, params=dict(kt_trial.hyperparameters.values),
-                      seed=(self.seed * 1_000_003 + number) % (2**31 - 1),
-                      trial_id=kt_trial.trial_id, started=time.time())
+                      seed=self._trial_seed(number), trial_id=kt_trial.trial_id,
+                      started=time.time())
         self._kt_trials[number] = kt_trial
         self.trials.append(trial)
         return trial
 
+    def _trial_seed(self, number):
+        return (self.seed * 1_000_003 + number) % (2**31 - 1)
+
     def ask(self):
         """The next trial to evaluate (a trial left running by a killed run comes first)."""
+        self._check_writable()
         if self._pending:
             trial = self._pending.pop(0)
             trial.started = time.time()
@@ -168,6 +193,7 @@ class Study:
 
     def report(self, trial, step, **metrics):
         """Record an intermediate result (for example one epoch) of a running trial."""
+        self._check_writable()
         self._check_running(trial)
         trial.intermediate.append({"step": step, **metrics})
         if self.journal is not None:
@@ -180,6 +206,7 @@ class Study:
         learn from it. Raises :class:`TooManyFailures` after too many failures in a row,
         once the trial is recorded.
         """
+        self._check_writable()
         self._check_running(trial)
         info = {**trial.info, **(info or {})}  # what the objective noted on the trial stays
         metrics = dict(metrics or {})
@@ -211,13 +238,20 @@ class Study:
         return trial
 
     def _finish(self, trial, status, value, metrics, message, traceback, info):
-        kt_trial = self._kt_trials.pop(trial.number)
-        trial.status, trial.value, trial.metrics = status, value, metrics
+        trial.status, trial.value, trial.metrics = TrialStatus(status), value, metrics
         trial.message, trial.traceback, trial.info = message, traceback, info
+        if self.oracle is None:
+            return
+        kt_trial = self._kt_trials.pop(trial.number)
         if status == COMPLETED:
             self.oracle.update_trial(kt_trial.trial_id, {self.objective.name: value})
         kt_trial.status, kt_trial.message = status, message
         self.oracle.end_trial(kt_trial)
+
+    def _check_writable(self):
+        if self.read_only:
+            raise RuntimeError(f"this Study was loaded read-only from {self.directory}; open "
+                               "Study(space, ..., directory=...) to continue the search")
 
     def _check_running(self, trial):
         if not isinstance(trial, Trial) or trial.number >= len(self.trials) or \
@@ -239,10 +273,14 @@ class Study:
                                   f"failure (trial {last.number}): {last.message}{where}")
 
     # -- the loop -----------------------------------------------------------------------
-    def optimize(self, fn, max_trials=None, time_limit=None, catch=(Exception,)):
+    def optimize(self, fn, max_trials=None, time_limit=None, catch=()):
         """Evaluate ``fn(trial) -> value or metrics dict`` until ``max_trials`` trials are
         finished in the study (resumed ones count), ``time_limit`` seconds pass, or the
-        strategy is exhausted. Exceptions in ``catch`` fail the trial and the search goes on.
+        strategy is exhausted.
+
+        Exceptions of the classes in ``catch`` fail the trial and the search goes on; any
+        other exception fails the trial (recorded with its traceback) and is raised, so a
+        bug in ``fn`` shows at once (as in Optuna).
         """
         start = time.monotonic()
         while True:
@@ -256,9 +294,13 @@ class Study:
                 break
             try:
                 result = fn(trial)
-            except catch as err:  # noqa: BLE001 - failures are data here
-                self.tell(trial, failed=f"{type(err).__name__}: {err}",
-                          traceback=tb.format_exc())
+            except Exception as err:
+                failure = dict(failed=f"{type(err).__name__}: {err}", traceback=tb.format_exc())
+                if not isinstance(err, tuple(catch)):
+                    with contextlib.suppress(TooManyFailures):
+                        self.tell(trial, **failure)
+                    raise
+                self.tell(trial, **failure)
                 continue
             self.tell(trial, result)
         return self

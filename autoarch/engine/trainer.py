@@ -14,6 +14,7 @@ import time
 import keras
 import keras_tuner as kt
 import numpy as np
+import tensorflow as tf
 
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import distribution_strategy
@@ -43,18 +44,13 @@ class _Report(keras.callbacks.Callback):
 
 
 class TrialTrainer:
-    """Builds and trains candidates of ``space`` on fixed training and validation data."""
+    """Builds and trains candidates of ``space`` on fixed training and validation arrays,
+    as the search's ``budget`` and ``training`` settings (:mod:`autoarch.config`) say."""
 
-    def __init__(self, space, train, val, objective, *, batch_size=32, search_data_fraction=1.0,
-                 early_stopping_patience=3, curve_stopping=True, distribution="auto",
-                 callbacks=(), verbose=0):
+    def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0):
         self.space, self.train, self.val = space, train, val
         self.objective = objective  # (name, "min" | "max")
-        self.batch_size = batch_size
-        self.search_data_fraction = search_data_fraction
-        self.early_stopping_patience = early_stopping_patience
-        self.curve_stopping = curve_stopping
-        self.distribution = distribution
+        self.budget, self.training = budget, training
         self.callbacks = list(callbacks)
         self.verbose = verbose
 
@@ -64,26 +60,25 @@ class TrialTrainer:
         keras.utils.set_random_seed(seed)
         hp = kt.HyperParameters()
         hp.values = {k: v for k, v in params.items() if not k.startswith("tuner/")}
-        with distribution_strategy(self.distribution).scope():
+        with distribution_strategy(self.training.distribution).scope():
             return self.space.build(hp)
 
     def run(self, task, report, info):
         """Train ``task``'s candidate; out of memory retries once at half the batch size."""
-        import tensorflow as tf
-
+        batch_size = self.training.batch_size
         try:
-            return self._train(task, report, self.batch_size, info)
+            return self._train(task, report, batch_size, info)
         except tf.errors.ResourceExhaustedError:
-            if self.batch_size == 1:
+            if batch_size == 1:
                 raise
-        batch_size = self.batch_size // 2
+        batch_size //= 2
         info["batch_size_halved_to"] = batch_size
         return self._train(task, report, batch_size, info)
 
     def _search_data(self, seed):
         inputs, y = self.train
-        if self.search_data_fraction < 1.0:
-            rows = subsample(len(y), self.search_data_fraction, seed,
+        if self.budget.search_data_fraction < 1.0:
+            rows = subsample(len(y), self.budget.search_data_fraction, seed,
                              y if self.space.is_classification else None)
             inputs, y = data_ops.take_rows(inputs, rows), y[rows]
         return inputs, y
@@ -96,11 +91,11 @@ class TrialTrainer:
         reporter = _Report(report, None if seconds_left is None else
                            time.monotonic() + seconds_left)
         callbacks = [reporter, *self.callbacks]
-        if self.early_stopping_patience:
+        if self.budget.early_stopping_patience:
             callbacks.append(keras.callbacks.EarlyStopping(
-                name, patience=self.early_stopping_patience, mode=direction))
+                name, patience=self.budget.early_stopping_patience, mode=direction))
         curve = None
-        if self.curve_stopping and best is not None:
+        if self.budget.curve_stopping and best is not None:
             curve = CurveStopping(name, direction, best, epochs, min_epochs=max(3, epochs // 3))
             callbacks.append(curve)
         inputs, y = self._search_data(task["seed"])

@@ -1,9 +1,22 @@
 """A trial as the user sees it: plain parameters, outcome, timing and the reason for failure."""
 
+import enum
 import math
 from dataclasses import asdict, dataclass, field
 
-RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
+
+class TrialStatus(str, enum.Enum):
+    """Where a trial stands; a ``str``, so it compares equal to and is recorded as its name."""
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    def is_finished(self):
+        return self is not TrialStatus.RUNNING
+
+    def __str__(self):
+        return self.value
 
 
 @dataclass
@@ -12,7 +25,7 @@ class Trial:
     params: dict
     seed: int
     trial_id: str = None
-    status: str = RUNNING
+    status: TrialStatus = TrialStatus.RUNNING
     value: float = None
     metrics: dict = field(default_factory=dict)
     intermediate: list = field(default_factory=list)
@@ -34,9 +47,11 @@ class Trial:
         return {k: v for k, v in self.params.items() if not k.startswith("tuner/")}
 
     def is_finite(self):
-        return self.status == COMPLETED and self.value is not None and math.isfinite(self.value)
+        return self.status == TrialStatus.COMPLETED and self.value is not None and \
+            math.isfinite(self.value)
 
     def as_dict(self):
         record = asdict(self)
+        record["status"] = self.status.value
         record["duration"] = self.duration
         return record

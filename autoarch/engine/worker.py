@@ -21,6 +21,8 @@ import sys
 import traceback
 from multiprocessing.connection import Connection, Pipe
 
+from autoarch.engine.runtime import configure_threads
+
 
 class WorkerDied(RuntimeError):
     """The worker process ended in the middle of a trial."""
@@ -92,8 +94,6 @@ class TrialWorker:
 
 
 def main(fd):
-    from autoarch.engine.runtime import configure_threads
-
     conn = Connection(fd)
     configure_threads()
     trainer = pickle.loads(conn.recv_bytes())

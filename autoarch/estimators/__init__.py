@@ -4,8 +4,14 @@ from autoarch.estimators.base import (AutoClassifier, AutoRegressor, ImageClassi
                                       ImageRegressor, SequenceClassifier, SequenceRegressor,
                                       StructuredDataClassifier, StructuredDataRegressor,
                                       TextClassifier, TextRegressor)
-from autoarch.estimators.from_spec import estimator_from_spec
+
+
+
+def estimator_for_task(task):
+    """The estimator class a spec's ``task`` asks for (classification when it names none)."""
+    return AutoRegressor if task == "regression" else AutoClassifier
+
 
 __all__ = ["AutoClassifier", "AutoRegressor", "ImageClassifier", "ImageRegressor",
            "SequenceClassifier", "SequenceRegressor", "StructuredDataClassifier",
-           "StructuredDataRegressor", "TextClassifier", "TextRegressor", "estimator_from_spec"]
+           "StructuredDataRegressor", "TextClassifier", "TextRegressor", "estimator_for_task"]

@@ -1,162 +1,239 @@
 """scikit-learn estimators over a model search: ``fit`` searches, then keeps the winner.
 
 ``__init__`` only stores arguments, learned state ends in ``_``, ``clone`` and pickling work
-(the Keras model travels as a ``.keras`` archive, never as a raw pickle).
+(the Keras model travels as a ``.keras`` archive, never as a raw pickle). Every search
+setting of :mod:`autoarch.config` is a parameter, ``None`` unless set: unset ones take the
+spec's value, else the library default.
 """
 
+import inspect
 import os
 import tempfile
 
+import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
-from autoarch.estimators import inputs as input_ops
+from autoarch.blocks import ClassificationHead, ModelSpace, RegressionHead
+from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.heads import HEADS
+from autoarch.config import FLAT_FIELDS, ConfigError, SearchConfig, parameters_doc
+from autoarch.data import dataset_to_arrays
+from autoarch.engine.data import as_input_dict, make_dataset
+from autoarch.engine.search import ModelSearch
+from autoarch.export import export_model
+from autoarch.inputs import INPUT_KINDS, infer_kind
+from autoarch.spec.checks import did_you_mean
+from autoarch.specfile import Spec, load_spec
 
 MIN_SAMPLES = 5
+#: the estimators' own parameters, beside one per search setting (autoarch.config)
+OWN_PARAMETERS = {"spec": None, "directory": None, "verbose": 0}
+PARAMETERS = {**OWN_PARAMETERS, **{name: None for name in FLAT_FIELDS}}
+
+_PARAMETERS_DOC = f"""
+    Parameters
+    ----------
+    spec : str, path, dict, Spec or list of blocks, default=None
+        A YAML spec (path or dict) or a list of blocks. A spec is honoured wholly: its
+        blocks, inputs, strategy, budget, objective and training settings; every parameter
+        below that is set (not None) overrides the spec's value. Setting ``strategy`` drops
+        the spec's ``strategy_options`` unless they are set too. The spec's ``data`` and
+        ``name`` are for the ``autoarch`` command; ``fit`` takes its data as arguments.
+    directory : str or path, default=None
+        Where the search's journal and models go; None: a temporary folder.
+    verbose : int, default=0
+        1 prints a line per trial; 2 adds Keras's progress output.
+{parameters_doc()}
+"""
 
 
-def _spec_parts(spec):
-    """(blocks, training) from a spec path/dict or a list of blocks."""
-    if spec is None:
-        return None, None
-    if isinstance(spec, (list, tuple)):
-        return list(spec), None
-    from autoarch.spec import load_spec
+def _init(self, **params):
+    for name in params:
+        if name not in PARAMETERS:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                            f"argument '{name}'{did_you_mean(name, PARAMETERS)}")
+    for name, default in PARAMETERS.items():
+        setattr(self, name, params.get(name, default))
 
-    loaded = load_spec(spec)
-    training = {k: v for k, v in loaded.training.items() if k in ("optimizer", "learning_rate")}
-    return loaded.blocks, training or None
+
+# scikit-learn reads an estimator's parameters from its __init__ signature: this one is made
+# from the search configuration's fields, so a new knob needs no edit here.
+_init.__signature__ = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+       for name, default in PARAMETERS.items()])
 
 
 class _AutoEstimator(BaseEstimator):
     _kind = None  # task classes fix the input kind
+    _task = None  # "classification" or "regression"
 
-    def __init__(self, spec=None, strategy="bayesian", max_trials=10, time_limit=None,
-                 epochs=20, objective=None, directory=None, seed=0, batch_size=32,
-                 validation_split=0.2, search_data_fraction=1.0, search_epochs=None,
-                 early_stopping_patience=3, curve_stopping=True, final_fit=True,
-                 strategy_options=None, distribution="auto", max_consecutive_failures=5,
-                 isolate_trials=False, trials_per_worker=25, verbose=0):
-        self.spec = spec
-        self.strategy = strategy
-        self.max_trials = max_trials
-        self.time_limit = time_limit
-        self.epochs = epochs
-        self.objective = objective
-        self.directory = directory
-        self.seed = seed
-        self.batch_size = batch_size
-        self.validation_split = validation_split
-        self.search_data_fraction = search_data_fraction
-        self.search_epochs = search_epochs
-        self.early_stopping_patience = early_stopping_patience
-        self.curve_stopping = curve_stopping
-        self.final_fit = final_fit
-        self.strategy_options = strategy_options
-        self.distribution = distribution
-        self.max_consecutive_failures = max_consecutive_failures
-        self.isolate_trials = isolate_trials
-        self.trials_per_worker = trials_per_worker
-        self.verbose = verbose
+    __init__ = _init
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        kinds = input_ops.KINDS if self._kind is None else (self._kind,)
-        tags.input_tags.allow_nan = "tabular" in kinds  # imputed inside the model
-        tags.input_tags.categorical = "tabular" in kinds  # string columns are looked up
-        tags.input_tags.two_d_array = "tabular" in kinds
-        tags.input_tags.three_d_array = "image" in kinds or "sequence" in kinds
-        tags.input_tags.string = "text" in kinds
+        kinds = INPUT_KINDS.values() if self._kind is None else (INPUT_KINDS[self._kind],)
+        for kind in kinds:
+            for tag, value in kind.tags.items():
+                setattr(tags.input_tags, tag, getattr(tags.input_tags, tag) or value)
         return tags
 
-    # -- input checks -------------------------------------------------------------------
-    def _check_x(self, x, fitting):
-        if fitting:
-            kind = self._kind or input_ops.infer_kind(x)
-        else:
-            kind = self.input_kind_
-        x = input_ops.check_x(x, kind)
-        n = len(x)
-        if fitting:
-            return x, kind, n
-        expected = self.n_features_in_
-        got = input_ops.n_features(x, kind)
-        if got != expected:
-            raise ValueError(f"X has {got} features, but {type(self).__name__} is expecting "
-                             f"{expected} features as input")
-        return x, kind, n
+    # -- settings -----------------------------------------------------------------------
+    def _spec(self):
+        """The loaded spec, or None (a list of blocks is a spec of blocks alone)."""
+        if self.spec is None:
+            return None
+        if isinstance(self.spec, (list, tuple)):
+            return Spec(hyperparameters=None, blocks=list(self.spec))
+        spec = load_spec(self.spec)
+        if spec.task is not None and spec.task != self._task:
+            raise ValueError(f"the spec's task is {spec.task}, but {type(self).__name__} does "
+                             f"{self._task}")
+        return spec
+
+    def _config(self, spec):
+        """The spec's settings, overridden by every parameter that is set."""
+        settings = dict(spec.settings) if spec is not None else {}
+        given = {name: getattr(self, name) for name in FLAT_FIELDS
+                 if getattr(self, name) is not None}
+        if "strategy" in given and given["strategy"] != settings.get("strategy"):
+            settings.pop("strategy_options", None)  # they were the spec's strategy's options
+        try:
+            return SearchConfig.from_flat({**settings, **given})
+        except ConfigError as err:
+            source = "parameter" if err.name in given else "spec setting"
+            raise ValueError(f"{type(self).__name__}: {source} {err}") from None
+
+    # -- inputs -------------------------------------------------------------------------
+    def _input_kinds(self, inputs, spec):
+        declared = (spec.inputs if spec is not None else None) or {}
+        if declared and set(declared) != set(inputs):
+            raise ValueError(f"X must give the spec's inputs ({', '.join(declared)}), got "
+                             f"{', '.join(inputs)}")
+        kinds = {}
+        for name, x in inputs.items():
+            kind = (declared.get(name) or {}).get("kind") or \
+                (self._kind if len(inputs) == 1 else None)
+            cls = INPUT_KINDS[kind] if kind else infer_kind(x)
+            kinds[name] = cls(name)
+        return kinds
+
+    def _check_inputs(self, X, kinds=None):
+        """``{input name: checked data}`` and the number of rows; on predict, the same inputs
+        with the same numbers of features as in fit."""
+        inputs = as_input_dict(X)
+        if kinds is None:
+            return inputs, None
+        if set(inputs) != set(kinds):
+            raise ValueError(f"X must give the inputs seen in fit ({', '.join(kinds)}), got "
+                             f"{', '.join(inputs)}")
+        checked = {name: kinds[name].check(x) for name, x in inputs.items()}
+        rows = {name: len(x) for name, x in checked.items()}
+        if len(set(rows.values())) > 1:
+            raise ValueError(f"every input needs the same number of rows, got {rows}")
+        return checked, next(iter(rows.values()))
+
+    def _n_features(self, checked, kinds):
+        return {name: kinds[name].n_features(x) for name, x in checked.items()}
 
     def _encode_y(self, y, n):
         raise NotImplementedError
 
     # -- fit ----------------------------------------------------------------------------
     def fit(self, X, y=None, callbacks=None):
-        """Search for the best model for ``X``, ``y`` (or a ``tf.data.Dataset`` of pairs).
+        """Search for the best model for ``X``, ``y``; returns ``self``.
 
-        ``callbacks``: Keras callbacks for every trial's training (e.g. ``TensorBoard``).
+        Parameters
+        ----------
+        X : array-like, DataFrame, list of strings, dict of those, or tf.data.Dataset
+            A table, images, sequences or texts (the kind is recognised, or fixed by the task
+            class), or ``{input name: data}`` for several inputs (one branch each, merged
+            before the head); or a ``tf.data.Dataset`` of ``(x, y)`` pairs.
+        y : array-like
+            Labels (ints, strings or one-hot rows) or regression targets.
+        callbacks : list of keras.callbacks.Callback, default=None
+            Added to every trial's training (e.g. ``TensorBoard``).
         """
-        from autoarch.engine.search import ModelSearch
-
         if hasattr(X, "element_spec"):
-            from autoarch.engine.data import dataset_to_arrays
-
             X, y = dataset_to_arrays(X)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None (pass y, or a tf.data.Dataset of (x, y) pairs)")
-        x, kind, n = self._check_x(X, fitting=True)
+        spec = self._spec()
+        config = self._config(spec)
+        inputs, _ = self._check_inputs(X)
+        kinds = self._input_kinds(inputs, spec)
+        checked, n = self._check_inputs(inputs, kinds)
         if n < MIN_SAMPLES:
             raise ValueError(f"Found {n} sample(s) while a minimum of {MIN_SAMPLES} is required "
                              f"(n_samples={n}: too few to hold out validation data)")
         y_encoded, n_outputs = self._encode_y(y, n)
-        self.input_kind_ = kind
-        self.n_features_in_ = input_ops.n_features(x, kind)
-        if kind == "tabular" and hasattr(X, "columns"):
+        for name, x in checked.items():
+            kinds[name].fit(x)
+        self.input_kinds_ = kinds
+        self.input_kind_ = kinds[DEFAULT_INPUT].kind if list(kinds) == [DEFAULT_INPUT] else \
+            {name: kind.kind for name, kind in kinds.items()}
+        self._features_in = self._n_features(checked, kinds)
+        self.n_features_in_ = sum(self._features_in.values())
+        if list(kinds) == [DEFAULT_INPUT] and hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        blocks, training = _spec_parts(self.spec)
-        space = input_ops.make_space(kind, blocks, self._classification, n_outputs, training,
-                                     frame=x if kind == "tabular" else None)
+        space = self._make_space(spec, kinds, config, n_outputs)
         self.directory_ = self.directory or tempfile.mkdtemp(prefix="autoarch-")
-        search = ModelSearch(
-            space, strategy=self.strategy, objective=self.objective, max_trials=self.max_trials,
-            epochs=self.epochs, time_limit=self.time_limit, seed=self.seed,
-            directory=self.directory_, batch_size=self.batch_size,
-            validation_split=self.validation_split,
-            search_data_fraction=self.search_data_fraction, search_epochs=self.search_epochs,
-            early_stopping_patience=self.early_stopping_patience,
-            curve_stopping=self.curve_stopping, final_fit=self.final_fit,
-            strategy_options=self.strategy_options, distribution=self.distribution,
-            max_consecutive_failures=self.max_consecutive_failures,
-            isolate_trials=self.isolate_trials, trials_per_worker=self.trials_per_worker,
-            verbose=self.verbose)
-        search.fit(input_ops.model_inputs(x, kind, space), y_encoded, callbacks=callbacks)
+        search = ModelSearch(space, config, directory=self.directory_, verbose=self.verbose)
+        search.fit(checked, y_encoded, callbacks=callbacks)
         self.best_model_ = search.best_model
         self.space_ = space
+        self.config_ = config
         best = search.study.best_trial
         self.best_params_ = best.hyperparameters
         self.best_score_ = best.value
         self.search_results_ = [t.as_dict() for t in search.study.trials]
         return self
 
+    def _make_space(self, spec, kinds, config, n_outputs):
+        """One input: the spec's blocks or the kind's defaults. Several: a branch each (the
+        spec's per-input blocks or the kind's defaults), merged before the trunk."""
+        blocks = list(spec.blocks or []) if spec is not None else []
+        declared = (spec.inputs if spec is not None else None) or {}
+        branches = None
+        if len(kinds) > 1 or declared:
+            branches = {name: (declared.get(name) or {}).get("blocks") or kind.default_blocks()
+                        for name, kind in kinds.items()}
+        elif not blocks or isinstance(blocks[0], HEADS):
+            blocks = kinds[next(iter(kinds))].default_blocks() + blocks
+        if blocks and isinstance(blocks[-1], HEADS):
+            head, blocks = blocks[-1], blocks[:-1]
+        else:
+            head = ClassificationHead() if self._task == "classification" else RegressionHead()
+        if self._task == "classification":
+            head.num_classes = n_outputs
+        else:
+            head.output_dim = n_outputs
+        training = {"optimizer": config.training.optimizer,
+                    "learning_rate": config.training.learning_rate}
+        return ModelSpace(blocks + [head], branches=branches, training=training, inputs=kinds)
+
     def _raw_predict(self, X):
         check_is_fitted(self, "best_model_")
-        x, kind, _ = self._check_x(X, fitting=False)
-        from autoarch.engine import data as data_ops
-
-        inputs = data_ops.prepare_inputs(
-            data_ops.as_input_dict(input_ops.model_inputs(x, kind, self.space_)))
-        dataset = data_ops.make_dataset(inputs, None, batch_size=256)
+        checked, _ = self._check_inputs(X, self.input_kinds_)
+        got = self._n_features(checked, self.input_kinds_)
+        for name, expected in self._features_in.items():
+            if got[name] != expected:
+                where = "" if name == DEFAULT_INPUT else f"input '{name}' of "
+                raise ValueError(f"{where}X has {got[name]} features, but "
+                                 f"{type(self).__name__} is expecting {expected} features as "
+                                 "input")
+        dataset = make_dataset(self.space_.arrays(checked), None, batch_size=256)
         return np.asarray(self.best_model_.predict(dataset, verbose=0), dtype="float64")
 
     # -- export and pickling ------------------------------------------------------------
     def export(self, path, format="keras"):
         """Write the best model as ``keras``, ``savedmodel`` or ``tflite``; returns
         ``{"path": ..., "format": ..., "bytes": size on disk}``."""
-        from autoarch.export import export_model
-
         check_is_fitted(self, "best_model_")
         return export_model(self.best_model_, path, format)
 
@@ -175,8 +252,6 @@ class _AutoEstimator(BaseEstimator):
         archive = state.pop("_best_model_archive", None)
         self.__dict__.update(state)
         if archive is not None:
-            import keras
-
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "model.keras")
                 with open(path, "wb") as handle:
@@ -187,7 +262,7 @@ class _AutoEstimator(BaseEstimator):
 class AutoClassifier(ClassifierMixin, _AutoEstimator):
     """Search for the best classifier; labels may be ints, strings or one-hot rows."""
 
-    _classification = True
+    _task = "classification"
 
     def _encode_y(self, y, n):
         y = np.asarray(y)
@@ -228,7 +303,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 class AutoRegressor(RegressorMixin, _AutoEstimator):
     """Search for the best regressor (one or several targets)."""
 
-    _classification = False
+    _task = "regression"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -299,3 +374,9 @@ class SequenceRegressor(AutoRegressor):
     """Regressor for sequences (N, T[, C])."""
 
     _kind = "sequence"
+
+
+for _cls in (AutoClassifier, AutoRegressor, ImageClassifier, ImageRegressor, TextClassifier,
+             TextRegressor, StructuredDataClassifier, StructuredDataRegressor,
+             SequenceClassifier, SequenceRegressor):
+    _cls.__doc__ = _cls.__doc__.rstrip() + "\n" + _PARAMETERS_DOC

@@ -1,6 +1,9 @@
-"""Specs: safe, position-aware YAML loading and validation into keras-tuner spaces."""
+"""The bottom layer of specs: safe, position-aware YAML, small checks with did-you-mean, and
+parameter definitions as ``keras_tuner.HyperParameters``. Whole specs are read by
+:mod:`autoarch.specfile`, above the parts they name."""
 
-from autoarch.spec.schema import Spec, load_space, load_spec
-from autoarch.spec.yaml_loader import load_yaml, load_yaml_file
+from autoarch.spec.params import add_parameter, add_parameters, is_definition
+from autoarch.spec.yaml_loader import MarkedDocument, load_yaml, load_yaml_file
 
-__all__ = ["Spec", "load_space", "load_spec", "load_yaml", "load_yaml_file"]
+__all__ = ["MarkedDocument", "add_parameter", "add_parameters", "is_definition", "load_yaml",
+           "load_yaml_file"]

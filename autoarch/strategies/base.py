@@ -6,14 +6,14 @@ controller weights) is rebuilt from ``self.trials`` in finishing order, so repla
 reproduces the strategy exactly and keras-tuner's own ``reload`` keeps working too.
 """
 
+import contextlib
 import math
 
 import keras_tuner as kt
 import numpy as np
+from keras_tuner.engine.trial import TrialStatus
 
 from autoarch import space as space_ops
-
-RUNNING, STOPPED, IDLE = "RUNNING", "STOPPED", "IDLE"
 
 
 class StrategyOracle(kt.Oracle):
@@ -31,6 +31,7 @@ class StrategyOracle(kt.Oracle):
                          max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs)
         if seed is not None:  # keras-tuner treats seed=0 as "no seed"; 0 is a seed here
             self.seed = seed
+        self._replayed = None
 
     # -- what subclasses write -------------------------------------------------------------
     def suggest(self, rng):
@@ -41,7 +42,21 @@ class StrategyOracle(kt.Oracle):
     def rng_for(self, trial_id, stream=0):
         return np.random.default_rng([int(self.seed), int(trial_id), stream])
 
+    @contextlib.contextmanager
+    def replaying(self, values):
+        """Within this block, the next trial gets ``values`` (a recorded point) without a new
+        suggestion: resuming a search does not refit a model per replayed trial, since the
+        learned state is rebuilt from the finished trials when the next real suggestion
+        comes."""
+        self._replayed = values
+        try:
+            yield
+        finally:
+            self._replayed = None
+
     def populate_space(self, trial_id):
+        if self._replayed is not None:
+            return {"status": TrialStatus.RUNNING, "values": dict(self._replayed)}
         rng = self.rng_for(trial_id)
         for _ in range(self.max_duplicate_tries):
             values = self.suggest(rng)
@@ -49,13 +64,13 @@ class StrategyOracle(kt.Oracle):
                 break
             values = space_ops.active_values(self.hyperparameters, values)
             if not self._duplicate(values):
-                return {"status": RUNNING, "values": values}
+                return {"status": TrialStatus.RUNNING, "values": values}
         # the model keeps proposing seen points: fall back to unseen random ones
         for _ in range(self.max_duplicate_tries):
             values = space_ops.sample(self.hyperparameters, rng)
             if not self._duplicate(values):
-                return {"status": RUNNING, "values": values}
-        return {"status": STOPPED, "values": None}
+                return {"status": TrialStatus.RUNNING, "values": values}
+        return {"status": TrialStatus.STOPPED, "values": None}
 
     def oriented(self, score):
         """The score turned so that larger is always better."""
@@ -66,6 +81,6 @@ class StrategyOracle(kt.Oracle):
         done = []
         for trial_id in self.end_order:
             trial = self.trials[trial_id]
-            if trial.status == "COMPLETED" and trial.score is not None and math.isfinite(trial.score):
+            if trial.status == TrialStatus.COMPLETED and trial.score is not None and math.isfinite(trial.score):
                 done.append(trial)
         return done

@@ -1,8 +1,11 @@
 """Hyperband: keras-tuner's ``HyperbandOracle`` under autoarch's interface.
 
 Each trial's values carry the budget it gets: ``tuner/epochs`` (train to this epoch),
-``tuner/initial_epoch`` and, for a promoted configuration, ``tuner/trial_id`` (the trial
-whose weights it continues). A plain objective reads ``trial.params["tuner/epochs"]``.
+``tuner/initial_epoch`` and, for a promoted configuration, ``tuner/trial_id`` (the trial it
+was promoted from). A plain objective reads ``trial.params["tuner/epochs"]``. autoarch's
+model search trains every trial, promoted ones too, from scratch for ``tuner/epochs`` epochs;
+it does not yet continue from the parent's weights (keras-tuner's own ``Hyperband`` tuner
+does, and the strategy works with it as with any ``keras_tuner.Tuner``).
 """
 
 import keras_tuner as kt

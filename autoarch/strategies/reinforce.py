@@ -8,7 +8,9 @@ baseline, rewards scaled by their running spread. The weights are rebuilt from t
 trials, so a reloaded or replayed search continues with the same controller.
 """
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from autoarch import space as space_ops
 from autoarch.strategies.base import StrategyOracle
@@ -24,9 +26,6 @@ class _Policy:
     """
 
     def __init__(self, sizes, units, embedding_dim, learning_rate, entropy_weight, seed):
-        import keras
-        import tensorflow as tf
-
         init = keras.initializers
         self.sizes = sizes
         self.offsets = np.concatenate([[1], 1 + np.cumsum(sizes)[:-1]]).astype(int)
@@ -51,8 +50,6 @@ class _Policy:
         self._numpy = None
 
     def _train_step(self, tokens, actions, mask, advantage):
-        import tensorflow as tf
-
         with tf.GradientTape() as tape:
             zeros = tf.zeros((1, self.units))
             state, log_prob, entropy = [zeros, zeros], 0.0, 0.0

@@ -1,4 +1,4 @@
-"""Raw table columns in, one feature vector out, all inside the Keras model.
+"""Tables: raw columns in, one feature vector out, all inside the Keras model.
 
 Numeric and boolean columns: missing values imputed with the training mean plus a missing
 indicator, then standardized. Text/categorical columns: ``StringLookup`` one-hot with an
@@ -8,7 +8,14 @@ therefore takes the raw columns, as the training DataFrame had them.
 
 import keras
 import numpy as np
+import pandas as pd
 from keras import layers
+from sklearn.utils import check_array
+
+from autoarch.blocks import DenseBlock
+from autoarch.inputs.base import InputKind
+
+MISSING = "<missing>"
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -30,37 +37,80 @@ class Impute(layers.Layer):
 
 
 def _is_numeric(series):
-    import pandas as pd
-
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
-MISSING = "<missing>"
+def as_frame(x):
+    if isinstance(x, pd.DataFrame):
+        return x
+    array = np.asarray(x)
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
-def column_arrays(frame, numeric_columns):
-    """A DataFrame as ``{column: (n, 1) array}``: float32 numbers, strings for the rest."""
-    arrays = {}
-    for column in frame.columns:
-        series = frame[column]
-        if str(column) in numeric_columns:  # names are matched as strings (0 -> "0")
-            values = series.astype("float64").to_numpy(dtype="float32", na_value=np.nan)
-        else:
-            values = series.astype(object).where(series.notna(), MISSING).astype(str).to_numpy()
-        arrays[str(column)] = values.reshape(-1, 1)
-    return arrays
+def _check_shape(shape):
+    """scikit-learn's messages for empty tables."""
+    if shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 "
+                         "is required.")
+    if shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 "
+                         "is required.")
 
 
-class TabularPreprocessor:
-    """Learns per-column statistics and vocabularies; builds the model's input layers."""
+class TabularInput(InputKind):
+    """A DataFrame (numeric, string, boolean columns, missing values) or a 2-D array.
 
-    def __init__(self):
+    Each column is one model input named after it; ``fit`` learns which columns are numeric,
+    their means and spreads, and the vocabulary of the others.
+    """
+
+    kind = "tabular"
+    tags = {"allow_nan": True, "categorical": True, "two_d_array": True}
+
+    def __init__(self, input_name=None):
+        super().__init__(input_name)
         self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
 
-    def adapt(self, frame):
+    @classmethod
+    def recognises(cls, x):
+        return isinstance(x, pd.DataFrame) or getattr(x, "ndim", 0) == 2
+
+    def check(self, x):
+        """A DataFrame (missing values allowed, infinity not); arrays go through
+        scikit-learn's ``check_array`` (its messages for complex, empty and 1-D inputs)."""
+        if isinstance(x, pd.DataFrame):
+            _check_shape(x.shape)
+            frame = x
+        else:
+            frame = as_frame(check_array(x, dtype=None, ensure_all_finite="allow-nan"))
+        numeric = frame.select_dtypes(include="number")
+        if np.isinf(numeric.to_numpy(dtype="float64", na_value=0.0)).any():
+            raise ValueError("X contains infinity: replace it (missing values, NaN, are fine)")
+        return frame
+
+    def n_features(self, x):
+        return x.shape[1]
+
+    def default_blocks(self):
+        return [DenseBlock()]
+
+    def arrays(self, frame):
+        """``{column: (n, 1) array}``: float32 numbers, strings for the rest."""
+        arrays = {}
+        for column in frame.columns:
+            series = frame[column]
+            if str(column) in self.numeric:  # names are matched as strings (0 -> "0")
+                values = series.astype("float64").to_numpy(dtype="float32", na_value=np.nan)
+            else:
+                values = series.astype(object).where(series.notna(), MISSING).astype(str)
+                values = values.to_numpy()
+            arrays[str(column)] = values.reshape(-1, 1)
+        return arrays
+
+    def fit(self, frame):
         self.columns = [str(c) for c in frame.columns]
         self.numeric = {str(c) for c in frame.columns if _is_numeric(frame[c])}
-        for column, values in column_arrays(frame, self.numeric).items():
+        for column, values in self.arrays(frame).items():
             if column in self.numeric:
                 finite = values[np.isfinite(values)]
                 mean = float(finite.mean()) if finite.size else 0.0
@@ -68,10 +118,9 @@ class TabularPreprocessor:
                 self.stats[column] = (mean, std if std > 0 else 1.0)
             else:
                 self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
+        self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
+                      for c in self.columns}
         return self
-
-    def input_specs(self):
-        return {c: ((1,), "float32" if c in self.numeric else "string") for c in self.columns}
 
     def encode(self, inputs):
         """All numeric columns imputed and standardized together; one-hot per category column."""

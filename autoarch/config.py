@@ -1,0 +1,309 @@
+"""The search configuration: every knob of a search declared once, with its default, its valid
+range and its documentation.
+
+``Budget`` (how much searching), ``Training`` (how each candidate trains) and ``SearchConfig``
+(strategy, objective, seed, and the two sections) are dataclasses that check every value when
+they are made, with one message format. Everything else reads them:
+
+- specs: the ``budget:`` and ``training:`` sections and the top-level ``strategy``,
+  ``objective`` and ``seed`` (errors then carry the spec's file:line:column);
+- the estimators: one flat scikit-learn parameter per knob (their signature and their
+  parameter documentation are generated from these fields);
+- the ``autoarch search`` command: one flag per knob (``--max-trials``, ``--batch-size``, ...);
+- :class:`~autoarch.engine.search.ModelSearch`.
+
+Adding a knob is adding one field here (and using it where it acts).
+"""
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import keras_tuner as kt
+
+from autoarch.errors import SpecError
+from autoarch.objectives import make_objective
+from autoarch.spec.checks import did_you_mean
+from autoarch.spec.params import add_parameter, is_definition
+from autoarch.spec.yaml_loader import MarkedDocument
+from autoarch.strategies import STRATEGIES, make_strategy
+
+DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; ``name`` is the knob, ``message`` what is wrong."""
+
+    def __init__(self, name, message):
+        self.name, self.message = name, message
+        super().__init__(f"{name}: {message}")
+
+
+# -- rules: what a valid value is ----------------------------------------------------------
+@dataclass(frozen=True)
+class Number:
+    """An int (``kind=int``) or a real number within bounds; bools are never numbers."""
+
+    kind: type
+    low: float = None
+    high: float = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self):
+        what = "an int" if self.kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            return (f"{what} in {'(' if self.low_open else '['}{self.low}, {self.high}"
+                    f"{')' if self.high_open else ']'}")
+        if self.low is not None:
+            return f"{what} {'>' if self.low_open else '>='} {self.low}"
+        return what
+
+    def problem(self, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return self.describe()
+        if self.kind is int and not isinstance(value, numbers.Integral):
+            return self.describe()
+        if not math.isfinite(value):
+            return self.describe()
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return self.describe()
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return self.describe()
+        return None
+
+
+@dataclass(frozen=True)
+class OneOf:
+    options: tuple
+
+    def describe(self):
+        return "one of " + ", ".join(map(repr, self.options))
+
+    def problem(self, value):
+        if isinstance(value, str) and value in self.options:
+            return None
+        return self.describe() + (did_you_mean(value, self.options) if isinstance(value, str)
+                                  else "")
+
+
+class StrategyName(OneOf):
+    """A distribution strategy's name, or (in Python) a ``tf.distribute.Strategy``."""
+
+    def problem(self, value):
+        return None if hasattr(value, "scope") else super().problem(value)
+
+
+@dataclass(frozen=True)
+class Flag:
+    def describe(self):
+        return "True or False"
+
+    def problem(self, value):
+        return None if isinstance(value, bool) else self.describe()
+
+
+@dataclass(frozen=True)
+class Custom:
+    """A rule written as a function returning ``None`` or what the value should be."""
+
+    check: object
+    description: str
+
+    def describe(self):
+        return self.description
+
+    def problem(self, value):
+        return self.check(value)
+
+
+def _searched(values_rule):
+    """A fixed value (``values_rule``), a list (a choice) or a parameter definition."""
+
+    def check(value):
+        if isinstance(value, list) or is_definition(value):
+            definition = value if is_definition(value) else {"type": "choice", "values": value}
+            try:
+                add_parameter(kt.HyperParameters(), MarkedDocument(None), (), "value", definition)
+            except SpecError as err:
+                return err.message
+            values = definition.get("values", [])
+            bad = [v for v in values if values_rule.problem(v)]
+            return f"every value must be {values_rule.describe()}, got {bad[0]!r}" if bad else None
+        return values_rule.problem(value)
+
+    return Custom(check, f"{values_rule.describe()}, a list of such values (a choice) or a "
+                         "parameter definition")
+
+
+def _objective_problem(value):
+    try:
+        make_objective(value)
+    except ValueError as err:
+        return str(err).split(": ", 1)[1]
+    return None
+
+
+def _mapping_problem(value):
+    return None if isinstance(value, dict) else "a mapping of option names to values"
+
+
+def knob(default, rule, doc, *, none=False, flag=True):
+    """A configuration field: ``none`` allows ``None``; ``flag`` gives it a command flag."""
+    metadata = {"rule": rule, "doc": doc, "none": none, "flag": flag}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _check_fields(instance):
+    for f in dataclasses.fields(instance):
+        if "rule" not in f.metadata:
+            continue
+        value = getattr(instance, f.name)
+        if value is None and f.metadata["none"]:
+            continue
+        problem = f.metadata["rule"].problem(value)
+        if problem is not None:
+            suffix = " or None" if f.metadata["none"] else ""
+            raise ConfigError(f.name, f"must be {problem}{suffix}; got {value!r}")
+
+
+# -- the sections ----------------------------------------------------------------------------
+@dataclass
+class Budget:
+    """How much searching: trials, time, epochs, and what may stop a trial early."""
+
+    max_trials: int = knob(10, Number(int, 1), "Trials to run at most (resumed ones count).",
+                           none=True)
+    time_limit: float = knob(None, Number(float, 0, low_open=True),
+                             "Seconds for the whole search; the trial in flight stops too.",
+                             none=True)
+    epochs: int = knob(20, Number(int, 1), "Epochs per trial (and for the winner's final fit).")
+    search_epochs: int = knob(None, Number(int, 1), "Epochs per trial during the search, when "
+                              "lower than `epochs` (low fidelity); the winner then trains for "
+                              "`epochs`.", none=True)
+    search_data_fraction: float = knob(1.0, Number(float, 0, 1, low_open=True),
+                                       "Fraction of the training rows each trial sees (low "
+                                       "fidelity).")
+    early_stopping_patience: int = knob(3, Number(int, 1), "Epochs without improvement of the "
+                                        "objective before a trial stops; None: never.",
+                                        none=True)
+    curve_stopping: bool = knob(True, Flag(), "Stop trials whose extrapolated learning curve "
+                                "cannot beat the best so far.")
+    final_fit: bool = knob(True, Flag(), "Retrain the winner on training + validation data "
+                           "(False keeps the trial's own model).")
+    max_consecutive_failures: int = knob(5, Number(int, 1), "Stop the search after this many "
+                                         "failed trials in a row; None: never.", none=True)
+
+    def __post_init__(self):
+        _check_fields(self)
+
+
+@dataclass
+class Training:
+    """How each candidate trains."""
+
+    batch_size: int = knob(32, Number(int, 1), "Rows per training batch.")
+    validation_split: float = knob(0.2, Number(float, 0, 1, low_open=True, high_open=True),
+                                   "Fraction of the rows held out to score trials.")
+    optimizer: str = knob(None, _searched(OneOf(OPTIMIZERS)), "Optimizer (a name, a list to "
+                          "search, or a parameter definition); None: adam.", none=True,
+                          flag=False)
+    learning_rate: float = knob(None, _searched(Number(float, 0, low_open=True)),
+                                "Learning rate (a number, a list to search, or a parameter "
+                                "definition); None: searched over 3e-4, 1e-3, 3e-3.", none=True,
+                                flag=False)
+    distribution: str = knob("auto", StrategyName(DISTRIBUTIONS), "tf.distribute strategy for "
+                             "each trial: 'auto' is MirroredStrategy over several GPUs, else "
+                             "the default; in Python also a tf.distribute.Strategy.")
+    isolate_trials: bool = knob(False, Flag(), "Train each trial in a worker process (flat "
+                                "memory, a crash fails only its trial).")
+    trials_per_worker: int = knob(25, Number(int, 1), "Trials a worker process runs before it "
+                                  "is replaced (with `isolate_trials`).")
+
+    def __post_init__(self):
+        _check_fields(self)
+
+
+SECTIONS = {"budget": Budget, "training": Training}
+
+
+@dataclass
+class SearchConfig:
+    """Everything a search needs besides its space and data."""
+
+    strategy: str = knob("bayesian", OneOf(tuple(STRATEGIES)), "Search strategy: "
+                         + ", ".join(STRATEGIES) + ".")
+    strategy_options: dict = knob({}, Custom(_mapping_problem, "a mapping"),
+                                  "Options of the strategy (e.g. {'population_size': 20}).",
+                                  flag=False)
+    objective: str = knob(None, Custom(_objective_problem, "a metric name or (name, direction)"),
+                          "Metric to optimize, e.g. 'val_accuracy' or ('val_auc', 'max'); "
+                          "None: val_accuracy (classification) or val_loss (regression).",
+                          none=True)
+    seed: int = knob(0, Number(int, 0), "Seed of the strategy, weights and data split.")
+    budget: Budget = field(default_factory=Budget)
+    training: Training = field(default_factory=Training)
+
+    def __post_init__(self):
+        self.strategy_options = dict(self.strategy_options or {})
+        _check_fields(self)
+        try:  # the strategy checks its own options, before anything trains
+            make_strategy(self.strategy, kt.HyperParameters(), kt.Objective("value", "max"),
+                          self.seed, self.strategy_options)
+        except (SpecError, ValueError, TypeError) as err:
+            raise ConfigError("strategy_options", getattr(err, "message", str(err))) from None
+
+    # -- flat views: one name per knob, as estimators and command flags have them ----------
+    @classmethod
+    def from_flat(cls, values):
+        """A config from ``{knob: value}``; missing knobs take their defaults."""
+        unknown = set(values) - set(FLAT_FIELDS)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ConfigError(name, f"unknown setting{did_you_mean(name, FLAT_FIELDS)}")
+        sections = {s: SECTIONS[s](**{k: v for k, v in values.items() if FLAT_FIELDS[k][0] == s})
+                    for s in SECTIONS}
+        top = {k: v for k, v in values.items() if FLAT_FIELDS[k][0] is None}
+        return cls(**top, **sections)
+
+    def flat(self):
+        """``{knob: value}`` for every knob."""
+        return {name: getattr(self if section is None else getattr(self, section), name)
+                for name, (section, _) in FLAT_FIELDS.items()}
+
+
+def _flat_fields():
+    flat = {}
+    for f in dataclasses.fields(SearchConfig):
+        if f.name in SECTIONS:
+            for inner in dataclasses.fields(SECTIONS[f.name]):
+                flat[inner.name] = (f.name, inner)
+        else:
+            flat[f.name] = (None, f)
+    return flat
+
+
+#: ``{knob: (section or None, dataclass field)}`` in declaration order
+FLAT_FIELDS = _flat_fields()
+
+
+def field_default(f):
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def parameters_doc(indent="    "):
+    """The numpydoc ``Parameters`` entries of every knob (estimator docstrings use them)."""
+    lines = []
+    for name, (_, f) in FLAT_FIELDS.items():
+        rule = f.metadata["rule"].describe() + (" or None" if f.metadata["none"] else "")
+        lines.append(f"{indent}{name} : {rule}, default=None")
+        default = field_default(f)
+        fallback = "" if default is None or default == {} else f", else {default!r}"
+        lines.append(f"{indent}    {f.metadata['doc']} Unset (None): the spec's value{fallback}.")
+    return "\n".join(lines)

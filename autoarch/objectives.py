@@ -1,0 +1,50 @@
+"""What a search optimizes: one rule for turning the ways users name an objective into a
+``keras_tuner.Objective`` with a direction.
+
+Accepted everywhere (Python, specs, command flags): ``"max"`` / ``"min"`` (a plain value, for
+ask/tell), a metric name (``"val_accuracy"``), ``"name:direction"``, ``(name, direction)``,
+``{"name": ..., "direction": ...}`` and a ``kt.Objective``. Where no direction is given it is
+inferred from the name, the same way for every form: names that measure an error
+(``loss``, ``error``, ``mse``, ``mae``, ...) are minimized, anything else is maximized.
+"""
+
+import keras_tuner as kt
+
+DIRECTIONS = ("max", "min")
+_MINIMIZED = ("loss", "error", "mse", "mae", "mape", "rmse", "crossentropy", "hinge")
+
+
+def infer_direction(name):
+    """``"min"`` for error-like metric names, ``"max"`` otherwise."""
+    lowered = str(name).lower()
+    return "min" if any(word in lowered for word in _MINIMIZED) else "max"
+
+
+def make_objective(objective):
+    """A ``kt.Objective`` from any accepted form; ``ValueError`` names what was wrong."""
+    if isinstance(objective, kt.Objective):
+        return objective
+    if isinstance(objective, str):
+        if objective in DIRECTIONS:
+            return kt.Objective("value", objective)
+        name, _, direction = objective.rpartition(":") if ":" in objective else (objective, "", "")
+        objective = (name, direction or None)
+    elif isinstance(objective, dict):
+        unknown = set(objective) - {"name", "direction"}
+        if unknown or "name" not in objective:
+            raise ValueError(f"objective: a mapping needs 'name' and may have 'direction', got "
+                             f"{objective!r}")
+        objective = (objective["name"], objective.get("direction"))
+    if isinstance(objective, (tuple, list)) and len(objective) == 2:
+        name, direction = objective
+        if isinstance(name, str) and name and (direction is None or direction in DIRECTIONS):
+            return kt.Objective(name, direction or infer_direction(name))
+    raise ValueError(f"objective: expected 'max', 'min', a metric name, 'name:max|min', "
+                     f"(name, 'max'|'min'), {{name:, direction:}} or a keras_tuner.Objective; "
+                     f"got {objective!r}")
+
+
+def as_pair(objective):
+    """``(name, direction)`` of any accepted form (what journals and workers carry)."""
+    objective = make_objective(objective)
+    return objective.name, objective.direction
