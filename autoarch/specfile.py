@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 
 import keras_tuner as kt
 
-from autoarch import config as config_module
 from autoarch.blocks.from_spec import validate_blocks
-from autoarch.config import SECTIONS, ConfigError, SearchConfig
+from autoarch.config import FLAT_FIELDS, SECTIONS, ConfigError, SearchConfig
 from autoarch.data import validate_data_spec
 from autoarch.errors import SpecError
 from autoarch.inputs import INPUT_KINDS
@@ -74,10 +73,6 @@ class Spec:
     @property
     def config(self):
         return SearchConfig.from_flat(self.settings)
-
-    @property
-    def strategy(self):
-        return self.config.strategy
 
 
 def _document(source):
@@ -145,7 +140,7 @@ def _settings(doc, data):
 
 
 def _where(settings, name):
-    section = config_module.FLAT_FIELDS[name][0]
+    section = FLAT_FIELDS[name][0]
     return (name,) if section is None else (section, name)
 
 
@@ -183,7 +178,7 @@ def _strategy(doc, value):
 def _section(doc, section, cls, value):
     path = (section,)
     expect(doc, path, value, dict)
-    names = [f for f, (s, _) in config_module.FLAT_FIELDS.items() if s == section]
+    names = [f for f, (s, _) in FLAT_FIELDS.items() if s == section]
     check_keys(doc, path, value, names)
     for key, item in value.items():  # searched values: precise positions inside them
         if isinstance(item, list) or is_definition(item):

@@ -122,12 +122,9 @@ class _AutoEstimator(BaseEstimator):
             kinds[name] = cls(name)
         return kinds
 
-    def _check_inputs(self, X, kinds=None):
-        """``{input name: checked data}`` and the number of rows; on predict, the same inputs
-        with the same numbers of features as in fit."""
+    def _check_inputs(self, X, kinds):
+        """``{input name: data checked by its kind}`` and the number of rows."""
         inputs = as_input_dict(X)
-        if kinds is None:
-            return inputs, None
         if set(inputs) != set(kinds):
             raise ValueError(f"X must give the inputs seen in fit ({', '.join(kinds)}), got "
                              f"{', '.join(inputs)}")
@@ -165,7 +162,7 @@ class _AutoEstimator(BaseEstimator):
                              "is None (pass y, or a tf.data.Dataset of (x, y) pairs)")
         spec = self._spec()
         config = self._config(spec)
-        inputs, _ = self._check_inputs(X)
+        inputs = as_input_dict(X)
         kinds = self._input_kinds(inputs, spec)
         checked, n = self._check_inputs(inputs, kinds)
         if n < MIN_SAMPLES:
