@@ -14,7 +14,8 @@ import keras  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from autoarch import __version__  # noqa: E402
-from autoarch.config import FLAT_FIELDS, ConfigError, Flag, Number, OneOf, SearchConfig  # noqa: E402
+from autoarch.config import (FLAT_FIELDS, ConfigError, Flag, Number, OneOf,  # noqa: E402
+                             SearchConfig, Switch)
 from autoarch.data import load_data  # noqa: E402
 from autoarch.engine import Journal, Study  # noqa: E402
 from autoarch.errors import SpecError  # noqa: E402
@@ -96,7 +97,8 @@ def cmd_search(args):
     metric = "accuracy" if task == "classification" else "r2"
     summary = {"test_" + metric: test_score,
                "search_seconds": round(time.monotonic() - started, 1),
-               "best_params": estimator.best_params_, "best_value": estimator.best_score_}
+               "best_params": estimator.best_params_, "best_value": estimator.best_score_,
+               "budget": estimator.search_summary_}
     with open(os.path.join(directory, "summary.json"), "w") as handle:
         json.dump(summary, handle, indent=2, default=str)
     print()
@@ -143,6 +145,18 @@ def cmd_export(args):
     return 0
 
 
+def _switch(text):
+    """``yes``/``no``/``auto`` (or true/false, on/off) from the command line."""
+    word = text.strip().lower()
+    if word == "auto":
+        return word
+    if word in ("yes", "true", "on", "1"):
+        return True
+    if word in ("no", "false", "off", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes, no or auto; got {text!r}")
+
+
 def add_setting_flags(parser):
     """One flag per search setting of :mod:`autoarch.config` (``--max-trials``, ...); a flag
     given overrides the spec's value."""
@@ -158,6 +172,8 @@ def add_setting_flags(parser):
             options.update(type=rule.kind, metavar="N" if rule.kind is int else "X")
         elif isinstance(rule, OneOf):
             options["choices"] = rule.options
+        elif isinstance(rule, Switch):
+            options.update(type=_switch, choices=(True, False, "auto"), metavar="{yes,no,auto}")
         group.add_argument(flag, **options)
 
 

@@ -30,6 +30,8 @@ from autoarch.spec.yaml_loader import MarkedDocument
 from autoarch.strategies import STRATEGIES, make_strategy
 
 DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
+#: the budget when neither ``max_trials`` nor ``time_limit`` is given
+DEFAULT_LIMITS = {"max_trials": 10, "time_limit": 900}
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 
 
@@ -106,6 +108,17 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Switch:
+    """True, False or 'auto'."""
+
+    def describe(self):
+        return "True, False or 'auto'"
+
+    def problem(self, value):
+        return None if isinstance(value, bool) or value == "auto" else self.describe()
+
+
+@dataclass(frozen=True)
 class Custom:
     """A rule written as a function returning ``None`` or what the value should be."""
 
@@ -176,10 +189,13 @@ def _check_fields(instance):
 class Budget:
     """How much searching: trials, time, epochs, and what may stop a trial early."""
 
-    max_trials: int = knob(10, Number(int, 1), "Trials to run at most (resumed ones count).",
-                           none=True)
+    max_trials: int = knob(None, Number(int, 1), "Trials to run at most (resumed ones count); "
+                           "None: as many as `time_limit` allows. With neither set: "
+                           f"{DEFAULT_LIMITS['max_trials']} trials within "
+                           f"{DEFAULT_LIMITS['time_limit']} s.", none=True)
     time_limit: float = knob(None, Number(float, 0, low_open=True),
-                             "Seconds for the whole search; the trial in flight stops too.",
+                             "Seconds for the whole fit, the final model included: the search "
+                             "stops in time for it, and the trial in flight stops too.",
                              none=True)
     epochs: int = knob(20, Number(int, 1), "Epochs per trial (and for the winner's final fit).")
     search_epochs: int = knob(None, Number(int, 1), "Epochs per trial during the search, when "
@@ -201,6 +217,12 @@ class Budget:
     def __post_init__(self):
         _check_fields(self)
 
+    def limits(self):
+        """``(max_trials, time_limit)`` in force: as given, or the defaults when neither is."""
+        if self.max_trials is None and self.time_limit is None:
+            return DEFAULT_LIMITS["max_trials"], DEFAULT_LIMITS["time_limit"]
+        return self.max_trials, self.time_limit
+
 
 @dataclass
 class Training:
@@ -219,8 +241,13 @@ class Training:
     distribution: str = knob("auto", StrategyName(DISTRIBUTIONS), "tf.distribute strategy for "
                              "each trial: 'auto' is MirroredStrategy over several GPUs, else "
                              "the default; in Python also a tf.distribute.Strategy.")
-    isolate_trials: bool = knob(False, Flag(), "Train each trial in a worker process (flat "
-                                "memory, a crash fails only its trial).")
+    isolate_trials: object = knob("auto", Switch(), "Train trials in worker processes (flat "
+                                  "memory, a crash fails only its trial). 'auto': trials train "
+                                  "in this process until a worker has started in the "
+                                  "background, then in workers; a search of at most two "
+                                  "trials, or a space that cannot be sent to a worker (e.g. a "
+                                  "block class defined in __main__, with a warning), stays in "
+                                  "this process.")
     trials_per_worker: int = knob(25, Number(int, 1), "Trials a worker process runs before it "
                                   "is replaced (with `isolate_trials`).")
 
@@ -242,9 +269,13 @@ class SearchConfig:
                                   flag=False)
     objective: str = knob(None, Custom(_objective_problem, "a metric name or (name, direction)"),
                           "Metric to optimize, e.g. 'val_accuracy' or ('val_auc', 'max'); "
-                          "None: val_accuracy (classification) or val_loss (regression).",
+                          "None: val_accuracy (classification) or val_mean_squared_error "
+                          "(regression).",
                           none=True)
     seed: int = knob(0, Number(int, 0), "Seed of the strategy, weights and data split.")
+    ensemble_size: int = knob(10, Number(int, 1), "Rounds of greedy ensemble selection over "
+                              "the trials' validation predictions (Caruana et al.); 1: the "
+                              "single best trial.")
     budget: Budget = field(default_factory=Budget)
     training: Training = field(default_factory=Training)
 

@@ -1,11 +1,19 @@
-"""End-to-end quality and wall time against scikit-learn baselines, on built-in data.
+"""End-to-end quality and wall time against strong quick baselines, in the same run.
 
-Each task: a stratified 75/25 split with random_state=0, an autoarch search with the ready
-spec's space and budget (wall time includes the final fit), test score, and the
-scikit-learn baseline on the same split (SVC for digits, HistGradientBoosting* for tables;
-for MNIST-1D the reference is the paper's CNN, 94%).
+Two suites:
 
-    python benchmarks/end_to_end.py [--tasks digits,breast_cancer,wine,diabetes,mnist1d]
+- ``defaults``: the three-line call a new user makes (``AutoClassifier(time_limit=T)`` or
+  ``AutoRegressor``, no spec) for each input kind: digits as 8x8 images and as flat (N, 64)
+  rows, MNIST-1D as flat (N, 40) rows, and the real tables and texts of ``../shared/data``
+  (``--data-dir``), beside what a user would otherwise do in a second (SVC, scikit-learn's
+  HistGradientBoosting and a linear model, tf-idf + LinearSVC) on the same split.
+- ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
+  same), beside the same kind of baseline.
+
+Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,000 / 1,000;
+fine_foods its own train and test files. Wall time includes the final model.
+
+    python benchmarks/end_to_end.py [--suite defaults|specs|all] [--tasks a,b] [--data-dir D]
 """
 
 import argparse
@@ -15,29 +23,141 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
 
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.model_selection import train_test_split
-from sklearn.svm import SVC
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.compose import make_column_selector, make_column_transformer  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler  # noqa: E402
+from sklearn.svm import SVC, LinearSVC  # noqa: E402
 
-from autoarch import load_spec
-from autoarch.cli import resolve_spec
-from autoarch.data import load_data
-from autoarch.estimators import estimator_for_task
+from autoarch import AutoClassifier, AutoRegressor, load_spec  # noqa: E402
+from autoarch.cli import resolve_spec  # noqa: E402
+from autoarch.data import load_data  # noqa: E402
+from autoarch.estimators import estimator_for_task  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TABLES = {"churn": "churn", "wa_churn": "churn", "lending_club": "Class", "sacramento": "price"}
 
 
-def baseline(task, x_train, x_test, y_train, y_test):
+# -- baselines (what a user would do in a second) -------------------------------------------
+def hgb(regression, frame):
+    cats = [c for c in frame.columns if frame[c].dtype.kind not in "fiub"]
+    pre = make_column_transformer(
+        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), cats),
+        remainder="passthrough", verbose_feature_names_out=False)
+    model = (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(
+        categorical_features=list(range(len(cats))), random_state=0)
+    return "HistGradientBoosting", make_pipeline(pre, model)
+
+
+def linear(regression, frame):
+    pre = make_column_transformer(
+        (make_pipeline(SimpleImputer(), StandardScaler()),
+         make_column_selector(dtype_include="number")),
+        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")))
+    return "linear", make_pipeline(pre, RidgeCV() if regression else
+                                   LogisticRegression(max_iter=2000))
+
+
+def tfidf_svc(regression, frame):
+    return "tf-idf + LinearSVC", make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
+
+
+def svc(regression, frame):
+    return "SVC", make_pipeline(StandardScaler(), SVC())
+
+
+def flat(x):
+    return np.asarray(x).reshape(len(x), -1)
+
+
+# -- the default path's tasks: (x_train, x_test, y_train, y_test), regression, time limit, baselines
+def digits(shape):
+    data = load_digits()
+    x = data.images[..., None] / 16.0 if shape == "images" else data.data
+    return train_test_split(x, data.target, test_size=0.25, random_state=0,
+                            stratify=data.target), False, 60, [svc]
+
+
+def mnist1d_flat():
+    x, y = load_data("mnist1d")
+    x = flat(x)
+    return (x[:4000], x[4000:], y[:4000], y[4000:]), False, 600, [svc]
+
+
+def table(name, data_dir):
+    frame = pd.read_csv(os.path.join(data_dir, f"tab_{name}.csv.gz"))
+    y = frame.pop(TABLES[name])
+    regression = y.dtype.kind in "fi" and y.nunique() > 20
+    return train_test_split(frame, y.to_numpy(), test_size=0.25, random_state=0,
+                            stratify=None if regression else y), regression, 60, [hgb, linear]
+
+
+def text(name, data_dir):
+    if name == "text_sections":
+        frame = pd.read_csv(os.path.join(data_dir, "text_sections.csv.gz"))
+        split = train_test_split(frame.text.to_numpy(object), frame.section.to_numpy(object),
+                                 test_size=0.25, random_state=0, stratify=frame.section)
+    else:
+        train = pd.read_csv(os.path.join(data_dir, "fine_foods_train.csv.gz"))
+        test = pd.read_csv(os.path.join(data_dir, "fine_foods_test.csv.gz"))
+        split = (train.review.to_numpy(object), test.review.to_numpy(object),
+                 train.score.to_numpy(object), test.score.to_numpy(object))
+    return split, False, 300, [tfidf_svc]
+
+
+DEFAULT_TASKS = {
+    "digits_images": lambda d: digits("images"), "digits_flat": lambda d: digits("flat"),
+    "mnist1d_flat": lambda d: mnist1d_flat(),
+    **{name: (lambda d, name=name: table(name, d)) for name in TABLES},
+    "text_sections": lambda d: text("text_sections", d),
+    "fine_foods": lambda d: text("fine_foods", d),
+}
+
+
+def run_default(task, data_dir, time_limit=None):
+    (x_train, x_test, y_train, y_test), regression, limit, baselines = \
+        DEFAULT_TASKS[task](data_dir)
+    limit = time_limit or limit
+    estimator = (AutoRegressor if regression else AutoClassifier)(time_limit=limit)
+    started = time.perf_counter()
+    estimator.fit(x_train, y_train)
+    seconds = time.perf_counter() - started
+    score = estimator.score(x_test, y_test)
+    cells = []
+    for make in baselines:
+        name, model = make(regression, x_train if hasattr(x_train, "columns") else None)
+        fit_started = time.perf_counter()
+        shaped = (lambda x: x) if hasattr(x_train, "columns") or x_train.ndim == 1 else flat
+        model.fit(shaped(x_train), y_train)
+        cells.append(f"{name} {model.score(shaped(x_test), y_test):.4f} "
+                     f"({time.perf_counter() - fit_started:.1f} s)")
+    summary = estimator.search_summary_
+    how = f"{summary['trials']} trials, {summary['final_model']}"
+    print(f"| {task} | {'R^2' if regression else 'accuracy'} | {score:.4f} | {seconds:.0f} s "
+          f"(limit {limit:.0f} s) | {'; '.join(cells)} | {how} |", flush=True)
+
+
+# -- the ready specs -----------------------------------------------------------------------
+def spec_baseline(task, x_train, x_test, y_train, y_test):
     if task == "mnist1d":
         return "paper CNN", 0.94, 0.0
-    x_train2 = x_train.reshape(len(x_train), -1)
-    x_test2 = x_test.reshape(len(x_test), -1)
     model = SVC() if task == "digits" else HistGradientBoostingRegressor() if \
         task == "diabetes" else HistGradientBoostingClassifier()
     started = time.perf_counter()
-    model.fit(x_train2, y_train)
-    return type(model).__name__, model.score(x_test2, y_test), time.perf_counter() - started
+    model.fit(flat(x_train), y_train)
+    return type(model).__name__, model.score(flat(x_test), y_test), \
+        time.perf_counter() - started
 
 
-def run(task):
+def run_spec(task):
     path = resolve_spec(task)
     spec = load_spec(path)
     x, y = load_data(spec.data)
@@ -52,7 +172,7 @@ def run(task):
     estimator.fit(x_train, y_train)
     seconds = time.perf_counter() - started
     score = estimator.score(x_test, y_test)
-    name, base_score, base_seconds = baseline(task, x_train, x_test, y_train, y_test)
+    name, base_score, base_seconds = spec_baseline(task, x_train, x_test, y_train, y_test)
     metric = "R^2" if spec.task == "regression" else "accuracy"
     print(f"| {task} | {metric} | {score:.4f} | {seconds:.0f} s | {name} {base_score:.4f} "
           f"({base_seconds:.1f} s) |", flush=True)
@@ -60,12 +180,27 @@ def run(task):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", default="digits,breast_cancer,wine,diabetes,mnist1d")
+    parser.add_argument("--suite", choices=("defaults", "specs", "all"), default="all")
+    parser.add_argument("--tasks", help="comma-separated task names (default: every one)")
+    parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
+    parser.add_argument("--time-limit", type=float, help="override every default task's limit")
     args = parser.parse_args()
-    print("| task | metric | autoarch (test) | wall time | baseline (test, fit time) |")
-    print("|---|---|---|---|---|")
-    for task in args.tasks.split(","):
-        run(task)
+    wanted = set(args.tasks.split(",")) if args.tasks else None
+    if args.suite in ("defaults", "all"):
+        print("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)\n")
+        print("| task | metric | autoarch (test) | wall time | baselines (test, fit time) | "
+              "search |")
+        print("|---|---|---|---|---|---|")
+        for task in DEFAULT_TASKS:
+            if wanted is None or task in wanted:
+                run_default(task, args.data_dir, args.time_limit)
+    if args.suite in ("specs", "all"):
+        print("\nReady specs (`autoarch search NAME`)\n")
+        print("| task | metric | autoarch (test) | wall time | baseline (test, fit time) |")
+        print("|---|---|---|---|---|")
+        for task in ("digits", "breast_cancer", "wine", "diabetes", "mnist1d"):
+            if wanted is None or task in wanted:
+                run_spec(task)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 For one fixed architecture (every argument fixed, so the search has exactly one candidate):
 time a raw Keras build + fit and a one-trial autoarch search (journal, callbacks, tf.data,
 clear_session) over several repeats; then run ``--trials`` small trials in one search, in
-process and in worker processes (``isolate_trials``), and report the searching process's
-resident memory growth per trial after warm-up.
+process, with the default ``isolate_trials="auto"`` and always in worker processes, and
+report the searching process's resident memory growth per trial (after warm-up, and over the
+whole search).
 
     python benchmarks/overhead.py [--repeats 5] [--trials 100]   (--trials 0: timing only)
 """
@@ -77,7 +78,7 @@ def main():
 
     # memory over many trials, in this process and with trials in worker processes
     small_x, small_y = x[:200], y[:200]
-    for isolate in (False, True) if args.trials else ():
+    for isolate in (False, "auto", True) if args.trials else ():
         rss_growth(small_x, small_y, args.trials, isolate)
 
 
@@ -105,13 +106,16 @@ def rss_growth(x, y, trials, isolate):
     thread.join()
     ends = [r["time"] for r in Journal(directory).read() if r["event"] == "tell"]
     rss = [next((m for t, m in samples if t >= end), samples[-1][1]) for end in ends]
-    mode = "worker processes (isolate_trials)" if isolate else "in process"
+    mode = {False: "in process", "auto": "default (isolate_trials='auto')",
+            True: "worker processes (isolate_trials=True)"}[isolate]
     warm = max(10, trials // 5)
     growth = (rss[-1] - rss[warm]) / (len(rss) - 1 - warm) / 2**20
     print(f"| {trials} small trials, {mode}: wall time | {time.perf_counter() - started:.1f} s |")
     print(f"| {mode}: RSS of the searching process after trial {warm} / at the end | "
           f"{rss[warm] / 2**20:.0f} MiB / {rss[-1] / 2**20:.0f} MiB |")
-    print(f"| {mode}: RSS growth per trial after warm-up | {growth:.2f} MiB |", flush=True)
+    print(f"| {mode}: RSS growth per trial after warm-up | {growth:.2f} MiB |")
+    print(f"| {mode}: RSS growth per trial from the first trial to the last | "
+          f"{(rss[-1] - rss[0]) / (len(rss) - 1) / 2**20:.2f} MiB |", flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("search_data_fraction", 0, "search_data_fraction: must be a number in (0, 1]; got 0"),
     ("validation_split", 1.0, "validation_split: must be a number in (0, 1); got 1.0"),
     ("curve_stopping", "yes", "curve_stopping: must be True or False; got 'yes'"),
+    ("isolate_trials", "sometimes", "isolate_trials: must be True, False or 'auto'; got "),
+    ("ensemble_size", 0, "ensemble_size: must be an int >= 1; got 0"),
     ("strategy", "bayes", "did you mean 'bayesian'?"),
     ("learning_rate", [0.1, -1.0], "every value must be a number > 0, got -1.0"),
 ])
@@ -61,6 +63,14 @@ def test_bad_command_flags_name_the_flag(flag, value, capsys):
     assert main(["search", "digits", flag, value]) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"error: {flag}: must be ")
+
+
+@pytest.mark.parametrize("word, value", [("auto", "auto"), ("yes", True), ("no", False),
+                                         ("off", False)])
+def test_three_way_switches_read_from_the_command_line(word, value):
+    flags = build_parser().parse_args(["search", "digits", "--isolate-trials", word])
+    assert flags.isolate_trials == value
+    assert SearchConfig.from_flat({"isolate_trials": value}).training.isolate_trials == value
 
 
 def test_one_set_of_defaults_everywhere():

@@ -222,6 +222,23 @@ def test_isolated_trials_give_the_same_results_as_in_process(tmp_path):
     assert isolated.best_model.predict(np.zeros((2, 4), "float32"), verbose=0).shape == (2, 1)
 
 
+def test_auto_isolation_trains_here_until_the_worker_is_ready_then_in_it(tmp_path):
+    """The default: no wait for the worker's start-up, the same results, later trials in
+    worker processes."""
+    blocks = [DenseBlock(name="searched", num_layers=1, units=[4, 8, 16, 32], activation="relu",
+                         dropout=0.0, batch_norm=False)]
+    search = _isolated_search(tmp_path / "auto", blocks, max_trials=16, strategy="random",
+                              epochs=4, isolate_trials="auto", trials_per_worker=4)
+    trials = search.study.trials
+    assert all(t.status == "COMPLETED" for t in trials)
+    where = [t.info.get("trained_in", "here") for t in trials]
+    assert where[0] == "here" and "worker process" in where, where
+    here = _isolated_search(tmp_path / "here", blocks, max_trials=16, strategy="random",
+                            epochs=4, isolate_trials=False)
+    for a, b in zip(here.study.trials, trials):
+        assert a.params == b.params and b.value == pytest.approx(a.value, abs=1e-6)
+
+
 def test_a_crashing_worker_fails_only_its_trial(tmp_path):
     search = _isolated_search(tmp_path, [CrashBlock(name="crash")], max_trials=2,
                               isolate_trials=True)

@@ -1,5 +1,7 @@
 """Everyday blocks: MLP, 2D and 1D convolutions, recurrent layers."""
 
+import math
+
 from keras import layers
 
 from autoarch.blocks.base import Block, boolean, choice
@@ -42,9 +44,13 @@ class DenseBlock(Block):
 
 
 def _ensure_channels(x, rank):
-    """Add a channel axis to (batch, H, W) images or (batch, T) sequences."""
+    """Add a channel axis to (batch, H, W) images or (batch, T) sequences; a flat (batch,
+    side * side) vector becomes a (side, side, 1) image."""
     if len(x.shape) == rank - 1:
         return layers.Reshape((*x.shape[1:], 1))(x)
+    if rank == 4 and len(x.shape) == 2 and math.isqrt(x.shape[1]) ** 2 == x.shape[1]:
+        side = math.isqrt(x.shape[1])
+        return layers.Reshape((side, side, 1))(x)
     return x
 
 

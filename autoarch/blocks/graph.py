@@ -153,9 +153,10 @@ class ModelSpace(kt.HyperModel):
         model_inputs = keras_inputs[DEFAULT_INPUT] if list(keras_inputs) == [DEFAULT_INPUT] \
             else keras_inputs
         model = keras.Model(model_inputs, output, name="candidate")
-        model.compile(optimizer=self.training.optimizer(hp), loss=self.head.loss,
-                      loss_weights=getattr(self.head, "loss_weights", None),
-                      metrics=list(self.head.metrics))
+        head = self.head  # a head of one's own may give just ``loss`` and ``metrics``
+        options = head.compile_options(hp) if hasattr(head, "compile_options") else \
+            {"loss": head.loss, "metrics": list(getattr(head, "metrics", ()))}
+        model.compile(optimizer=self.training.optimizer(hp), **options)
         return model
 
     @staticmethod

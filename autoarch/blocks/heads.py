@@ -1,7 +1,9 @@
 """Heads turn features into predictions and own the loss; ``Merge`` joins several inputs."""
 
+import keras
 import numpy as np
 from keras import layers
+from scipy import stats
 
 from autoarch.blocks.base import Block, choice
 from autoarch.blocks.basic import flatten_to_vector
@@ -32,6 +34,9 @@ class ClassificationHead(Block):
 
     metrics = ("accuracy",)
 
+    def compile_options(self, hp):
+        return {"loss": self.loss, "metrics": list(self.metrics)}
+
     def build(self, hp, inputs):
         if self.num_classes is None or self.num_classes < 2:
             raise ValueError(f"{self.name}: num_classes must be >= 2 (got {self.num_classes}); "
@@ -45,8 +50,30 @@ class ClassificationHead(Block):
         return layers.Dense(self.num_classes, activation="softmax", name=self.name)(x)
 
 
+@keras.saving.register_keras_serializable(package="autoarch")
+def log1p_squared_error(y_true, y_pred):
+    """Squared error between ``log1p`` of the targets and of the predictions: the loss of a
+    head that predicts ``expm1`` of its output, so the gradient is that of a plain squared
+    error in log space."""
+    y_pred = keras.ops.log1p(keras.ops.maximum(y_pred, -1.0 + 1e-7))
+    y_true = keras.ops.log1p(keras.ops.maximum(keras.ops.cast(y_true, y_pred.dtype), 0.0))
+    return keras.ops.mean(keras.ops.square(y_pred - y_true), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class Expm1(layers.Layer):
+    """``exp(x) - 1``, capped before float32 overflows: maps log-space outputs back."""
+
+    def call(self, inputs):
+        return keras.ops.expm1(keras.ops.minimum(inputs, 80.0))
+
+
+#: skewness from which non-negative targets also get the log transform as a searched option
+SKEWED = 1.0
+
+
 class RegressionHead(Block):
-    """A linear layer with ``output_dim`` outputs, mean squared error loss.
+    """A linear layer with ``output_dim`` outputs, squared error loss.
 
     Targets far from zero and one (prices, counts) train badly from a layer that starts near
     zero, so the head learns the targets' mean and spread (``adapt_targets``, which a search
@@ -54,43 +81,79 @@ class RegressionHead(Block):
     the model predicts in the units of ``y`` and the exported model needs no scaler beside it.
     The loss is weighted by one over the targets' variance, so training sees the gradients of
     standardized targets whatever the units (plain SGD too), and ``loss``/``val_loss`` read as
-    a fraction of the variance (1.0: no better than predicting the mean); the absolute error
-    metric stays in the targets' units.
+    a fraction of the variance (1.0: no better than predicting the mean); the error metrics
+    stay in the targets' units, and a search compares trials by ``val_mean_squared_error``.
+
+    ``target_transform``: ``"standardize"`` (the above) or ``"log"``: the layer predicts
+    ``log1p(y)`` standardized, trains on the squared error in that space (skewed positive
+    targets such as prices: relative errors, not the few largest values, drive training) and
+    maps back with ``expm1``. By default (``None``) non-negative targets with skewness above
+    1 get both as a choice the search makes on validation data; other targets standardize.
     """
 
     kind = "regression_head"
-    loss = "mean_squared_error"
-    metrics = ("mean_absolute_error",)
+    metrics = ("mean_absolute_error", "mean_squared_error")
 
-    def __init__(self, name=None, output_dim=None, **arguments):
+    def __init__(self, name=None, output_dim=None, target_transform=None, **arguments):
         self.output_dim = output_dim
         self.target_mean = self.target_variance = None
-        super().__init__(name=name, **arguments)
+        self.log_mean = self.log_variance = None
+        super().__init__(name=name, target_transform=target_transform, **arguments)
 
     def adapt_targets(self, y):
         y = np.asarray(y, dtype="float64").reshape(len(y), -1)
         self.target_mean = y.mean(axis=0)
         self.target_variance = np.maximum(y.var(axis=0), 1e-12)
-
-    @property
-    def loss_weights(self):
-        if self.target_variance is None:
-            return None
-        return [float(1.0 / np.mean(self.target_variance))]
+        self.log_mean = self.log_variance = None
+        if y.min() >= 0:
+            logs = np.log1p(y)
+            self.log_mean, self.log_variance = logs.mean(axis=0), np.maximum(logs.var(axis=0),
+                                                                              1e-12)
+        self.skewed = bool(self.log_mean is not None and len(y) > 2 and
+                           np.all(stats.skew(y, axis=0) > SKEWED))
 
     def search_space(self):
-        return {"dropout": choice(0.0, 0.25, ordered=True)}
+        transforms = ("standardize", "log") if getattr(self, "skewed", False) else \
+            ("standardize",)
+        return {"dropout": choice(0.0, 0.25, ordered=True),
+                "target_transform": choice(*transforms) if len(transforms) > 1 else
+                transforms[0]}
+
+    def _transform(self, v):
+        transform = v["target_transform"]
+        if transform not in ("standardize", "log"):
+            raise ValueError(f"{self.name}: target_transform must be 'standardize' or 'log', "
+                             f"got {transform!r}")
+        if transform == "log" and self.target_mean is not None and self.log_mean is None:
+            raise ValueError(f"{self.name}: target_transform 'log' needs targets >= 0")
+        return transform
 
     def build(self, hp, inputs):
         v = self.declare(hp)
+        transform = self._transform(v)
         x = flatten_to_vector(inputs)
         if v["dropout"]:
             x = layers.Dropout(v["dropout"])(x)
         if self.target_mean is None:
             return layers.Dense(self.output_dim or 1, name=self.name)(x)
-        x = layers.Dense(len(self.target_mean), name=f"{self.name}_standardized")(x)
-        return layers.Normalization(mean=self.target_mean, variance=self.target_variance,
-                                    invert=True, name=self.name)(x)
+        mean, variance = (self.log_mean, self.log_variance) if transform == "log" else \
+            (self.target_mean, self.target_variance)
+        x = layers.Dense(len(mean), name=f"{self.name}_standardized")(x)
+        if transform == "standardize":
+            return layers.Normalization(mean=mean, variance=variance, invert=True,
+                                        name=self.name)(x)
+        x = layers.Normalization(mean=mean, variance=variance, invert=True,
+                                 name=f"{self.name}_log")(x)
+        return Expm1(name=self.name)(x)
+
+    def compile_options(self, hp):
+        """The loss (and its weight) of this trial's transform, and the metrics."""
+        v = self.declare(hp)
+        log = self._transform(v) == "log"
+        variance = self.log_variance if log else self.target_variance
+        return {"loss": log1p_squared_error if log else "mean_squared_error",
+                "loss_weights": None if variance is None else [float(1.0 / np.mean(variance))],
+                "metrics": list(self.metrics)}
 
 
 class Merge(Block):

@@ -1,9 +1,13 @@
-"""Text in: raw strings -> ``TextVectorization`` -> embedding -> a searched encoder
-(convolutional, recurrent, or a small transformer)."""
+"""Text in: raw strings -> ``TextVectorization`` -> a searched encoder: a bag of word 1-2
+grams weighted by tf-idf (then linear or one hidden layer), or an embedding followed by a
+convolutional, recurrent or small transformer encoder."""
+
+import re
 
 import keras
 import numpy as np
 from keras import layers
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from autoarch.blocks.base import Block, choice
 
@@ -40,19 +44,63 @@ class TransformerEncoder(layers.Layer):
         return {**super().get_config(), **self.config}
 
 
+@keras.saving.register_keras_serializable(package="autoarch")
+class Scale(layers.Layer):
+    """Multiply by a constant (the bag's scale, see ``TextBlock.adapt``)."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = float(factor)
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+# The bag's words: runs of letters, digits and underscores, lowercased ("x86-64" is "x86" and
+# "64", as scikit-learn's default tokenizer sees it, not Keras's "x8664"). The same rule runs
+# in scikit-learn (vocabulary and document frequencies) and inside the model (a registered
+# function, so saved models reload in safe mode).
+_WORD = re.compile(r"\w+")
+BAG_SCALE = 4.0  # what a tf-idf entry of a typical text is scaled to (see TextBlock.adapt)
+
+
+def words(text):
+    return _WORD.findall(text.lower())
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+def separate_words(texts):
+    """Lowercase; every run of characters that are not letters, digits or ``_`` becomes a
+    space (the standardization of the bag's ``TextVectorization``)."""
+    import tensorflow as tf
+
+    lowered = tf.strings.lower(texts, encoding="utf-8")
+    return tf.strings.regex_replace(lowered, r"[^\p{L}\p{N}_]+", " ")
+
+
 class TextBlock(Block):
+    """``max_tokens``: vocabulary of the sequence encoders; ``bag_tokens``: word 1-2 grams of
+    the bag encoder (those in at least two texts, the most frequent first)."""
+
     kind = "text"
 
-    def __init__(self, name=None, max_tokens=20000, sequence_length=128, **arguments):
+    def __init__(self, name=None, max_tokens=20000, sequence_length=128, bag_tokens=30000,
+                 **arguments):
         self.max_tokens = max_tokens
         self.sequence_length = sequence_length
-        self.vocabulary = None
+        self.bag_tokens = bag_tokens
+        self.vocabulary = self.bag_vocabulary = self.bag_idf = None
+        self.bag_scale = 1.0
         super().__init__(name=name, **arguments)
 
     def search_space(self):
         return {
+            "encoder": choice("bag", "conv", "rnn", "transformer"),
+            "hidden": choice(0, 64, ordered=True),
             "embedding_dim": choice(32, 64, 128, ordered=True),
-            "encoder": choice("conv", "rnn", "transformer"),
             "filters": choice(32, 64, 128, ordered=True),
             "units": choice(32, 64),
             "num_heads": choice(2, 4),
@@ -60,19 +108,55 @@ class TextBlock(Block):
         }
 
     def conditions(self):
-        return {"filters": {"encoder": ["conv"]}, "units": {"encoder": ["rnn"]},
+        sequence = ["conv", "rnn", "transformer"]
+        return {"hidden": {"encoder": ["bag"]}, "embedding_dim": {"encoder": sequence},
+                "filters": {"encoder": ["conv"]}, "units": {"encoder": ["rnn"]},
                 "num_heads": {"encoder": ["transformer"]}}
 
     def adapt(self, data):
-        """Learn the vocabulary once from the training texts."""
+        """Learn the vocabularies (and the bag's document frequencies) once from the
+        training texts."""
+        texts = [str(t) for t in np.asarray(data, dtype=object).reshape(-1)]
         vectorizer = layers.TextVectorization(max_tokens=self.max_tokens)
-        vectorizer.adapt(np.asarray(data, dtype=object).reshape(-1))
+        vectorizer.adapt(np.asarray(texts, dtype=object))
         self.vocabulary = vectorizer.get_vocabulary()
+        bag = TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
+                              ngram_range=(1, 2), min_df=2 if len(texts) >= 20 else 1,
+                              max_features=self.bag_tokens)
+        try:
+            bag.fit(texts)
+        except ValueError:  # no token in two texts: the bag has nothing to count
+            self.bag_vocabulary = self.bag_idf = None
+            return
+        self.bag_vocabulary = [str(t) for t in bag.get_feature_names_out()]
+        self.bag_idf = [float(w) for w in bag.idf_]
+        # unit-length rows spread over k n-grams hold values near 1/sqrt(k): scaled to about
+        # BAG_SCALE, small weights make clear logits, so Adam at the usual learning rates
+        # trains the bag in a few epochs (unscaled, a linear bag needs hundreds)
+        grams = np.asarray((bag.transform(texts) > 0).sum(axis=1)).reshape(-1)
+        self.bag_scale = float(BAG_SCALE * np.sqrt(max(1.0, float(np.mean(grams)))))
+
+    def _bag(self, v, inputs):
+        if not self.bag_vocabulary:
+            raise ValueError(f"{self.name}: the texts share no word, so there is no bag")
+        x = layers.TextVectorization(vocabulary=self.bag_vocabulary, idf_weights=self.bag_idf,
+                                     standardize=separate_words, ngrams=2,
+                                     output_mode="tf_idf")(inputs)
+        if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
+            x = layers.Reshape((x.shape[-1],))(x)
+        x = layers.UnitNormalization()(x)
+        x = Scale(self.bag_scale)(x)
+        if v["hidden"]:
+            x = layers.Dense(v["hidden"], activation="relu")(x)
+        return x
 
     def build(self, hp, inputs):
         if self.vocabulary is None:
             raise ValueError(f"{self.name}: call adapt(texts) before building (a search does)")
         v = self.declare(hp)
+        if v["encoder"] == "bag":
+            x = self._bag(v, inputs)
+            return layers.Dropout(v["dropout"])(x) if v["dropout"] else x
         x = layers.TextVectorization(vocabulary=self.vocabulary[2:],
                                      output_sequence_length=self.sequence_length)(inputs)
         if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, length)

@@ -4,14 +4,24 @@ Per trial (:mod:`autoarch.engine.trainer`): clear Keras state, build the candida
 parameters inside the ``tf.distribute`` strategy's scope, train on ``tf.data`` pipelines with
 early stopping, learning-curve stopping and the search deadline, and report every epoch to the
 journal. A NaN loss fails the trial; running out of memory retries once with half the batch
-size. With ``isolate_trials`` the training runs in worker processes
-(:mod:`autoarch.engine.worker`). The winner is then retrained on training + validation data
-(``final_fit``).
+size. Trials train in worker processes (``isolate_trials``; by default once one has started
+in the background, the first trials training here meanwhile; :mod:`autoarch.engine.worker`).
+
+The budget: ``max_trials`` limits only when given, ``time_limit`` alone searches until the
+time is spent (with neither, ``config.DEFAULT_LIMITS``). Time for the final model is kept
+inside ``time_limit``: the search stops early enough for the winner's refit (estimated from
+its own training time), and the refit itself stops at the limit (the trial's model is kept
+if it could not finish). The final model is an ensemble of the trials (``ensemble_size``,
+:mod:`autoarch.ensemble`) when one beats the best trial on validation data, else the best
+trial, retrained on training + validation data (``final_fit``). A ``summary`` record in the
+journal says how the budget was spent.
 """
 
+import glob
 import math
 import os
 import time
+import warnings
 
 import keras
 import keras_tuner as kt
@@ -23,8 +33,9 @@ from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import configure_threads
 from autoarch.engine.study import Study
-from autoarch.engine.trainer import TrialTrainer
-from autoarch.engine.worker import TrialWorker
+from autoarch.engine.trainer import Deadline, TrialTrainer
+from autoarch.engine.worker import TrialWorker, WorkerDied
+from autoarch.ensemble import ensemble_model, greedy_selection
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
 
@@ -34,8 +45,9 @@ class ModelSearch:
 
     ``config`` is a :class:`~autoarch.config.SearchConfig`; keyword settings (``max_trials=5``,
     ``epochs=3``, any knob of :mod:`autoarch.config`) make one or override its values. The
-    objective defaults to ``val_accuracy`` (max) for classification and ``val_loss`` (min)
-    for regression. ``directory`` holds the journal (a temporary folder when ``None``).
+    objective defaults to ``val_accuracy`` (max) for classification and
+    ``val_mean_squared_error`` (min; ``val_loss`` for a head without that metric) for
+    regression. ``directory`` holds the journal (a temporary folder when ``None``).
     """
 
     def __init__(self, space, config=None, *, directory=None, verbose=0, **settings):
@@ -52,8 +64,12 @@ class ModelSearch:
     def _objective(self):
         if self.config.objective is not None:
             return make_objective(self.config.objective)
-        return kt.Objective("val_accuracy", "max") if self.space.is_classification else \
-            kt.Objective("val_loss", "min")
+        if self.space.is_classification:
+            return kt.Objective("val_accuracy", "max")
+        # the squared error in the targets' units compares trials whatever their loss
+        metrics = getattr(self.space.head, "metrics", ())
+        return kt.Objective("val_mean_squared_error" if "mean_squared_error" in metrics
+                            else "val_loss", "min")
 
     def _split(self, arrays, y, validation_data):
         if validation_data is not None:
@@ -101,8 +117,6 @@ class ModelSearch:
                                      (self._objective_.name, self._objective_.direction),
                                      config.budget, config.training, callbacks=callbacks or [],
                                      verbose=self.verbose)
-        self._worker = TrialWorker(self._trainer, config.training.trials_per_worker) \
-            if config.training.isolate_trials else None
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
         self.study = Study(self.space.hyperparameters(), strategy=config.strategy,
@@ -110,66 +124,205 @@ class ModelSearch:
                            seed=config.seed, directory=self.directory,
                            strategy_options=config.strategy_options,
                            max_consecutive_failures=config.budget.max_consecutive_failures)
-        budget = config.budget
+        self._trials_dir = os.path.join(self.study.directory, "trials")
+        os.makedirs(self._trials_dir, exist_ok=True)
+        max_trials, time_limit = config.budget.limits()
+        self._worker = self._make_worker(max_trials)
         self._started = time.monotonic()
-        self._deadline = None if budget.time_limit is None else self._started + budget.time_limit
-        self._best_weights_path = os.path.join(self.study.directory, "best_trial.keras")
+        self._deadline = None if time_limit is None else self._started + time_limit
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
-            self.study.optimize(self._run_trial, max_trials=budget.max_trials,
-                                time_limit=budget.time_limit, catch=(Exception,))
+            self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
+                                stop=self._out_of_time)
         finally:
             if self._worker is not None:
                 self._worker.close()
+        searched = time.monotonic() - self._started
+        stopped_by = ("max_trials" if max_trials and self.study.n_finished >= max_trials
+                      else "time_limit" if self._out_of_time() else "strategy exhausted")
         if self.study.best_trial is None:
-            raise RuntimeError("no trial completed; see the failures in the study's journal"
-                               f" ({self.study.directory})")
-        self.best_model = self._final_model()
+            failed = [t for t in self.study.trials if t.message]
+            last = f"; the last failure (trial {failed[-1].number}): {failed[-1].message}" \
+                if failed else ""
+            raise RuntimeError(f"no trial completed{last}; every failure is in the study's "
+                               f"journal ({self.study.directory})")
+        self.best_model, final = self._final_model()
+        self.summary = {
+            "trials": self.study.n_finished, "search_seconds": round(searched, 1),
+            "stopped_by": stopped_by,
+            "max_trials": max_trials, "time_limit": time_limit, **final,
+            "total_seconds": round(time.monotonic() - self._started, 1)}
+        self.study.note("summary", **self.summary)
+        if self.verbose:
+            print(_summary_line(self.summary), flush=True)
         return self
+
+    def _make_worker(self, max_trials):
+        mode = self.config.training.isolate_trials
+        if not mode or (mode == "auto" and max_trials is not None and max_trials <= 2):
+            return None
+        try:
+            worker = TrialWorker(self._trainer, self.config.training.trials_per_worker)
+        except ValueError as err:  # a space that cannot travel to a worker
+            if mode is True:
+                raise
+            warnings.warn(f"trials train in this process: {err}", stacklevel=3)
+            return None
+        if mode == "auto":
+            worker.start()  # loads in the background while the first trials train here
+        return worker
+
+    def _runner(self):
+        """The worker, or (with ``isolate_trials='auto'``) this process while the worker is
+        still starting; a used-up worker is replaced in the background."""
+        worker = self._worker
+        if worker is None or self.config.training.isolate_trials is True:
+            return worker or self._trainer
+        if worker.used_up:
+            worker.start()
+        try:
+            return worker if worker.ready() else self._trainer
+        except WorkerDied as err:
+            warnings.warn(f"trials train in this process: {err}", stacklevel=2)
+            self._worker = None
+            return self._trainer
+
+    # -- the budget ---------------------------------------------------------------------
+    def _reserve(self):
+        """Seconds to keep for the final model: the best trial's refit, estimated from its
+        own training time, at most a third of the time limit."""
+        best = self.study.best_trial
+        if best is None or self._deadline is None:
+            return 0.0
+        epochs_run = max(1, best.metrics.get("epochs_run", 1))
+        per_epoch = best.metrics.get("fit_seconds", 0.0) / epochs_run
+        rows = 1.0 / (1.0 - self.config.training.validation_split)
+        refit = per_epoch * rows * self._final_epochs(best) if self.config.budget.final_fit \
+            else 0.0
+        limit = self._deadline - self._started
+        return min(limit / 3, refit + 2.0)
+
+    def _out_of_time(self):
+        return self._deadline is not None and \
+            time.monotonic() + self._reserve() >= self._deadline
 
     def _run_trial(self, trial):
         best = self.study.best_value
+        path = os.path.join(self._trials_dir, f"trial_{trial.number}")
         task = {"params": trial.params, "seed": trial.seed,
+                "model_path": path + ".keras", "predictions_path": path + ".val.npy",
                 "epochs": int(trial.params.get("tuner/epochs", self.config.budget.search_epochs
                                                or self.config.budget.epochs)),
-                "best_value": best, "save_path": self._best_weights_path,
+                "best_value": best,
                 "seconds_left": None if self._deadline is None else
-                max(0.0, self._deadline - time.monotonic())}
-        run = (self._worker or self._trainer).run
+                max(0.0, self._deadline - self._reserve() - time.monotonic())}
+        run = self._runner().run
         metrics = run(task, lambda step, logs: self.study.report(trial, step, **logs), trial.info)
         if self.verbose:
             self._print_progress(trial, metrics[self._objective_.name])
+        self._keep_models(trial, metrics[self._objective_.name])
         return metrics
+
+    def _keep_models(self, trial, value):
+        """Keep on disk the models an ensemble may use: the best few trials' (twice the
+        ensemble size); every trial's validation predictions stay (they are small)."""
+        keep = 2 * max(1, self.config.ensemble_size)
+        sign = 1 if self._objective_.direction == "max" else -1
+        ranked = sorted([(t.value, t.number) for t in self.study.trials if t.is_finite()]
+                        + [(value, trial.number)], key=lambda p: -sign * p[0])
+        kept = {number for _, number in ranked[:keep]}
+        for path in glob.glob(os.path.join(self._trials_dir, "trial_*.keras")):
+            number = int(os.path.basename(path)[len("trial_"):-len(".keras")])
+            if number not in kept:
+                os.remove(path)
 
     def _print_progress(self, trial, value):
         done = self.study.n_finished + 1
         elapsed = time.monotonic() - self._started
-        budget = self.config.budget
-        left = elapsed / done * max(0, (budget.max_trials or done) - done)
-        if budget.time_limit is not None:
-            left = min(left, max(0.0, budget.time_limit - elapsed))
+        max_trials, _ = self.config.budget.limits()
+        left = elapsed / done * max(0, (max_trials or done) - done) if max_trials else math.inf
+        if self._deadline is not None:
+            left = min(left, max(0.0, self._deadline - time.monotonic()))
         best = self.study.best_value
         best = value if best is None else (max(best, value) if self._objective_.direction == "max"
                                            else min(best, value))
-        print(f"trial {done}/{budget.max_trials or '?'}  {self._objective_.name}={value:.4f}  "
+        print(f"trial {done}/{max_trials or '?'}  {self._objective_.name}={value:.4f}  "
               f"best={best:.4f}  elapsed {_clock(elapsed)}  left ~{_clock(left)}", flush=True)
 
     # -- the winner ---------------------------------------------------------------------
-    def _final_model(self):
-        best = self.study.best_trial
+    def _final_epochs(self, trial):
         budget = self.config.budget
-        if not budget.final_fit:
-            return keras.models.load_model(self._best_weights_path, safe_mode=True)
-        low_fidelity = budget.search_epochs is not None or budget.search_data_fraction < 1.0
-        epochs = budget.epochs if low_fidelity else \
-            int(best.metrics.get("best_epoch", budget.epochs))
+        if budget.search_epochs is not None or budget.search_data_fraction < 1.0:
+            return budget.epochs  # low fidelity: the winner trains as long as asked
+        return int(trial.metrics.get("best_epoch", budget.epochs))
+
+    def _trial_model(self, number):
+        return keras.models.load_model(os.path.join(self._trials_dir, f"trial_{number}.keras"),
+                                       safe_mode=True)
+
+    def _ensemble(self):
+        """``{trial number: weight}`` chosen greedily on validation predictions, and its
+        validation score."""
+        on_disk = [t for t in self.study.trials if t.is_finite() and os.path.exists(
+            os.path.join(self._trials_dir, f"trial_{t.number}.keras"))]
+        predictions = {}
+        for trial in on_disk:
+            path = os.path.join(self._trials_dir, f"trial_{trial.number}.val.npy")
+            if os.path.exists(path):
+                predictions[trial.number] = np.load(path, allow_pickle=False)
+        if not predictions:
+            return {}, None
+        weights, score = greedy_selection(predictions, self._trainer.val[1],
+                                          self.space.is_classification,
+                                          self.config.ensemble_size)
+        return weights, score
+
+    def _final_model(self):
+        """The final model and a record of how it was made."""
+        started = time.monotonic()
+        weights, score = self._ensemble() if self.config.ensemble_size > 1 else ({}, None)
+        if len(weights) > 1:
+            members = sorted(weights, key=lambda n: -weights[n])
+            model = ensemble_model([self._trial_model(n) for n in members],
+                                   [weights[n] for n in members])
+            self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4)}
+                                         for n in members], "validation_score": list(score)}
+            return model, {"final_model": "ensemble", "ensemble": self.ensemble,
+                           "final_seconds": round(time.monotonic() - started, 1)}
+        self.ensemble = None
+        best = self.study.best_trial
+        if not self.config.budget.final_fit:
+            return self._trial_model(best.number), {"final_model": f"trial {best.number}",
+                                             "final_seconds": 0.0}
+        model, finished = self._refit(best)
+        if not finished:  # cut short by the time limit: the trial's own model is better
+            model = self._trial_model(best.number)
+        return model, {"final_model": f"trial {best.number} retrained on all rows" if finished
+                       else f"trial {best.number} (its retraining ran out of time)",
+                       "final_seconds": round(time.monotonic() - started, 1)}
+
+    def _refit(self, best):
+        """The best trial retrained on training + validation rows; whether it finished."""
+        epochs = max(1, self._final_epochs(best))
         (train, y_train), (val, y_val) = self._trainer.train, self._trainer.val
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
         y = np.concatenate([y_train, y_val])
         model = self._trainer.build(best.params, best.seed)
         batch_size = int(best.metrics.get("batch_size", self.config.training.batch_size))
-        model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=best.seed),
-                  epochs=max(1, epochs), verbose=max(0, self.verbose - 1), shuffle=False)
-        return model
+        deadline = Deadline(self._deadline)
+        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=best.seed),
+                            epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
+                            callbacks=[deadline]).history
+        return model, len(history.get("loss", [])) == epochs
+
+
+def _summary_line(summary):
+    line = (f"searched {summary['trials']} trials in {summary['search_seconds']:.0f} s "
+            f"(stopped by {summary['stopped_by']}); final model: {summary['final_model']}")
+    if summary.get("ensemble"):
+        members = ", ".join(f"{m['trial']} ({m['weight']:.2f})"
+                            for m in summary["ensemble"]["members"])
+        line += f" of trials {members}"
+    return line + f"; {summary['total_seconds']:.0f} s in all"
 
 
 def _clock(seconds):

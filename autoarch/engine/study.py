@@ -65,6 +65,7 @@ class Study:
         self._asks = 0
         self._tmp = None
         self.read_only = False
+        self.notes = []
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="autoarch-")
             self.directory, self.journal = self._tmp.name, None
@@ -107,6 +108,7 @@ class Study:
         study.max_consecutive_failures = None
         study.header = header
         study.trials, study._pending, study._kt_trials, study._asks = [], [], {}, 0
+        study.notes = []
         study._replay(records[1:])
         return study
 
@@ -145,6 +147,8 @@ class Study:
                 self._finish(trial, record["status"], record.get("value"),
                              record.get("metrics") or {}, record.get("message"),
                              record.get("traceback"), record.get("info") or {})
+            else:
+                self.notes.append(record)
         self._pending = [t for t in self.trials if t.status == RUNNING]
 
     # -- ask / tell ---------------------------------------------------------------------
@@ -273,10 +277,10 @@ class Study:
                                   f"failure (trial {last.number}): {last.message}{where}")
 
     # -- the loop -----------------------------------------------------------------------
-    def optimize(self, fn, max_trials=None, time_limit=None, catch=()):
+    def optimize(self, fn, max_trials=None, time_limit=None, catch=(), stop=None):
         """Evaluate ``fn(trial) -> value or metrics dict`` until ``max_trials`` trials are
-        finished in the study (resumed ones count), ``time_limit`` seconds pass, or the
-        strategy is exhausted.
+        finished in the study (resumed ones count), ``time_limit`` seconds pass, ``stop()``
+        returns true (asked before each trial), or the strategy is exhausted.
 
         Exceptions of the classes in ``catch`` fail the trial and the search goes on; any
         other exception fails the trial (recorded with its traceback) and is raised, so a
@@ -287,6 +291,8 @@ class Study:
             if max_trials is not None and self.n_finished >= max_trials:
                 break
             if time_limit is not None and time.monotonic() - start >= time_limit:
+                break
+            if stop is not None and stop():
                 break
             try:
                 trial = self.ask()
@@ -304,6 +310,16 @@ class Study:
                 continue
             self.tell(trial, result)
         return self
+
+    def note(self, event, **fields):
+        """Record a note in the journal (for example how the budget was spent); a loaded
+        study lists them in ``notes``."""
+        self._check_writable()
+        record = {"event": event, **fields}
+        if self.journal is not None:
+            record = self.journal.append(event, **fields)
+        self.notes.append(record)
+        return record
 
     # -- results ------------------------------------------------------------------------
     @property

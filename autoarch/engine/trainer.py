@@ -2,8 +2,10 @@
 in a worker process (``isolate_trials``), so it holds everything it needs and pickles.
 
 A task names the candidate (``params``, ``seed``), its budget (``epochs``, ``seconds_left``),
-the best value so far (for learning-curve stopping and for saving a new best model) and where
-to save that model. ``run`` returns the trial's metrics; every epoch's logs go to ``report``
+the best value so far (for learning-curve stopping), and where to save the trained model and
+its validation predictions (``model_path``, ``predictions_path``: ensembles are selected from
+them). The model keeps the weights of its best epoch, so the model, its predictions and the
+reported value agree. ``run`` returns the trial's metrics; every epoch's logs go to ``report``
 and notes for the record (why it stopped, a halved batch) go into ``info``, also when it fails.
 """
 
@@ -25,21 +27,29 @@ class TrialDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
-class _Report(keras.callbacks.Callback):
-    """Hand every epoch's metrics to ``report`` and stop at the search's deadline."""
+class Deadline(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch after ``deadline`` (``time.monotonic``)."""
 
-    def __init__(self, report, deadline):
+    def __init__(self, deadline):
         super().__init__()
-        self.report, self.deadline = report, deadline
-        self.stopped_by_deadline = False
+        self.deadline, self.stopped = deadline, False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stopped = self.model.stop_training = True
+
+
+class _Report(keras.callbacks.Callback):
+    """Hand every epoch's metrics to ``report``; stop on a non-finite loss."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
         self.report(epoch + 1, logs)
         if any(not math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
-            self.model.stop_training = True
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.stopped_by_deadline = True
             self.model.stop_training = True
 
 
@@ -88,12 +98,14 @@ class TrialTrainer:
         epochs, best = task["epochs"], task.get("best_value")
         model = self.build(task["params"], task["seed"])
         seconds_left = task.get("seconds_left")
-        reporter = _Report(report, None if seconds_left is None else
-                           time.monotonic() + seconds_left)
-        callbacks = [reporter, *self.callbacks]
-        if self.budget.early_stopping_patience:
-            callbacks.append(keras.callbacks.EarlyStopping(
-                name, patience=self.budget.early_stopping_patience, mode=direction))
+        reporter = _Report(report)
+        deadline = Deadline(None if seconds_left is None else time.monotonic() + seconds_left)
+        # keeps the best epoch's weights (Keras restores them at the end); with no patience
+        # it never stops training
+        patience = self.budget.early_stopping_patience
+        best_weights = keras.callbacks.EarlyStopping(
+            name, patience=patience or epochs + 1, mode=direction, restore_best_weights=True)
+        callbacks = [reporter, deadline, best_weights, *self.callbacks]
         curve = None
         if self.budget.curve_stopping and best is not None:
             curve = CurveStopping(name, direction, best, epochs, min_epochs=max(3, epochs // 3))
@@ -118,7 +130,7 @@ class TrialTrainer:
         best_epoch = int(pick(curve_values))
         if curve is not None and curve.reason:
             info["stopped"] = curve.reason
-        elif reporter.stopped_by_deadline:
+        elif deadline.stopped:
             info["stopped"] = "time_limit reached"
         elif len(curve_values) < epochs:
             info["stopped"] = f"early stopping after {len(curve_values)} epochs"
@@ -127,7 +139,8 @@ class TrialTrainer:
                    "batch_size": batch_size, "params": int(model.count_params()),
                    "fit_seconds": time.perf_counter() - started}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
-        improves = best is None or (value > best if direction == "max" else value < best)
-        if improves and math.isfinite(value):
-            model.save(task["save_path"])
+        if math.isfinite(value):
+            model.save(task["model_path"])
+            val_inputs = data_ops.make_dataset(self.val[0], None, batch_size)
+            np.save(task["predictions_path"], model.predict(val_inputs, verbose=0))
         return metrics

@@ -1,4 +1,4 @@
-"""Trials in a worker process (``isolate_trials=True``).
+"""Trials in a worker process (``isolate_trials``).
 
 TensorFlow keeps a few MiB per trained model that ``clear_session`` does not give back
 (tensorflow#61791; measured here: 4.2 MiB per ``fit`` of a tiny Keras model). Over hundreds of
@@ -9,9 +9,10 @@ flat. A worker that dies (a native crash, the kernel's OOM killer) fails only it
 The worker is a fresh interpreter (``python -m autoarch.engine.worker FD``), not a fork of a
 process whose TensorFlow runtime already runs, and it never re-imports the user's script. It
 talks over an inherited socket, so this needs a POSIX system (Linux, macOS).
-It receives a pickled :class:`~autoarch.engine.trainer.TrialTrainer`, then tasks; it answers
-with ``("report", step, logs)`` per epoch and ``("done", metrics, info)`` or
-``("error", summary, traceback, info)`` per task.
+It receives a pickled :class:`~autoarch.engine.trainer.TrialTrainer`, says ``("ready",)`` once
+it has loaded it (starting TensorFlow takes seconds: a search can train in its own process
+meanwhile, see ``ready``), then takes tasks; it answers with ``("report", step, logs)`` per
+epoch and ``("done", metrics, info)`` or ``("error", summary, traceback, info)`` per task.
 """
 
 import os
@@ -43,22 +44,41 @@ class TrialWorker:
                              f"(classes defined in an importable module): {err}") from err
         self.trials_per_worker = max(1, int(trials_per_worker))
         self._process = self._conn = None
-        self._trials = 0
+        self._trials, self._ready = 0, False
 
-    def _start(self):
+    @property
+    def used_up(self):
+        """Whether the next task needs a new worker process."""
+        return self._process is None or self._trials >= self.trials_per_worker
+
+    def start(self):
+        """Start a new worker process (replacing the current one); it loads in the background."""
         self.close()
         ours, theirs = Pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # its errors come back as exceptions
         self._process = subprocess.Popen(
             [sys.executable, "-m", "autoarch.engine.worker", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), env=env)
         theirs.close()
-        self._conn, self._trials = ours, 0
+        self._conn, self._trials, self._ready = ours, 0, False
         self._conn.send_bytes(self._payload)
 
+    def ready(self):
+        """Whether the worker has loaded and waits for tasks (never blocks)."""
+        if not self._ready and self._process is not None and self._conn.poll():
+            try:
+                self._ready = self._conn.recv() == ("ready",)
+            except (EOFError, OSError):
+                status = self._process.wait()
+                self._process = None
+                raise WorkerDied(f"the worker process ended while starting (exit status "
+                                 f"{status})") from None
+        return self._ready
+
     def run(self, task, report, info):
-        if self._process is None or self._trials >= self.trials_per_worker:
-            self._start()
+        if self.used_up:
+            self.start()
         self._trials += 1
         self._conn.send(task)
         while True:
@@ -69,6 +89,9 @@ class TrialWorker:
                 self._process = None
                 raise WorkerDied(f"the worker process training this trial ended with exit "
                                  f"status {status} (a native crash or the system's OOM killer)")
+            if message[0] == "ready":
+                self._ready = True
+                continue
             if message[0] == "report":
                 report(message[1], message[2])
                 continue
@@ -80,6 +103,8 @@ class TrialWorker:
     def close(self):
         if self._process is None:
             return
+        if not self._ready:  # still starting: nothing of it is needed
+            self._process.kill()
         try:
             self._conn.send(None)
         except OSError:
@@ -97,6 +122,7 @@ def main(fd):
     conn = Connection(fd)
     configure_threads()
     trainer = pickle.loads(conn.recv_bytes())
+    conn.send(("ready",))
     while True:
         try:
             task = conn.recv()
@@ -104,7 +130,7 @@ def main(fd):
             return
         if task is None:
             return
-        info = {}
+        info = {"trained_in": "worker process"}
         try:
             metrics = trainer.run(task, lambda step, logs: conn.send(("report", step, logs)),
                                   info)

@@ -48,6 +48,22 @@ _PARAMETERS_DOC = f"""
     verbose : int, default=0
         1 prints a line per trial; 2 adds Keras's progress output.
 {parameters_doc()}
+
+    Attributes
+    ----------
+    best_model_ : keras.Model
+        The final model: an ensemble of trials (one Keras model averaging its members) when
+        it beats the best trial on validation data, else the best trial (retrained on all
+        rows with ``final_fit``).
+    ensemble_ : dict or None
+        ``{{"members": [{{"trial": n, "weight": w}}, ...], "validation_score": [...]}}`` when
+        the final model is an ensemble.
+    search_summary_ : dict
+        How the budget was spent: trials, seconds, what stopped the search, the final model.
+    best_params_, best_score_ : dict, float
+        The best trial's parameters and objective value.
+    search_results_ : list of dict
+        Every trial (number, status, parameters, value, metrics).
 """
 
 
@@ -189,6 +205,8 @@ class _AutoEstimator(BaseEstimator):
         self.best_params_ = best.hyperparameters
         self.best_score_ = best.value
         self.search_results_ = [t.as_dict() for t in search.study.trials]
+        self.ensemble_ = search.ensemble
+        self.search_summary_ = search.summary
         return self
 
     def _make_space(self, spec, kinds, config, n_outputs):

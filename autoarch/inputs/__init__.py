@@ -6,10 +6,12 @@ them in the order ``infer_kind`` tries them.
 
 from autoarch.inputs.arrays import ImageInput, SequenceInput
 from autoarch.inputs.base import InputKind, recognise
+from autoarch.inputs.signal import SignalInput
 from autoarch.inputs.tabular import TabularInput
 from autoarch.inputs.text import TextInput
 
-INPUT_KINDS = {cls.kind: cls for cls in (TabularInput, ImageInput, SequenceInput, TextInput)}
+INPUT_KINDS = {cls.kind: cls for cls in (SignalInput, TabularInput, ImageInput, SequenceInput,
+                                         TextInput)}
 
 
 def infer_kind(x):
@@ -17,5 +19,5 @@ def infer_kind(x):
     return recognise(x, INPUT_KINDS.values())
 
 
-__all__ = ["INPUT_KINDS", "ImageInput", "InputKind", "SequenceInput", "TabularInput",
-           "TextInput", "infer_kind"]
+__all__ = ["INPUT_KINDS", "ImageInput", "InputKind", "SequenceInput", "SignalInput",
+           "TabularInput", "TextInput", "infer_kind"]

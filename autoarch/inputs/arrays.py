@@ -1,10 +1,34 @@
-"""Images (N, H, W[, C]) and sequences (N, T[, C]): numeric arrays fed as they are."""
+"""Images (N, H, W[, C]) and sequences (N, T[, C]): numeric arrays fed as they are.
+
+Their default spaces are the project's proven ones (``specs/digits.yaml``,
+``specs/mnist1d.yaml``), with a residual network or recurrent layers beside them as a choice
+the search makes.
+"""
 
 import numpy as np
 from sklearn.utils import check_array
 
-from autoarch.blocks import BlockChoice, Conv1DBlock, ConvBlock, ResNetBlock, RNNBlock
+from autoarch.blocks import (BlockChoice, Conv1DBlock, ConvBlock, DenseBlock, ResNetBlock,
+                             RNNBlock)
 from autoarch.inputs.base import InputKind
+
+
+def image_convolutions():
+    """The small convolutional stacks of ``specs/digits.yaml``."""
+    return ConvBlock(num_blocks=[1, 2], num_layers=[1, 2], filters=[32, 64], kernel_size=3,
+                     pooling=["max", "none"], batch_norm=True, dropout=[0.0, 0.25])
+
+
+def sequence_convolutions():
+    """The 1-D convolutional stacks of ``specs/mnist1d.yaml``."""
+    return Conv1DBlock(num_blocks=[2, 3], num_layers=[1, 2], filters=[32, 64],
+                       kernel_size=[3, 5, 7], pooling="max", batch_norm=[True, False],
+                       dropout=[0.0, 0.25])
+
+
+def classifier_layer():
+    """One hidden layer between the features and the head, as in the ready specs."""
+    return DenseBlock(num_layers=1, units=[64, 128], dropout=[0.25, 0.5], batch_norm=False)
 
 
 def _similar_sides(shape):
@@ -46,7 +70,13 @@ class ImageInput(_NumericArray):
         return ndim == 4 or (ndim == 3 and _similar_sides(x.shape[1:]))
 
     def default_blocks(self):
-        return [BlockChoice([ConvBlock(), ResNetBlock()], name="image_block")]
+        """Convolutional stacks; from 24 pixels a side, a residual network beside them."""
+        height, width = self.specs[self.input_name][0][:2] if self.specs else (0, 0)
+        if min(height, width) < 24:
+            return [image_convolutions(), classifier_layer()]
+        resnet = ResNetBlock(stages=[2, 3], units_per_stage=[1, 2], filters=[16, 32])
+        return [BlockChoice([image_convolutions(), resnet], name="image_block"),
+                classifier_layer()]
 
 
 class SequenceInput(_NumericArray):
@@ -60,4 +90,5 @@ class SequenceInput(_NumericArray):
         return getattr(x, "ndim", 0) == 3 and not _similar_sides(x.shape[1:])
 
     def default_blocks(self):
-        return [BlockChoice([Conv1DBlock(), RNNBlock()], name="sequence_block")]
+        return [BlockChoice([sequence_convolutions(), RNNBlock()], name="sequence_block"),
+                classifier_layer()]

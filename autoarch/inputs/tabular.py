@@ -4,6 +4,10 @@ Numeric and boolean columns: missing values imputed with the training mean plus 
 indicator, then standardized. Text/categorical columns: ``StringLookup`` one-hot with an
 out-of-vocabulary slot (missing values become their own category). The exported model
 therefore takes the raw columns, as the training DataFrame had them.
+
+The default space is an MLP over that vector, with the piecewise-linear encoding of the
+numeric columns (``autoarch.blocks.piecewise``; bin edges are the training quantiles) as a
+choice the search makes.
 """
 
 import keras
@@ -13,9 +17,11 @@ from keras import layers
 from sklearn.utils import check_array
 
 from autoarch.blocks import DenseBlock
+from autoarch.blocks.piecewise import PiecewiseLinearBlock, quantile_edges
 from autoarch.inputs.base import InputKind
 
 MISSING = "<missing>"
+BINS = 16  # of the piecewise-linear encoding of numeric columns
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -70,6 +76,7 @@ class TabularInput(InputKind):
     def __init__(self, input_name=None):
         super().__init__(input_name)
         self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
+        self.edges = {}  # numeric column: quantile bin edges, in standardized units
 
     @classmethod
     def recognises(cls, x):
@@ -92,7 +99,11 @@ class TabularInput(InputKind):
         return x.shape[1]
 
     def default_blocks(self):
-        return [DenseBlock()]
+        """An MLP, with the piecewise-linear encoding of the numeric columns as a choice."""
+        edges = [self.edges.get(c, []) for c in self.columns if c in self.numeric]
+        if not any(len(e) > 2 for e in edges):  # nothing but constant or binary columns
+            return [DenseBlock()]
+        return [PiecewiseLinearBlock(name="numeric_bins", edges=edges), DenseBlock()]
 
     def arrays(self, frame):
         """``{column: (n, 1) array}``: float32 numbers, strings for the rest."""
@@ -116,6 +127,8 @@ class TabularInput(InputKind):
                 mean = float(finite.mean()) if finite.size else 0.0
                 std = float(finite.std()) if finite.size > 1 else 1.0
                 self.stats[column] = (mean, std if std > 0 else 1.0)
+                self.edges[column] = [(e - mean) / self.stats[column][1]
+                                      for e in quantile_edges(finite, BINS)]
             else:
                 self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")

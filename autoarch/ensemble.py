@@ -1,0 +1,100 @@
+"""Ensemble selection over a search's trials (Caruana et al., 2004), as one Keras model.
+
+Each completed trial leaves its validation predictions. Greedy selection with replacement
+starts from the best trial and adds, ``size - 1`` times, the trial whose addition makes the
+averaged validation predictions score best; how often a trial was picked is its weight. The
+result is one Keras model that runs its members on the same inputs and averages their
+outputs with those weights inside it (``WeightedAverage``), so it predicts, exports and
+pickles like any single model.
+
+Scores: classification by accuracy, ties broken by log loss (accuracy alone is too coarse on
+small validation sets); regression by mean squared error.
+"""
+
+import keras
+import numpy as np
+
+
+def _probabilities(outputs):
+    """Class probabilities from a classifier's outputs (one sigmoid unit or a softmax)."""
+    outputs = np.asarray(outputs, dtype="float64")
+    if outputs.ndim == 1 or outputs.shape[1] == 1:
+        p = outputs.reshape(-1)
+        return np.stack([1.0 - p, p], axis=1)
+    return outputs
+
+
+def score(outputs, y, classification):
+    """A tuple that is larger for better predictions (compared lexicographically)."""
+    if classification:
+        probs = np.clip(_probabilities(outputs), 1e-7, 1.0)
+        accuracy = float(np.mean(probs.argmax(axis=1) == y))
+        log_loss = float(-np.mean(np.log(probs[np.arange(len(y)), y.astype(int)])))
+        return (accuracy, -log_loss)
+    error = np.asarray(outputs, dtype="float64").reshape(len(y), -1) - \
+        np.asarray(y, dtype="float64").reshape(len(y), -1)
+    return (-float(np.mean(error ** 2)),)
+
+
+def greedy_selection(predictions, y, classification, size):
+    """``{key: weight}`` (weights sum to 1) for ``predictions`` (``{key: validation outputs}``),
+    and the ensemble's validation score tuple.
+
+    Up to ``size`` greedy steps; the best-scoring prefix of them is kept (a step must add a
+    member, and a late one can make the average worse), so the result scores at least as well
+    as the best single key.
+    """
+    keys = list(predictions)
+    outputs = {k: np.asarray(predictions[k], dtype="float64") for k in keys}
+    first = max(keys, key=lambda k: score(outputs[k], y, classification))
+    counts, total = {first: 1}, outputs[first].copy()
+    best = (score(total, y, classification), dict(counts))
+    for step in range(2, size + 1):
+        candidates = {k: score((total + outputs[k]) / step, y, classification) for k in keys}
+        pick = max(keys, key=lambda k: candidates[k])
+        counts[pick] = counts.get(pick, 0) + 1
+        total += outputs[pick]
+        if candidates[pick] > best[0]:
+            best = (candidates[pick], dict(counts))
+    value, counts = best
+    n = sum(counts.values())
+    return {k: c / n for k, c in counts.items()}, value
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class WeightedAverage(keras.layers.Layer):
+    """``sum_i weights[i] * inputs[i]`` (the weights sum to one)."""
+
+    def __init__(self, weights, **kwargs):
+        super().__init__(**kwargs)
+        self.member_weights = [float(w) for w in weights]
+
+    def call(self, inputs):
+        return sum(w * x for w, x in zip(self.member_weights, inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.member_weights}
+
+
+def ensemble_model(models, weights):
+    """One Keras model averaging ``models`` (same inputs, same output shape) with ``weights``,
+    compiled as the first of them (its loss, metrics and kind of optimizer)."""
+    first = models[0]
+    inputs = {t.name.split(":")[0]: keras.Input(shape=t.shape[1:], dtype=t.dtype,
+                                                name=t.name.split(":")[0])
+              for t in first.inputs}
+    try:
+        named = isinstance(first.input, dict)
+    except AttributeError:  # a Sequential model: one input, never named
+        named = False
+    feed = inputs if named or len(inputs) > 1 else next(iter(inputs.values()))
+    outputs = []
+    for i, model in enumerate(models):
+        model.name = f"member_{i}"
+        outputs.append(model(feed))
+    output = WeightedAverage(weights, name="ensemble")(outputs)
+    model = keras.Model(feed, output, name="ensemble")
+    compiled = first.get_compile_config()
+    if compiled:
+        model.compile_from_config(compiled)
+    return model

@@ -1,0 +1,332 @@
+"""The default path: budgets that mean what they say, ensembles of trials as one Keras model,
+order-aware candidates for flat signals, a bag-of-n-grams text encoder and a log transform for
+skewed regression targets."""
+
+import time
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.datasets import load_breast_cancer, load_digits
+
+from autoarch import AutoClassifier
+from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace, RegressionHead, TextBlock
+from autoarch.blocks.base import Block, choice
+from autoarch.blocks.text import words
+from autoarch.config import DEFAULT_LIMITS
+from autoarch.engine.journal import Journal
+from autoarch.engine.search import ModelSearch
+from autoarch.ensemble import ensemble_model, greedy_selection
+from autoarch.export import export_model
+from autoarch.inputs import SignalInput, TabularInput, infer_kind
+
+TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
+            isolate_trials=False)
+
+
+def _tiny_space():
+    return ModelSpace([DenseBlock(num_layers=1, units=[4, 8, 16], dropout=0.0, batch_norm=False,
+                                  activation=["relu", "tanh"]),
+                       ClassificationHead(num_classes=2, dropout=0.0)])
+
+
+def _tiny_data(rows=120):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 3)).astype("float32")
+    return {"input": x}, (x[:, 0] + x[:, 1] > 0).astype("int32")
+
+
+# -- budgets -----------------------------------------------------------------------------------
+def test_max_trials_stops_at_its_count_and_the_journal_says_so(tmp_path):
+    x, y = _tiny_data()
+    search = ModelSearch(_tiny_space(), max_trials=3, epochs=1, directory=tmp_path,
+                         **TINY).fit(x, y)
+    assert search.study.n_finished == 3
+    summary = [r for r in Journal(tmp_path).read() if r["event"] == "summary"]
+    assert len(summary) == 1 and summary[0]["stopped_by"] == "max_trials"
+    assert summary[0]["trials"] == 3 and summary[0]["total_seconds"] > 0
+
+
+def test_time_limit_alone_searches_until_the_time_is_spent_and_returns_in_time(tmp_path):
+    """No max_trials: the search goes on until the time is spent, the final fit included."""
+    x, y = _tiny_data()
+    limit = 15.0
+    started = time.monotonic()
+    search = ModelSearch(_tiny_space(), time_limit=limit, epochs=1, directory=tmp_path,
+                         **TINY).fit(x, y)
+    elapsed = time.monotonic() - started
+    assert search.summary["max_trials"] is None  # no trial count in force, default or not
+    assert search.summary["stopped_by"] == "time_limit" and search.study.n_finished > 2
+    assert elapsed <= limit * 1.1 + 5, elapsed
+
+
+def test_the_final_refit_is_kept_inside_the_time_limit(tmp_path):
+    """Long trials (50 epochs do not fit): the search stops early enough for the winner's
+    retraining, and the whole fit returns within the limit + 10% + a few seconds."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    limit = 12.0
+    started = time.monotonic()
+    search = ModelSearch(ModelSpace([DenseBlock(), ClassificationHead(num_classes=2)]),
+                         time_limit=limit, epochs=50, directory=tmp_path, ensemble_size=1,
+                         **TINY).fit({"input": x}, y)
+    elapsed = time.monotonic() - started
+    assert elapsed <= limit * 1.1 + 5, elapsed
+    assert search.summary["final_model"].startswith(f"trial {search.study.best_trial.number}")
+
+
+def test_neither_limit_means_the_documented_default():
+    from autoarch.config import Budget
+
+    assert Budget().limits() == (DEFAULT_LIMITS["max_trials"], DEFAULT_LIMITS["time_limit"])
+    assert Budget(time_limit=30).limits() == (None, 30)
+    assert Budget(max_trials=4).limits() == (4, None)
+
+
+# -- ensembles ---------------------------------------------------------------------------------
+def _member(seed, inputs=3, outputs=4):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((inputs,), name="input"),
+                             keras.layers.Dense(outputs, activation="softmax")])
+
+
+def test_ensemble_output_is_the_weighted_average_of_its_members():
+    members = [_member(1), _member(2), _member(3)]
+    weights = [0.5, 0.3, 0.2]
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    expected = sum(w * m.predict(x, verbose=0) for w, m in zip(weights, members))
+    got = ensemble_model(members, weights).predict(x, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
+def test_ensemble_exports_and_reloads_with_the_same_predictions(tmp_path, fmt):
+    model = ensemble_model([_member(1), _member(2)], [0.6, 0.4])
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    target = str(tmp_path / {"keras": "m.keras", "savedmodel": "saved", "tflite": "m.tflite"}[fmt])
+    export_model(model, target, fmt)
+    if fmt == "keras":
+        got = keras.models.load_model(target, safe_mode=True).predict(x, verbose=0)
+    elif fmt == "savedmodel":
+        loaded = tf.saved_model.load(target)
+        got = loaded.serve(x).numpy()
+    else:
+        runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
+        got = np.concatenate([next(iter(runner(**{name: x[i:i + 1]}).values()))
+                              for i in range(len(x))
+                              for name in [next(iter(runner.get_input_details()))]])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_greedy_selection_keeps_what_helps_and_never_scores_below_the_best_member():
+    y = np.array([0, 1, 0, 1])
+    confident_wrong_on_one = np.array([[.9, .1], [.1, .9], [.9, .1], [.9, .1]])  # 3/4
+    other_view = np.array([[.6, .4], [.4, .6], [.4, .6], [.2, .8]])  # 3/4
+    weights, score = greedy_selection({"a": confident_wrong_on_one, "b": other_view}, y,
+                                      True, size=4)
+    assert set(weights) == {"a", "b"} and sum(weights.values()) == pytest.approx(1.0)
+    assert score[0] == 1.0  # together they are right on all four
+    perfect = np.array([[1., 0.], [0., 1.], [1., 0.], [0., 1.]])
+    weights, score = greedy_selection({"a": confident_wrong_on_one, "p": perfect}, y, True, 5)
+    assert weights == {"p": 1.0} and score[0] == 1.0
+    regression, _ = greedy_selection({"low": np.array([0., 0.]), "high": np.array([2., 2.])},
+                                     np.array([1., 1.]), False, 2)
+    assert regression == {"low": 0.5, "high": 0.5}
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class TakeColumn(keras.layers.Layer):
+    def __init__(self, column, **kwargs):
+        super().__init__(**kwargs)
+        self.column = column
+
+    def call(self, x):
+        return x[:, self.column:self.column + 1]
+
+    def get_config(self):
+        return {**super().get_config(), "column": self.column}
+
+
+class OneColumn(Block):
+    """A candidate that sees only one column: two such candidates know different halves."""
+
+    kind = "one_column"
+
+    def search_space(self):
+        return {"column": choice(0, 1)}
+
+    def build(self, hp, inputs):
+        return TakeColumn(self.declare(hp)["column"])(inputs)
+
+
+def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
+    """y depends on two columns and each trial sees one: together they beat either."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 2)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32")
+    space = ModelSpace([OneColumn(), DenseBlock(num_layers=1, units=8, dropout=0.0,
+                                                batch_norm=False, activation="relu"),
+                        ClassificationHead(num_classes=2, dropout=0.0)],
+                       training={"learning_rate": 0.05})
+    search = ModelSearch(space, max_trials=2, epochs=15, directory=tmp_path,
+                         **{**TINY, "strategy": "grid"}).fit({"input": x}, y)
+    best_single = search.study.best_value
+    members = {m["trial"]: m["weight"] for m in search.ensemble["members"]}
+    assert set(members) == {0, 1} and sum(members.values()) == pytest.approx(1.0, abs=1e-3)
+    assert search.ensemble["validation_score"][0] > best_single
+    assert search.summary["final_model"] == "ensemble"
+    parts = [keras.models.load_model(tmp_path / "trials" / f"trial_{n}.keras", safe_mode=True)
+             for n in members]
+    expected = sum(members[n] * m.predict(x, verbose=0) for n, m in zip(members, parts))
+    np.testing.assert_allclose(search.best_model.predict(x, verbose=0), expected, rtol=1e-3,
+                               atol=1e-4)
+    accuracy = np.mean((search.best_model.predict(x, verbose=0)[:, 0] > 0.5) == y)
+    assert accuracy > max(np.mean((m.predict(x, verbose=0)[:, 0] > 0.5) == y) for m in parts)
+
+
+# -- default spaces ----------------------------------------------------------------------------
+def test_a_flat_signal_gets_order_aware_candidates():
+    digits = load_digits().data  # (N, 64): pixels given flat
+    kind = infer_kind(digits)
+    assert kind is SignalInput
+    choice = SignalInput("input").fit(digits).default_blocks()[0]
+    assert {b.kind for b in choice.options} == {"dense", "conv1d", "conv"}  # 64 is a square
+    waveform = np.cumsum(np.random.default_rng(0).normal(size=(50, 40)), axis=1)
+    options = SignalInput("input").fit(waveform).default_blocks()[0].options
+    assert {b.kind for b in options} == {"dense", "conv1d"}
+    # a table of columns in different units is not a signal
+    assert infer_kind(load_breast_cancer().data) is TabularInput
+
+
+def test_a_flat_signal_trains_through_each_candidate():
+    x, y = load_digits(return_X_y=True)
+    x, y = x[:200], y[:200]
+    kind = SignalInput("input").fit(x)
+    space = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=10)],
+                       inputs={"input": kind})
+    options = next(p for p in space.hyperparameters().space
+                   if p.name == "signal_block/block").values
+    assert len(options) == 3
+    for option in options:
+        hp = kt.HyperParameters()
+        hp.Fixed("signal_block/block", option)
+        model = space.build(hp)
+        history = model.fit(x.astype("float32"), y, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][-1])
+    clf = AutoClassifier(max_trials=1, epochs=1, isolate_trials=False).fit(x, y)
+    assert clf.input_kind_ == "signal" and clf.predict(x[:3]).shape == (3,)
+
+
+def test_the_text_bag_encoder_learns_word_pairs(tmp_path):
+    """Labels that only a pair of words decides: 'not good' is 0, 'good' alone is 1."""
+    rng = np.random.default_rng(0)
+    fillers = ["the", "film", "was", "plot", "acting", "really", "quite"]
+    texts, labels = [], []
+    for i in range(300):
+        picked = list(rng.choice(fillers, 4))
+        negative = i % 2 == 0
+        picked.insert(2, "not good" if negative else "good")
+        texts.append(" ".join(picked).capitalize() + ".")
+        labels.append(0 if negative else 1)
+    texts, labels = np.array(texts, dtype=object), np.array(labels)
+    block = TextBlock(encoder="bag", hidden=0, dropout=0.0)
+    block.adapt(texts)
+    assert "not good" in block.bag_vocabulary and "good" in block.bag_vocabulary
+    space = ModelSpace([block, ClassificationHead(num_classes=2, dropout=0.0)],
+                       training={"learning_rate": 0.05})
+    search = ModelSearch(space, max_trials=1, epochs=10, validation_split=0.25,
+                         directory=tmp_path, **TINY)
+    search.fit({"input": texts}, labels)
+    assert search.study.best_value >= 0.95
+    # its words are scikit-learn's (x86-64 is two words) and it reloads in safe mode
+    assert words("An x86-64 CPU's cache") == ["an", "x86", "64", "cpu", "s", "cache"]
+    path = tmp_path / "bag.keras"
+    search.best_model.save(path)
+    sample = tf.constant([["Not good, the plot."], ["Good acting!"]])
+    np.testing.assert_allclose(keras.models.load_model(path, safe_mode=True).predict(sample),
+                               search.best_model.predict(sample), rtol=1e-5)
+
+
+# -- regression targets ------------------------------------------------------------------------
+def _skewed_regression(rows=400):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 3)).astype("float32")
+    y = np.exp(10 + x @ np.array([0.8, -0.5, 0.3]) + rng.normal(0, 0.05, rows))  # prices
+    return x, y.astype("float64")
+
+
+def test_skewed_positive_targets_get_the_log_transform_as_a_choice():
+    x, y = _skewed_regression()
+    head = RegressionHead()
+    head.adapt_targets(y)
+    assert head.search_space()["target_transform"]["values"] == ["standardize", "log"]
+    head.adapt_targets(y - y.mean())  # negative values: no log
+    assert head.search_space()["target_transform"] == "standardize"
+
+
+def test_a_log_transformed_head_predicts_in_the_targets_units(tmp_path):
+    x, y = _skewed_regression()
+    space = ModelSpace([DenseBlock(num_layers=1, units=32, dropout=0.0, batch_norm=False),
+                        RegressionHead(dropout=0.0, target_transform="log")],
+                       training={"learning_rate": 0.01})
+    search = ModelSearch(space, max_trials=1, epochs=30, directory=tmp_path, ensemble_size=1,
+                         **TINY).fit({"input": x}, y)
+    assert search.study.objective.name == "val_mean_squared_error"
+    predicted = search.best_model.predict(x, verbose=0).reshape(-1)
+    assert np.median(np.abs(predicted / y - 1)) < 0.15  # within 15% of the price, typically
+    reloaded = keras.models.load_model(tmp_path / "trials" / "trial_0.keras", safe_mode=True)
+    assert reloaded.layers[-1].__class__.__name__ == "Expm1"
+
+
+def test_log_transform_of_negative_targets_is_a_clear_error():
+    x, y = _skewed_regression()
+    space = ModelSpace([DenseBlock(num_layers=1), RegressionHead(target_transform="log")])
+    search = ModelSearch(space, max_trials=1, epochs=1, **TINY)
+    with pytest.raises(RuntimeError, match="no trial completed"):
+        search.fit({"input": x}, y - y.mean())
+    assert "needs targets >= 0" in search.study.trials[0].message
+
+
+# -- tables ------------------------------------------------------------------------------------
+def test_piecewise_linear_encoding_follows_its_formula():
+    from autoarch.blocks.piecewise import PiecewiseLinear, quantile_edges
+
+    assert quantile_edges([1, 2, 3, 4, 5], 4) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert quantile_edges([7, 7, 7], 4) == []
+    layer = PiecewiseLinear([[0.0, 1.0, 3.0], [-1.0, 1.0]])
+    x = np.array([[0.5, 0.0, 9.0], [2.0, 5.0, 9.0], [-4.0, -1.0, 9.0]], dtype="float32")
+    got = keras.ops.convert_to_numpy(layer(x))
+    # feature 0: bins [0, 1], [1, 3]; feature 1: bin [-1, 1] and an empty pad bin; the third
+    # column is not encoded
+    expected = [[0.5, 0.0, 0.5, 0.0], [1.0, 0.5, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    copy = PiecewiseLinear.from_config(layer.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected, atol=1e-6)
+
+
+def test_a_table_gets_piecewise_linear_numeric_columns_as_a_choice():
+    import pandas as pd
+
+    from autoarch.blocks.piecewise import PiecewiseLinear
+    from autoarch.engine.data import make_dataset
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"income": rng.lognormal(10, 1, 300), "age": rng.integers(18, 90, 300),
+                          "city": rng.choice(["a", "b", "c"], 300)})
+    y = ((frame.income > np.median(frame.income)) & (frame.age < 50)).astype(int).to_numpy()
+    kind = TabularInput("input").fit(frame)
+    blocks = kind.default_blocks()
+    assert blocks[0].kind == "piecewise_linear" and len(blocks[0].edges) == 2
+    assert len(blocks[0].edges[0]) == 17  # 16 bins of a continuous column
+    space = ModelSpace([*blocks, ClassificationHead(num_classes=2)], inputs={"input": kind})
+    data = make_dataset(space.arrays({"input": frame}), y, 32)
+    for encode in (True, False):
+        hp = kt.HyperParameters()
+        hp.Fixed("numeric_bins/encode", encode)
+        model = space.build(hp)
+        assert any(isinstance(layer, PiecewiseLinear) for layer in model.layers) == encode
+        assert np.isfinite(model.fit(data, epochs=1, verbose=0).history["loss"][-1])
