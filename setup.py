@@ -22,6 +22,9 @@ setup(
         # keras-tuner's Tuner.run_trial imports tensorboard, which tensorflow no longer pulls in
         "tensorboard>=2.16",
         "tensorflow-datasets>=4.9",
+        # tensorflow-datasets imports it to download and prepare a dataset, but declares it
+        # only for Python < 3.9 (so `data: tfds:mnist` failed with ModuleNotFoundError)
+        "importlib_resources>=5",
         # ensure_all_finite and __sklearn_tags__ need scikit-learn 1.6
         "scikit-learn>=1.6",
         "scipy>=1.10",

@@ -13,12 +13,13 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "autoarch.config": ("Budget", "SearchConfig", "Training"),
     "autoarch.engine": ("Journal", "Study", "Trial", "TrialStatus"),
-    "autoarch.errors": ("AutoarchError", "SearchFinished", "SpecError", "StudyMismatch",
-                        "TooManyFailures"),
+    "autoarch.errors": ("AutoarchError", "DirectoryLocked", "JournalError", "SearchFinished",
+                        "SpecError", "StudyMismatch", "TooManyFailures"),
     "autoarch.estimators": ("AutoClassifier", "AutoRegressor", "ImageClassifier",
                             "ImageRegressor", "SequenceClassifier", "SequenceRegressor",
                             "StructuredDataClassifier", "StructuredDataRegressor",
                             "TextClassifier", "TextRegressor"),
+    "autoarch.export": ("export_model", "load_model"),
     "autoarch.specfile": ("load_space", "load_spec"),
     "autoarch.strategies": ("STRATEGIES",),
 }

@@ -1,29 +1,23 @@
 """The ``autoarch`` command: search, report, export and validate."""
 
 import argparse
-import json
+import contextlib
 import os
 import shutil
 import sys
 import time
 
-# the command's terminal stays free of TensorFlow's start-up chatter (set before it loads)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from autoarch import __version__
+from autoarch.errors import AutoarchError, SpecError
+from autoarch.export import FORMATS
+from autoarch.files import DirectoryLock, atomic_path, write_json
+from autoarch.quiet import import_tensorflow_quietly
 
-import keras  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from autoarch import __version__  # noqa: E402
-from autoarch.config import (FLAT_FIELDS, ConfigError, Flag, Number, OneOf,  # noqa: E402
-                             SearchConfig, Switch)
-from autoarch.data import load_data  # noqa: E402
-from autoarch.engine import Journal, Study  # noqa: E402
-from autoarch.errors import SpecError  # noqa: E402
-from autoarch.estimators import estimator_for_task  # noqa: E402
-from autoarch.export import FORMATS, export_model  # noqa: E402
-from autoarch.specfile import load_spec  # noqa: E402
+# TensorFlow, Keras and the search engine load only in the commands that use them, so
+# `autoarch --help` and `--version` answer at once
 
 BEST_MODEL = "best_model.keras"
+SUMMARY = "summary.json"
 
 
 def builtin_specs_dir():
@@ -42,26 +36,67 @@ def resolve_spec(name):
     candidate = os.path.join(builtin_specs_dir(), f"{name}.yaml")
     if os.path.exists(candidate):
         return candidate
-    raise SpecError(f"no spec file '{name}' (and no ready spec of that name in "
-                    f"{builtin_specs_dir()})")
+    from autoarch.spec.checks import did_you_mean
+
+    ready = sorted(os.path.splitext(f)[0] for f in os.listdir(builtin_specs_dir())
+                   if f.endswith(".yaml"))
+    raise SpecError(f"no spec file '{name}', and no ready spec of that name"
+                    f"{did_you_mean(name, ready)}; ready specs: {', '.join(ready)}")
 
 
 def cmd_validate(args):
-    spec = load_spec(resolve_spec(args.spec))
-    n_params = len(spec.hyperparameters.space)
-    blocks = len(spec.blocks or [])
-    print(f"{args.spec}: ok ({n_params} parameters, {blocks} blocks, strategy "
-          f"'{spec.config.strategy}')")
+    import_tensorflow_quietly()
+    from autoarch.data import check_data
+    from autoarch.specfile import load_spec
+
+    path = resolve_spec(args.spec)
+    spec = load_spec(path)
+    if spec.data is not None:
+        try:
+            check_data(spec.data, base=os.path.dirname(os.path.abspath(path)))
+        except ValueError as err:
+            raise SpecError(str(err), "", path) from None
+    print(f"{args.spec}: ok ({searched_parameters(spec)} searched parameters, "
+          f"{len(spec.blocks or [])} blocks, strategy '{spec.config.strategy}')")
     return 0
+
+
+def searched_parameters(spec):
+    """How many parameters the spec's space searches (blocks, branches and training choices);
+    a branch left to its input's default blocks adds those once data is seen."""
+    import keras_tuner as kt
+
+    from autoarch.blocks import ModelSpace
+
+    blocks = list(spec.blocks or [])
+    for branch in (spec.inputs or {}).values():
+        blocks = list(branch.get("blocks") or []) + blocks
+    if not blocks:
+        return len(spec.hyperparameters.space)
+    training = {"optimizer": spec.config.training.optimizer,
+                "learning_rate": spec.config.training.learning_rate}
+    space = ModelSpace(blocks, training=training).hyperparameters()
+    return sum(1 for p in space.space if not isinstance(p, kt.engine.hyperparameters.Fixed))
 
 
 def _search_settings(args):
     """The search settings given as flags, by knob name."""
+    from autoarch.config import FLAT_FIELDS
+
     return {name: getattr(args, name) for name, (_, f) in FLAT_FIELDS.items()
             if f.metadata["flag"] and getattr(args, name, None) is not None}
 
 
 def cmd_search(args):
+    import_tensorflow_quietly()
+    from sklearn.model_selection import train_test_split
+
+    from autoarch.config import ConfigError, SearchConfig
+    from autoarch.data import load_data
+    from autoarch.engine import Journal, Study
+    from autoarch.estimators import estimator_for_task
+    from autoarch.specfile import load_spec
+
     path = resolve_spec(args.spec)
     spec = load_spec(path)
     if spec.data is None:
@@ -80,6 +115,8 @@ def cmd_search(args):
         print(f"error: {directory} already holds a search; pass --resume to continue it or "
               "--dir for a new one", file=sys.stderr)
         return 2
+    os.makedirs(directory, exist_ok=True)
+    lock = DirectoryLock(directory).acquire()  # held to the end: summary and model included
     x, y = load_data(spec.data, base=os.path.dirname(os.path.abspath(path)))
     task = spec.task or "classification"
     stratify = y if task == "classification" else None
@@ -89,23 +126,52 @@ def cmd_search(args):
     estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1, **settings)
     print(f"searching {path} on {spec.data} ({len(y_train)} train / {len(y_test)} test) with "
           f"'{config.strategy}' into {directory}", flush=True)
+    if Journal(directory, create=False).exists():
+        print(resumed_line(Study.load(directory)), flush=True)
     started = time.monotonic()
-    estimator.fit(x_train, y_train)
+    try:
+        estimator.fit(x_train, y_train)
+    except KeyboardInterrupt:  # everything finished is in the journal; say how to go on
+        done = Study.load(directory).n_finished if Journal(directory, create=False).exists() \
+            else 0
+        print(f"\ninterrupted after {done} finished trial{'s' * (done != 1)}; `autoarch search "
+              f"{args.spec} --dir {directory} --resume` continues", file=sys.stderr)
+        return 130
+    # the old summary goes before the model it described is replaced: a kill in between
+    # never leaves a summary claiming a model that is not the one on disk
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(directory, SUMMARY))
     estimator.export(os.path.join(directory, BEST_MODEL))
-    shutil.copyfile(path, os.path.join(directory, "spec.yaml"))
+    with atomic_path(os.path.join(directory, "spec.yaml")) as copy:
+        shutil.copyfile(path, copy)
     test_score = float(estimator.score(x_test, y_test))
     metric = "accuracy" if task == "classification" else "r2"
     summary = {"test_" + metric: test_score,
                "search_seconds": round(time.monotonic() - started, 1),
                "best_params": estimator.best_params_, "best_value": estimator.best_score_,
                "budget": estimator.search_summary_}
-    with open(os.path.join(directory, "summary.json"), "w") as handle:
-        json.dump(summary, handle, indent=2, default=str)
+    write_json(os.path.join(directory, SUMMARY), summary)
     print()
     print_trials(Study.load(directory), limit=10)
     print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}: {test_score:.4f}   "
           f"best model: {os.path.join(directory, BEST_MODEL)}")
+    lock.release()
     return 0
+
+
+def resumed_line(study):
+    """What a resumed search picks up: finished trials, the best one, time spent, and the
+    trial in flight that is redone."""
+    finished = [t for t in study.trials if t.status != "RUNNING"]
+    redone = [t.number for t in study.trials if t.status == "RUNNING"]
+    spent = sum(t.duration or 0.0 for t in finished)
+    line = f"resuming: {len(finished)} finished trials ({spent:.0f} s)"
+    if study.best_trial is not None:
+        line += (f", best {study.objective.name}={study.best_value:.4f} "
+                 f"(trial {study.best_trial.number})")
+    if redone:
+        line += f"; trial {', '.join(map(str, redone))} was in flight and starts again"
+    return line
 
 
 def print_trials(study, limit=None):
@@ -127,17 +193,65 @@ def print_trials(study, limit=None):
         print(f"... {len(ranked) - limit} more (autoarch report {study.directory})")
 
 
+class MissingModel(AutoarchError):
+    """The run directory has no readable best model."""
+
+
+def load_best_model(directory):
+    """The run's best model, or a :class:`MissingModel` error that says what to do."""
+    import_tensorflow_quietly()
+    from autoarch.export import load_model
+
+    path = os.path.join(directory, BEST_MODEL)
+    if not os.path.exists(path):
+        raise MissingModel(f"{path}: no best model yet (the search has not finished); "
+                           f"`autoarch search SPEC --dir {directory} --resume` completes it")
+    try:
+        return load_model(path)
+    except Exception as err:  # a file that is not (or no longer) a Keras archive
+        raise MissingModel(f"{path}: unreadable ({type(err).__name__}: "
+                           f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
+                           f"`autoarch search SPEC --dir {directory} --resume` writes it "
+                           "again") from None
+
+
 def cmd_report(args):
-    print_trials(Study.load(args.dir))
-    path = os.path.join(args.dir, BEST_MODEL)
-    if os.path.exists(path):
-        print("\nthe winner's architecture:")
-        keras.models.load_model(path, safe_mode=True).summary()
+    import_tensorflow_quietly()
+    from autoarch.engine import Study
+
+    study = Study.load(args.dir)
+    if args.html is not None:
+        return _html_report(args, study)
+    print_trials(study)
+    model = load_best_model(args.dir)
+    print("\nthe winner's architecture:")
+    model.summary()
+    return 0
+
+
+def _html_report(args, study):
+    from autoarch.report import write_report
+
+    try:
+        model = load_best_model(args.dir)
+    except MissingModel as err:  # the page shows the search so far
+        model = None
+        print(f"note: {err}", file=sys.stderr)
+    spec_text = None
+    with contextlib.suppress(OSError):
+        with open(os.path.join(args.dir, "spec.yaml"), encoding="utf-8") as handle:
+            spec_text = handle.read()
+    path = write_report(args.html or os.path.join(args.dir, "report.html"),
+                        [t.as_dict() for t in study.trials], study.header, notes=study.notes,
+                        model=model, spec_text=spec_text, title=f"autoarch search: {args.dir}")
+    print(f"report: {path}")
     return 0
 
 
 def cmd_export(args):
-    model = keras.models.load_model(os.path.join(args.dir, BEST_MODEL), safe_mode=True)
+    from autoarch.export import export_model
+
+    model = load_best_model(args.dir)
     suffix = {"keras": ".keras", "savedmodel": "", "tflite": ".tflite"}[args.format]
     target = args.output or os.path.join(args.dir, "export", f"model{suffix}")
     result = export_model(model, target, args.format)
@@ -160,6 +274,9 @@ def _switch(text):
 def add_setting_flags(parser):
     """One flag per search setting of :mod:`autoarch.config` (``--max-trials``, ...); a flag
     given overrides the spec's value."""
+    import_tensorflow_quietly()
+    from autoarch.config import FLAT_FIELDS, Flag, Number, OneOf, Switch
+
     group = parser.add_argument_group("search settings (override the spec's values)")
     for name, (_, f) in FLAT_FIELDS.items():
         if not f.metadata["flag"]:
@@ -177,7 +294,9 @@ def add_setting_flags(parser):
         group.add_argument(flag, **options)
 
 
-def build_parser():
+def build_parser(search_settings=True):
+    """The command's parser; ``search_settings=False`` leaves out the setting flags of
+    ``search`` (reading them needs the search engine, which only ``search`` loads)."""
     parser = argparse.ArgumentParser(prog="autoarch", description="Keras-native AutoML and "
                                      "neural architecture search.")
     parser.add_argument("--version", action="version", version=f"autoarch {__version__}")
@@ -185,11 +304,14 @@ def build_parser():
     search = commands.add_parser("search", help="run a search from a spec")
     search.add_argument("spec", help="a YAML spec, or a ready spec's name (e.g. digits)")
     search.add_argument("--dir", help="project directory (default autoarch_runs/NAME)")
-    add_setting_flags(search)
+    if search_settings:
+        add_setting_flags(search)
     search.add_argument("--resume", action="store_true", help="continue a search in --dir")
     search.set_defaults(run=cmd_search)
     report = commands.add_parser("report", help="trials table and the winner's architecture")
     report.add_argument("dir")
+    report.add_argument("--html", nargs="?", const="", metavar="FILE",
+                        help="write one self-contained HTML page (default DIR/report.html)")
     report.set_defaults(run=cmd_report)
     export = commands.add_parser("export", help="export the best model")
     export.add_argument("dir")
@@ -203,13 +325,11 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(search_settings=bool(argv) and argv[0] == "search").parse_args(argv)
     try:
         return args.run(args)
-    except SpecError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, AutoarchError, PermissionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

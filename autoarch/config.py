@@ -250,6 +250,10 @@ class Training:
                                   "this process.")
     trials_per_worker: int = knob(25, Number(int, 1), "Trials a worker process runs before it "
                                   "is replaced (with `isolate_trials`).")
+    tensorboard: bool = knob(False, Flag(), "Write TensorBoard logs per trial under the search "
+                             "directory's tensorboard/trial_N (per-epoch scalars, and the "
+                             "trial's parameters and objective for the HParams dashboard): "
+                             "`tensorboard --logdir DIRECTORY/tensorboard` shows the search.")
 
     def __post_init__(self):
         _check_fields(self)

@@ -22,7 +22,7 @@ from autoarch.spec.checks import check_keys, did_you_mean, expect
 
 SKLEARN_SETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 _FILE_KEYS = {"csv": ("csv", "target"), "npz": ("npz", "x", "y"),
-              "tfds": ("tfds", "split", "limit")}
+              "tfds": ("tfds", "split", "limit", "data_dir")}
 
 
 def validate_data_spec(doc, path, value):
@@ -67,10 +67,18 @@ def _mnist1d():
     return x, y
 
 
-def _tfds(name, split="train", limit=None):
+def _tfds(name, split="train", limit=None, data_dir=None):
     import tensorflow_datasets as tfds
 
-    dataset = tfds.load(name, split=split, as_supervised=True)
+    try:
+        dataset = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir)
+    except Exception as err:  # noqa: BLE001 - tensorflow-datasets raises many kinds
+        where = data_dir or "tensorflow-datasets' default folder (~/tensorflow_datasets)"
+        raise ValueError(
+            f"data: tfds:{name} is not prepared in {where} and could not be downloaded "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); on a "
+            "machine without network, prepare it elsewhere and give its folder as "
+            "{tfds: NAME, data_dir: FOLDER}") from None
     if limit:
         dataset = dataset.take(int(limit))
     return dataset_to_arrays(dataset)
@@ -106,6 +114,30 @@ def dataset_to_arrays(dataset):
     return x, y
 
 
+def check_data(spec, base="."):
+    """That the files a spec's data names are there (and a CSV has its target column), without
+    loading them: ``autoarch validate`` says so before a search would fail on it."""
+    if not isinstance(spec, dict) or not ("csv" in spec or "npz" in spec):
+        return
+    key = "csv" if "csv" in spec else "npz"
+    path = os.path.join(base, spec[key])
+    if not os.path.isfile(path):
+        raise ValueError(f"data.{key}: no file {spec[key]!r} (looked in {os.path.abspath(path)})")
+    if key == "csv":
+        columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        if spec["target"] not in columns:
+            raise ValueError(f"data.target: column {spec['target']!r} is not in {spec['csv']}"
+                             f"{did_you_mean(spec['target'], columns)} (columns: "
+                             f"{', '.join(columns)})")
+    else:
+        with np.load(path, allow_pickle=False) as arrays:
+            missing = [spec.get(k, k) for k in ("x", "y") if spec.get(k, k) not in arrays]
+            if missing:
+                raise ValueError(f"data.npz: {spec['npz']} holds no array "
+                                 f"{', '.join(map(repr, missing))} (it holds "
+                                 f"{', '.join(arrays.files)})")
+
+
 def load_data(spec, base="."):
     """Load the data a spec names; returns ``(x, y)``."""
     if isinstance(spec, str):
@@ -126,5 +158,7 @@ def load_data(spec, base="."):
             with np.load(os.path.join(base, spec["npz"]), allow_pickle=False) as arrays:
                 return arrays[spec.get("x", "x")], arrays[spec.get("y", "y")]
         if "tfds" in spec:
-            return _tfds(spec["tfds"], spec.get("split", "train"), spec.get("limit"))
+            data_dir = spec.get("data_dir")
+            return _tfds(spec["tfds"], spec.get("split", "train"), spec.get("limit"),
+                         os.path.join(base, data_dir) if data_dir else None)
     raise ValueError(f"data: cannot load {spec!r}")

@@ -48,3 +48,11 @@ class TooManyFailures(AutoarchError, RuntimeError):
 
 class StudyMismatch(AutoarchError, ValueError):
     """A directory already holds a journal of a different study."""
+
+
+class DirectoryLocked(AutoarchError, RuntimeError):
+    """Another process is searching in this run directory."""
+
+
+class JournalError(AutoarchError, ValueError):
+    """A journal line that cannot be part of a search (its message names the file and line)."""

@@ -1,11 +1,11 @@
 """Exporting a fitted model: a ``.keras`` archive, a TensorFlow SavedModel for serving, or a
-TFLite flatbuffer for edge devices."""
+TFLite flatbuffer for edge devices; and loading a ``.keras`` archive back."""
 
+import importlib
 import os
-import shutil
 import tempfile
 
-import tensorflow as tf
+from autoarch.files import atomic_path
 
 FORMATS = ("keras", "savedmodel", "tflite")
 
@@ -18,28 +18,39 @@ def _size(path):
 
 
 def export_model(model, path, format="keras"):
-    """Write ``model`` to ``path``; returns ``{"path", "format", "bytes"}``."""
+    """Write ``model`` to ``path``; returns ``{"path", "format", "bytes"}``. The target is
+    written whole or not at all: a failed or killed export leaves nothing behind (and an
+    older export at ``path`` as it was)."""
     if format not in FORMATS:
         raise ValueError(f"format: unknown {format!r}; expected one of {', '.join(FORMATS)}")
     path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    if format == "keras":
-        if not path.endswith(".keras"):
-            raise ValueError(f"a Keras archive's path must end in .keras, got {path!r}")
-        model.save(path)
-    elif format == "savedmodel":
-        model.export(path, format="tf_saved_model", verbose=False)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            saved = os.path.join(tmp, "saved")
-            model.export(saved, format="tf_saved_model", verbose=False)
-            converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-            # string lookups and text vectorization need TensorFlow's own kernels
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
-                                                   tf.lite.OpsSet.SELECT_TF_OPS]
-            flat = converter.convert()
-        with open(path + ".tmp", "wb") as handle:
-            handle.write(flat)
-        shutil.move(path + ".tmp", path)
+    if format == "keras" and not path.endswith(".keras"):
+        raise ValueError(f"a Keras archive's path must end in .keras, got {path!r}")
+    with atomic_path(path) as temporary:
+        if format == "keras":
+            model.save(temporary)
+        elif format == "savedmodel":
+            model.export(temporary, format="tf_saved_model", verbose=False)
+        else:
+            import tensorflow as tf
+
+            with tempfile.TemporaryDirectory() as tmp:
+                saved = os.path.join(tmp, "saved")
+                model.export(saved, format="tf_saved_model", verbose=False)
+                converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+                # string lookups and text vectorization need TensorFlow's own kernels
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
+                                                       tf.lite.OpsSet.SELECT_TF_OPS]
+                flat = converter.convert()
+            with open(temporary, "wb") as handle:
+                handle.write(flat)
     return {"path": path, "format": format, "bytes": _size(path)}
+
+
+def load_model(path):
+    """Load a ``.keras`` archive that autoarch wrote, in Keras's safe mode, from any process:
+    autoarch's own layers (table preprocessing, text bag, ensembles) are registered first."""
+    import keras
+
+    importlib.import_module("autoarch.estimators")  # imports every module that registers one
+    return keras.models.load_model(path, safe_mode=True)

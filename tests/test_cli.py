@@ -1,6 +1,7 @@
 """The autoarch command end to end (a real subprocess) on a tiny spec, and data loading."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -54,15 +55,18 @@ def test_search_report_export_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
     result = autoarch("search", str(spec), "--dir", str(run_dir))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "trial 2/2" in result.stdout and "test accuracy:" in result.stdout
+    assert "trial 1 (2/2)" in result.stdout and "test accuracy:" in result.stdout
     assert (run_dir / "best_model.keras").exists() and (run_dir / "journal.jsonl").exists()
     again = autoarch("search", str(spec), "--dir", str(run_dir))
     assert again.returncode == 2 and "--resume" in again.stderr
     resumed = autoarch("search", str(spec), "--dir", str(run_dir), "--resume", "--max-trials", "3")
-    assert resumed.returncode == 0 and "trial 3/3" in resumed.stdout
+    assert resumed.returncode == 0 and "trial 2 (3/3)" in resumed.stdout
+    assert "resuming: 2 finished trials" in resumed.stdout
     report = autoarch("report", str(run_dir))
     assert report.returncode == 0 and "COMPLETED" in report.stdout
     assert "the winner's architecture" in report.stdout
+    for output in (result, resumed, report):  # no native log lines nobody asked for
+        assert "absl" not in output.stderr and "cuda" not in output.stderr.lower()
     for fmt in ("keras", "savedmodel", "tflite"):
         exported = autoarch("export", str(run_dir), "--format", fmt)
         assert exported.returncode == 0, exported.stderr[-2000:]
@@ -94,3 +98,35 @@ def test_tfds_loading_with_mock_data():
     with tfds.testing.mock_data(num_examples=12):
         x, y = load_data({"tfds": "mnist", "split": "train"})
     assert x.shape == (12, 28, 28, 1) and y.shape == (12,)
+
+
+def test_help_and_version_do_not_start_tensorflow():
+    code = ("import sys\nfrom autoarch import cli\nfor argv in (['--help'], ['--version'], "
+            "['report', '--help']):\n    try:\n        cli.main(argv)\n    except SystemExit:\n"
+            "        pass\nprint('tensorflow loaded:', 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert "tensorflow loaded: False" in result.stdout and "autoarch 0." in result.stdout
+
+
+def test_ctrl_c_prints_one_line_and_resume_says_what_it_picked_up(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY.replace("max_trials: 2", "max_trials: 40"))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    search = subprocess.Popen([sys.executable, "-m", "autoarch.cli", "search", str(spec),
+                               "--dir", str(tmp_path / "run")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+    for line in search.stdout:  # wait until two trials are in
+        if line.startswith("trial 1 "):
+            break
+    search.send_signal(signal.SIGINT)
+    _, err = search.communicate(timeout=120)
+    assert search.returncode == 130
+    assert "Traceback" not in err and err.strip().startswith("interrupted after ")
+    assert f"--dir {tmp_path / 'run'} --resume` continues" in err
+    resumed = autoarch("search", str(spec), "--dir", str(tmp_path / "run"), "--resume",
+                       "--max-trials", "4")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    picked_up = next(line for line in resumed.stdout.splitlines() if line.startswith("resuming"))
+    assert "finished trials" in picked_up and "best val_accuracy=" in picked_up
+    assert "trial 3 (4/4)" in resumed.stdout

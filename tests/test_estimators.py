@@ -138,7 +138,7 @@ def test_messy_dataframe_and_string_labels(tmp_path):
 def test_dataframe_with_integer_column_names_keeps_numbers_numeric(iris):
     x_train, x_test, y_train, _ = iris
     clf = AutoClassifier(**FAST).fit(pd.DataFrame(x_train), y_train)
-    assert clf.input_kinds_["input"].numeric == {"0", "1", "2", "3"}
+    assert clf.input_kinds_["input"].numeric == {"x0", "x1", "x2", "x3"}  # its input names
     assert clf.predict(pd.DataFrame(x_test)).shape == (len(x_test),)
 
 

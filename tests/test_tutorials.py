@@ -12,7 +12,8 @@ TUTORIALS = sorted(glob.glob(os.path.join(ROOT, "tutorials", "*.py")))
 
 # what each tutorial must print: the steps it walks through all ran
 EXPECTED = {
-    "01_quickstart.py": ["test accuracy:", "best hyperparameters:", "exported keras model"],
+    "01_quickstart.py": ["test accuracy:", "best hyperparameters:", "exported keras model",
+                         "report: "],
     "02_search_spaces.py": ["python blocks: test accuracy", "yaml spec: test accuracy",
                             "Total params"],
     "03_ask_tell.py": ["after 5 asks", "reinforce: best", "resumed with 6 finished trials",

@@ -44,3 +44,11 @@ print("best hyperparameters:", clf.best_params_)
 exported = clf.export(os.path.join(directory, "model.keras"))
 print(f"exported {exported['format']} model: {exported['bytes'] / 1024:.0f} KiB at "
       f"{exported['path']}")
+
+# 6. Look at it: one self-contained HTML page (open it in any browser, nothing beside it).
+#    It shows what was searched and how (strategy, seed, library versions), how the budget
+#    was spent, best-so-far curves against trials and against time, every trial with the
+#    reason it stopped or failed (click a column to sort), why the winner won (its margin
+#    over the runner-up) and the final model's architecture. From a run directory, the
+#    command writes the same page: `autoarch report DIR --html`.
+print("report:", clf.report(os.path.join(directory, "report.html")))

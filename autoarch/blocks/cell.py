@@ -11,7 +11,7 @@ macro skeleton.
 
 from autoarch.blocks.base import Block, choice
 from autoarch.blocks.basic import _ensure_channels
-from autoarch.blocks.ops import OPS, add_all, apply_op, relu_conv_bn
+from autoarch.blocks.ops import OPS, add_all, apply_op, choose_op, relu_conv_bn
 
 
 def edges(num_nodes):
@@ -36,8 +36,9 @@ class CellBlock(Block):
     def _cell(self, x, v, prefix, filters, stride):
         nodes = [relu_conv_bn(x, filters, 1)]
         for j in range(1, self.num_nodes):
-            incoming = [apply_op(v[f"{prefix}_{i}_{j}"], nodes[i], filters,
-                                 stride if i == 0 else 1) for i in range(j)]
+            incoming = [choose_op(f"{self.name}/{prefix}_{i}_{j}", v[f"{prefix}_{i}_{j}"],
+                                  self.operations, nodes[i], filters, stride if i == 0 else 1)
+                        for i in range(j)]
             nodes.append(add_all(incoming))
         if nodes[-1] is not None:
             return nodes[-1]

@@ -3,7 +3,7 @@ operation and width (Elsken et al.'s chain-structured space)."""
 
 from autoarch.blocks.base import Block, choice
 from autoarch.blocks.basic import _ensure_channels
-from autoarch.blocks.ops import apply_op
+from autoarch.blocks.ops import choose_op
 
 CHAIN_OPS = ("conv3x3", "conv5x5", "sepconv3x3", "sepconv5x5", "maxpool3x3", "avgpool3x3",
              "skip")
@@ -36,5 +36,6 @@ class ChainBlock(Block):
         v = self.declare(hp)
         x = _ensure_channels(inputs, 4) if len(inputs.shape) != 3 else inputs
         for i in range(v["num_layers"]):
-            x = apply_op(v[f"op_{i}"], x, v[f"filters_{i}"])
+            x = choose_op(f"{self.name}/op_{i}", v[f"op_{i}"], self.operations, x,
+                          v[f"filters_{i}"])
         return x

@@ -3,7 +3,21 @@
 Nothing here uses ``Lambda`` layers, so every model saves and loads with ``safe_mode=True``.
 """
 
+import contextvars
+
+import keras
 from keras import layers
+
+# while ``autoarch.oneshot.supernet`` builds a supernet: its ``SupernetBuild`` record
+SUPERNET = contextvars.ContextVar("autoarch_supernet", default=None)
+
+
+class SupernetBuild:
+    """What a supernet build collects: ``switches`` ({choice name: [Switch]}); ``only``
+    optionally narrows a choice's options (a single path, see ``Supernet.extract``)."""
+
+    def __init__(self, only=None):
+        self.switches, self.only = {}, dict(only or {})
 
 OPS = ("none", "skip", "conv1x1", "conv3x3", "sepconv3x3", "avgpool3x3", "maxpool3x3")
 
@@ -50,3 +64,66 @@ def add_all(tensors):
     if not tensors:
         return None
     return tensors[0] if len(tensors) == 1 else layers.Add()(tensors)
+
+
+def choose_op(name, value, options, x, filters, stride=1):
+    """The searched operation ``name`` (a parameter whose options are ``options``): ``value``
+    applied to ``x``; while a supernet is built, a switch over every option instead (each
+    position of a choice gets its own switch; all of them follow the choice's path)."""
+    build = SUPERNET.get()
+    if build is None or x is None:
+        return apply_op(value, x, filters, stride)
+    switch = Switch(list(build.only.get(name, options)), filters, stride)
+    build.switches.setdefault(name, []).append(switch)
+    return switch(x)
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class Switch(layers.Layer):
+    """Every option of one searched operation, with its own weights, and one of them applied
+    per call: the option numbered by the ``active`` variable (set between training steps, so a
+    supernet trains one sampled path per batch, as single-path one-shot NAS does). A ``none``
+    option gives zeros of the others' output shape."""
+
+    def __init__(self, options, filters, stride=1, **kwargs):
+        super().__init__(**kwargs)
+        self.options, self.filters, self.stride = list(options), int(filters), int(stride)
+        self.branches, self._output_shape = [], None
+
+    def build(self, input_shape):
+        self.active = self.add_weight(shape=(), dtype="int32", initializer="zeros",
+                                    trainable=False, name="active")
+        for option in self.options:
+            if option == "none":
+                self.branches.append(None)
+                continue
+            inputs = keras.Input(tuple(input_shape[1:]))
+            outputs = apply_op(option, inputs, self.filters, self.stride)
+            self.branches.append(keras.Model(inputs, outputs, name=f"{self.name}_{option}"))
+            shape = tuple(outputs.shape[1:])
+            if self._output_shape not in (None, shape):
+                raise ValueError(
+                    f"{self.name}: the options of one choice must give one output shape to "
+                    f"share a place in a supernet; {self.options[0]!r} and the others give "
+                    f"{self._output_shape}, {option!r} gives {shape} (from input "
+                    f"{tuple(input_shape[1:])})")
+            self._output_shape = shape
+        if self._output_shape is None:  # 'none' alone: what any option would give
+            self._output_shape = tuple(-(-d // self.stride) for d in input_shape[1:-1]) + \
+                (self.filters,)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self._output_shape
+
+    def call(self, x, training=None):
+        def branch(model):
+            if model is None:
+                return lambda x: keras.ops.zeros((keras.ops.shape(x)[0],) + self._output_shape,
+                                                 dtype=x.dtype)
+            return lambda x: model(x, training=training)
+
+        return keras.ops.switch(self.active, [branch(b) for b in self.branches], x)
+
+    def get_config(self):
+        return {**super().get_config(), "options": self.options, "filters": self.filters,
+                "stride": self.stride}

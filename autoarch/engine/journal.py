@@ -11,6 +11,8 @@ import math
 import os
 import warnings
 
+from autoarch.errors import JournalError
+
 JOURNAL_NAME = "journal.jsonl"
 
 
@@ -35,6 +37,7 @@ class Journal:
         if create:
             os.makedirs(self.directory, exist_ok=True)
         self.path = os.path.join(self.directory, JOURNAL_NAME)
+        self.lines = []  # the line number of each record the last read returned
 
     def exists(self):
         return os.path.exists(self.path) and os.path.getsize(self.path) > 0
@@ -53,9 +56,13 @@ class Journal:
     def read(self, repair=False):
         """All complete records; a torn last line (from a kill mid-write) is skipped, and with
         ``repair`` (a search about to append) also cut from the file. Reading alone never
-        changes the file."""
+        changes the file. ``self.lines`` then holds each record's line number."""
+        self.lines = []
         if not os.path.exists(self.path):
             return []
+        if repair and not os.access(self.path, os.W_OK):
+            raise PermissionError(f"{self.path}: the journal is read-only, so the search cannot "
+                                  "go on here (`autoarch report` reads it as it is)")
         with open(self.path, "rb") as handle:
             lines = handle.read().split(b"\n")
         records, offset = [], 0
@@ -63,9 +70,10 @@ class Journal:
             if line.strip():
                 try:
                     records.append(json.loads(line))
+                    self.lines.append(number)
                 except ValueError:  # not JSON, or a multi-byte character cut in half
                     if number < len(lines) - 1:
-                        raise ValueError(f"{self.path}:{number}: corrupt journal line") from None
+                        raise JournalError(f"{self.path}:{number}: corrupt journal line") from None
                     warnings.warn(f"{self.path}:{number}: dropped a torn last line", stacklevel=2)
                     if repair:
                         self._truncate_torn_tail(offset)

@@ -1,5 +1,6 @@
-"""TensorFlow runtime set-up when a search starts: thread counts sized from the machine, and
-the distribution strategy. Nothing here runs on import."""
+"""TensorFlow runtime set-up when a search starts: thread counts sized from the machine, the
+retracing false alarm dropped from TensorFlow's logger, and the distribution strategy.
+Nothing here runs on import."""
 
 import os
 
@@ -30,6 +31,7 @@ def configure_threads():
     if _configured:
         return
     _configured = True
+    tf.get_logger().addFilter(_drop_retracing_notes)
     n = cores()
     try:
         if not os.environ.get("TF_NUM_INTEROP_THREADS"):
@@ -38,6 +40,13 @@ def configure_threads():
             tf.config.threading.set_intra_op_parallelism_threads(n)
     except RuntimeError:
         pass  # the runtime is already initialized: keep its settings
+
+
+def _drop_retracing_notes(record):
+    """A search predicts with many new models, one ``predict`` function each, and TensorFlow
+    takes that for a retracing problem ("N out of the last N calls ... triggered tf.function
+    retracing"): a false alarm here, so that one message is dropped from its logger."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def distribution_strategy(name="auto"):

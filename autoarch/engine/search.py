@@ -128,7 +128,9 @@ class ModelSearch:
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
         self._worker = self._make_worker(max_trials)
-        self._started = time.monotonic()
+        # a resumed search goes on with its clock: time_limit counts what was spent before
+        spent = sum(t.duration or 0.0 for t in self.study.trials if t.status != "RUNNING")
+        self._started = time.monotonic() - spent
         self._deadline = None if time_limit is None else self._started + time_limit
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
             self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
@@ -140,11 +142,8 @@ class ModelSearch:
         stopped_by = ("max_trials" if max_trials and self.study.n_finished >= max_trials
                       else "time_limit" if self._out_of_time() else "strategy exhausted")
         if self.study.best_trial is None:
-            failed = [t for t in self.study.trials if t.message]
-            last = f"; the last failure (trial {failed[-1].number}): {failed[-1].message}" \
-                if failed else ""
-            raise RuntimeError(f"no trial completed{last}; every failure is in the study's "
-                               f"journal ({self.study.directory})")
+            raise RuntimeError(f"no trial completed{self.study.failure_reasons()}; every "
+                               f"failure is in the study's journal ({self.study.directory})")
         self.best_model, final = self._final_model()
         self.summary = {
             "trials": self.study.n_finished, "search_seconds": round(searched, 1),
@@ -213,6 +212,9 @@ class ModelSearch:
                 "epochs": int(trial.params.get("tuner/epochs", self.config.budget.search_epochs
                                                or self.config.budget.epochs)),
                 "best_value": best,
+                "tensorboard_dir": os.path.join(self.study.directory, "tensorboard",
+                                                f"trial_{trial.number}")
+                if self.config.training.tensorboard else None,
                 "seconds_left": None if self._deadline is None else
                 max(0.0, self._deadline - self._reserve() - time.monotonic())}
         run = self._runner().run
@@ -245,7 +247,8 @@ class ModelSearch:
         best = self.study.best_value
         best = value if best is None else (max(best, value) if self._objective_.direction == "max"
                                            else min(best, value))
-        print(f"trial {done}/{max_trials or '?'}  {self._objective_.name}={value:.4f}  "
+        print(f"trial {trial.number} ({done}/{max_trials or '?'})  "
+              f"{self._objective_.name}={value:.4f}  "
               f"best={best:.4f}  elapsed {_clock(elapsed)}  left ~{_clock(left)}", flush=True)
 
     # -- the winner ---------------------------------------------------------------------

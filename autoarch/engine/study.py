@@ -7,6 +7,7 @@ seed and trials, so the replayed oracle is in exactly the state it had, and a tr
 in flight when the process died is handed out again by the next ``ask``.
 """
 
+import collections
 import contextlib
 import json
 import math
@@ -20,12 +21,17 @@ import keras_tuner as kt
 
 from autoarch.engine.journal import Journal
 from autoarch.engine.trial import Trial, TrialStatus
-from autoarch.errors import SearchFinished, StudyMismatch, TooManyFailures
+from autoarch.errors import JournalError, SearchFinished, StudyMismatch, TooManyFailures
+from autoarch.files import DirectoryLock
 from autoarch.objectives import make_objective
 from autoarch.specfile import load_space
 from autoarch.strategies import make_strategy, strategy_class
 
 COMPLETED, FAILED, RUNNING = TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.RUNNING
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _space_config(space):
@@ -63,7 +69,7 @@ class Study:
         self._pending = []
         self._kt_trials = {}
         self._asks = 0
-        self._tmp = None
+        self._tmp = self._lock = None
         self.read_only = False
         self.notes = []
         if directory is None:
@@ -72,6 +78,8 @@ class Study:
         else:
             self.directory = str(directory)
             self.journal = Journal(self.directory)
+            # one process per directory: a second one would duplicate trial numbers
+            self._lock = DirectoryLock(self.directory).acquire()
         records = self.journal.read(repair=True) if self.journal is not None and \
             self.journal.exists() else []
         self.seed = self._check_header(records[0] if records else None, seed)
@@ -96,10 +104,10 @@ class Study:
             raise FileNotFoundError(f"{directory}: no search journal here")
         records = journal.read()
         header = records[0] if records else {}
-        if header.get("event") != "study":
+        if not isinstance(header, dict) or header.get("event") != "study":
             raise StudyMismatch(f"{journal.path}: not an autoarch journal")
         study = cls.__new__(cls)
-        study.space, study.oracle, study._tmp = None, None, None
+        study.space, study.oracle, study._tmp, study._lock = None, None, None, None
         study.directory, study.journal, study.read_only = str(directory), journal, True
         study.strategy = header["strategy"]
         study.strategy_options = header.get("strategy_options") or {}
@@ -116,7 +124,7 @@ class Study:
     def _check_header(self, header, seed):
         if header is None:
             return int(seed) if seed is not None else secrets.randbelow(2**31 - 1)
-        if header.get("event") != "study":
+        if not isinstance(header, dict) or header.get("event") != "study":
             raise StudyMismatch(f"{self.journal.path}: not an autoarch journal")
         expected = {"strategy": self.strategy, "strategy_options": self.strategy_options,
                     "objective": [self.objective.name, self.objective.direction],
@@ -131,25 +139,62 @@ class Study:
         return header["seed"]
 
     def _replay(self, records):
-        by_number = {}
-        for record in records:
-            event = record["event"]
-            if event == "ask":
-                trial = self._create(record["params"])
-                trial.started = record.get("time")
-                by_number[trial.number] = trial
-            elif event == "report":
-                by_number[record["number"]].intermediate.append(
-                    {"step": record["step"], **record["metrics"]})
-            elif event == "tell":
-                trial = by_number[record["number"]]
-                trial.finished = record.get("time")
-                self._finish(trial, record["status"], record.get("value"),
-                             record.get("metrics") or {}, record.get("message"),
-                             record.get("traceback"), record.get("info") or {})
-            else:
-                self.notes.append(record)
+        """Rebuild the trials from the journal's records (after its header), checking that
+        each one fits the search so far: a record out of place is refused with its line,
+        never guessed around (a duplicated ask would shift every later trial's number)."""
+        lines = self.journal.lines[1:] if self.journal is not None else [None] * len(records)
+        for line, record in zip(lines, records):
+            try:
+                self._replay_one(record)
+            except (KeyError, TypeError, ValueError) as err:
+                problem = err.args[0] if isinstance(err, ValueError) and err.args else \
+                    f"malformed record ({type(err).__name__}: {err})"
+                raise JournalError(f"{self.journal.path}:{line}: {problem}; the journal does "
+                                   "not describe one search (was it edited or written by two "
+                                   "processes?)") from None
         self._pending = [t for t in self.trials if t.status == RUNNING]
+
+    def _replay_one(self, record):
+        event = record.get("event") if isinstance(record, dict) else None
+        if event is None:
+            raise ValueError(f"expected a JSON object with an 'event', got {record!r:.80}")
+        if event == "ask":
+            if record.get("number") != len(self.trials):
+                raise ValueError(f"ask for trial {record.get('number')!r}, but the next trial "
+                                 f"is {len(self.trials)}")
+            if not isinstance(record.get("params"), dict):
+                raise ValueError("ask without its parameters")
+            trial = self._create(record["params"])
+            trial.started = record.get("time")
+        elif event in ("report", "restart", "tell"):
+            trial = self._recorded_trial(record)
+            if event == "report":
+                trial.intermediate.append({"step": record["step"], **record["metrics"]})
+            elif event == "restart":  # a trial handed out again: its old reports go
+                trial.intermediate.clear()
+            else:
+                value = record.get("value")
+                if record.get("status") not in (COMPLETED, FAILED) or \
+                        (value is not None and not _is_number(value)):
+                    raise ValueError(f"tell of trial {trial.number} with status "
+                                     f"{record.get('status')!r} and value {value!r}")
+                trial.finished = record.get("time")
+                self._finish(trial, record["status"], value, record.get("metrics") or {},
+                             record.get("message"), record.get("traceback"),
+                             record.get("info") or {})
+        else:
+            self.notes.append(record)
+
+    def _recorded_trial(self, record):
+        number = record.get("number")
+        if not _is_number(number) or not 0 <= number < len(self.trials) or \
+                number != int(number):
+            raise ValueError(f"{record['event']} for trial {number!r}, which was never asked")
+        trial = self.trials[int(number)]
+        if trial.status != RUNNING:
+            raise ValueError(f"{record['event']} for trial {trial.number}, which had already "
+                             f"{trial.status.lower()}")
+        return trial
 
     # -- ask / tell ---------------------------------------------------------------------
     def _create(self, recorded=None):
@@ -188,6 +233,9 @@ class Study:
         if self._pending:
             trial = self._pending.pop(0)
             trial.started = time.time()
+            if trial.intermediate and self.journal is not None:
+                self.journal.append("restart", number=trial.number, time=trial.started)
+            trial.intermediate.clear()  # the redone run reports anew
             return trial
         trial = self._create()
         if self.journal is not None:
@@ -220,17 +268,18 @@ class Study:
         status, message = COMPLETED, None
         if failed is not None:
             status, message, value = FAILED, str(failed), None
+        elif not _is_number(value):  # not '0.5', not True: only real numbers are values
+            status, message = FAILED, (f"objective '{self.objective.name}' must be a real "
+                                       f"number, got {value!r:.80}")
+            value = None
         else:
             try:
                 value = float(value)
-            except (TypeError, ValueError):
-                status, message = FAILED, (f"objective '{self.objective.name}' must be a number, "
-                                           f"got {value!r}")
+            except OverflowError:  # an int beyond float's range
+                value = math.inf if value > 0 else -math.inf
+            if not math.isfinite(value):
+                status, message = FAILED, f"objective '{self.objective.name}' is {value}"
                 value = None
-            else:
-                if not math.isfinite(value):
-                    status, message = FAILED, f"objective '{self.objective.name}' is {value}"
-                    value = None
         trial.finished = time.time()
         if self.journal is not None:
             self.journal.append("tell", number=trial.number, status=status, value=value,
@@ -276,6 +325,23 @@ class Study:
             raise TooManyFailures(f"search stopped: the last {limit} trials failed; last "
                                   f"failure (trial {last.number}): {last.message}{where}")
 
+    def failure_reasons(self):
+        """``"; 3 of 4 trials failed with: <reason> (trials 0, 1, 3)"``, the most frequent
+        reason first (its first line), or ``""`` when no trial failed."""
+        failed = [t for t in self.trials if t.status == FAILED]
+        if not failed:
+            return ""
+        by_reason = collections.defaultdict(list)
+        for trial in failed:
+            by_reason[(trial.message or "no reason recorded").splitlines()[0]].append(trial)
+        ranked = sorted(by_reason.items(), key=lambda item: -len(item[1]))
+        reason, trials = ranked[0]
+        text = (f"; {len(trials)} of {len(self.trials)} trials failed with: {reason} (trials "
+                f"{', '.join(str(t.number) for t in trials[:5])}{', ...' if len(trials) > 5 else ''})")
+        if len(ranked) > 1:
+            text += f"; {len(failed) - len(trials)} more failed for other reasons"
+        return text
+
     # -- the loop -----------------------------------------------------------------------
     def optimize(self, fn, max_trials=None, time_limit=None, catch=(), stop=None):
         """Evaluate ``fn(trial) -> value or metrics dict`` until ``max_trials`` trials are
@@ -310,6 +376,13 @@ class Study:
                 continue
             self.tell(trial, result)
         return self
+
+    def close(self):
+        """Let go of the run directory (its lock); the study stays readable, not writable."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self.read_only = True
 
     def note(self, event, **fields):
         """Record a note in the journal (for example how the budget was spent); a loaded

@@ -11,6 +11,7 @@ and notes for the record (why it stopped, a halved batch) go into ``info``, also
 
 import gc
 import math
+import os
 import time
 
 import keras
@@ -21,6 +22,7 @@ import tensorflow as tf
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.estimation import CurveStopping, subsample
+from autoarch.files import atomic_path
 
 
 class TrialDiverged(RuntimeError):
@@ -51,6 +53,16 @@ class _Report(keras.callbacks.Callback):
         self.report(epoch + 1, logs)
         if any(not math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
             self.model.stop_training = True
+
+
+def _log_hparams(directory, params, name, value):
+    """The trial's parameters and objective for TensorBoard's HParams dashboard."""
+    from tensorboard.plugins.hparams import api as hparams_api
+
+    values = {k: v for k, v in params.items() if not k.startswith("tuner/")}
+    with tf.summary.create_file_writer(directory).as_default():
+        hparams_api.hparams(values, trial_id=os.path.basename(directory))
+        tf.summary.scalar(name, value, step=0)
 
 
 class TrialTrainer:
@@ -110,6 +122,8 @@ class TrialTrainer:
         if self.budget.curve_stopping and best is not None:
             curve = CurveStopping(name, direction, best, epochs, min_epochs=max(3, epochs // 3))
             callbacks.append(curve)
+        if task.get("tensorboard_dir"):
+            callbacks.append(keras.callbacks.TensorBoard(task["tensorboard_dir"]))
         inputs, y = self._search_data(task["seed"])
         started = time.perf_counter()
         history = model.fit(
@@ -139,8 +153,13 @@ class TrialTrainer:
                    "batch_size": batch_size, "params": int(model.count_params()),
                    "fit_seconds": time.perf_counter() - started}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
-        if math.isfinite(value):
-            model.save(task["model_path"])
+        if task.get("tensorboard_dir"):
+            _log_hparams(task["tensorboard_dir"], task["params"], name, value)
+        if math.isfinite(value):  # each file whole or absent, whenever a kill comes
+            with atomic_path(task["model_path"]) as path:
+                model.save(path)
             val_inputs = data_ops.make_dataset(self.val[0], None, batch_size)
-            np.save(task["predictions_path"], model.predict(val_inputs, verbose=0))
+            with atomic_path(task["predictions_path"]) as path:
+                with open(path, "wb") as handle:
+                    np.save(handle, model.predict(val_inputs, verbose=0))
         return metrics

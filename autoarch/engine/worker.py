@@ -6,7 +6,7 @@ trials that grows without bound, so a long search can train in a worker process 
 replaced every ``trials_per_worker`` trials: the searching process never trains and stays
 flat. A worker that dies (a native crash, the kernel's OOM killer) fails only its trial.
 
-The worker is a fresh interpreter (``python -m autoarch.engine.worker FD``), not a fork of a
+The worker is a fresh interpreter (``WORKER_MAIN``), not a fork of a
 process whose TensorFlow runtime already runs, and it never re-imports the user's script. It
 talks over an inherited socket, so this needs a POSIX system (Linux, macOS).
 It receives a pickled :class:`~autoarch.engine.trainer.TrialTrainer`, says ``("ready",)`` once
@@ -23,6 +23,13 @@ import traceback
 from multiprocessing.connection import Connection, Pipe
 
 from autoarch.engine.runtime import configure_threads
+
+
+# TensorFlow starts quietly (its errors come back as exceptions, not log lines) before this
+# package, which imports it, loads
+WORKER_MAIN = ("import sys; from autoarch.quiet import import_tensorflow_quietly; "
+               "import_tensorflow_quietly(); from autoarch.engine.worker import main; "
+               "main(int(sys.argv[1]))")
 
 
 class WorkerDied(RuntimeError):
@@ -58,8 +65,11 @@ class TrialWorker:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # its errors come back as exceptions
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "autoarch.engine.worker", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), env=env)
+            [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), env=env,
+            # its own session: a Ctrl-C in the terminal goes to the searching process alone,
+            # which stops this worker (its traceback would only bury the one-line message)
+            start_new_session=True)
         theirs.close()
         self._conn, self._trials, self._ready = ours, 0, False
         self._conn.send_bytes(self._payload)

@@ -8,7 +8,9 @@ spec's value, else the library default.
 
 import inspect
 import os
+import shutil
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -26,6 +28,7 @@ from autoarch.engine.data import as_input_dict, make_dataset
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
+from autoarch.report import write_report
 from autoarch.spec.checks import did_you_mean
 from autoarch.specfile import Spec, load_spec
 
@@ -44,7 +47,9 @@ _PARAMETERS_DOC = f"""
         the spec's ``strategy_options`` unless they are set too. The spec's ``data`` and
         ``name`` are for the ``autoarch`` command; ``fit`` takes its data as arguments.
     directory : str or path, default=None
-        Where the search's journal and models go; None: a temporary folder.
+        Where the search's journal and models go (kept after ``fit``, for ``autoarch
+        report`` and ``Study.load``); None: a temporary folder, removed when ``fit``
+        returns (or kept, and named in the error, when no trial completed).
     verbose : int, default=0
         1 prints a line per trial; 2 adds Keras's progress output.
 {parameters_doc()}
@@ -195,9 +200,12 @@ class _AutoEstimator(BaseEstimator):
         if list(kinds) == [DEFAULT_INPUT] and hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         space = self._make_space(spec, kinds, config, n_outputs)
-        self.directory_ = self.directory or tempfile.mkdtemp(prefix="autoarch-")
-        search = ModelSearch(space, config, directory=self.directory_, verbose=self.verbose)
-        search.fit(checked, y_encoded, callbacks=callbacks)
+        directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
+        search = ModelSearch(space, config, directory=directory, verbose=self.verbose)
+        search.fit(checked, y_encoded, callbacks=callbacks)  # a failed search keeps its folder
+        if self.directory is None:  # the record is in search_results_; the models in memory
+            search.study.close()
+            shutil.rmtree(directory, ignore_errors=True)
         self.best_model_ = search.best_model
         self.space_ = space
         self.config_ = config
@@ -205,6 +213,11 @@ class _AutoEstimator(BaseEstimator):
         self.best_params_ = best.hyperparameters
         self.best_score_ = best.value
         self.search_results_ = [t.as_dict() for t in search.study.trials]
+        self._search_settings = {
+            "objective": [search.study.objective.name, search.study.objective.direction],
+            "strategy": config.strategy, "strategy_options": config.strategy_options,
+            "seed": search.study.seed, "created": min(
+                (t.started for t in search.study.trials if t.started), default=time.time())}
         self.ensemble_ = search.ensemble
         self.search_summary_ = search.summary
         return self
@@ -251,6 +264,16 @@ class _AutoEstimator(BaseEstimator):
         ``{"path": ..., "format": ..., "bytes": size on disk}``."""
         check_is_fitted(self, "best_model_")
         return export_model(self.best_model_, path, format)
+
+    def report(self, path):
+        """Write the search as one self-contained HTML page (settings, best so far against
+        trials and time, every trial with its reason, why the winner won, the final model's
+        architecture); returns the path. ``autoarch report DIR --html`` writes the same page
+        from a run directory."""
+        check_is_fitted(self, "best_model_")
+        return write_report(path, self.search_results_, self._search_settings,
+                            notes=[{"event": "summary", **self.search_summary_}],
+                            model=self.best_model_, title=f"{type(self).__name__} search")
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -305,12 +328,15 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         return self._label_encoder.transform(y).astype("int32"), len(self.classes_)
 
     def predict_proba(self, X):
+        """Class probabilities of ``X`` (the data ``fit`` took, in the same form), shape
+        ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
         probs = self._raw_predict(X)
         if probs.shape[1] == 1:
             probs = np.hstack([1.0 - probs, probs])
         return probs
 
     def predict(self, X):
+        """The most probable class of each row of ``X``, as the labels ``fit`` saw them."""
         probs = self.predict_proba(X)  # checks fitted first
         return self.classes_[probs.argmax(axis=1)]
 
@@ -336,6 +362,8 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         return y, (y.shape[1] if y.ndim == 2 else 1)
 
     def predict(self, X):
+        """Predicted targets of ``X``, in the targets' units (shape ``(n_samples,)``, or
+        ``(n_samples, n_targets)`` when ``fit`` took several)."""
         out = self._raw_predict(X)
         return out if self._y_2d else out.reshape(-1)
 

@@ -10,6 +10,10 @@ numeric columns (``autoarch.blocks.piecewise``; bin edges are the training quant
 choice the search makes.
 """
 
+import collections
+import math
+import re
+
 import keras
 import numpy as np
 import pandas as pd
@@ -63,11 +67,49 @@ def _check_shape(shape):
                          "is required.")
 
 
+@keras.saving.register_keras_serializable(package="autoarch")
+class Standardize(layers.Layer):
+    """``(x - mean) / std`` per feature. Unlike ``Normalization``, which keeps the variance, the
+    spread itself is stored, so columns of values near 1e20 (variance 1e40, beyond float32)
+    are scaled as well as any other."""
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
+
+    def call(self, x):
+        mean = keras.ops.cast(keras.ops.convert_to_tensor(self.mean), x.dtype)
+        std = keras.ops.cast(keras.ops.convert_to_tensor(self.std), x.dtype)
+        return (x - mean) / std
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "std": self.std}
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+FLOAT32_MAX = float(np.finfo("float32").max)
+
+
+def input_names(columns):
+    """A model input name per column: the column's own name where Keras and TensorFlow take
+    it, else a cleaned one (``km/h`` -> ``km_h``); names that clash after cleaning (the
+    columns ``0`` and ``"0"``, ``a b`` and ``a_b``) get their position appended."""
+    cleaned = [_UNSAFE.sub("_", str(c)).strip("_") or "column" for c in columns]
+    cleaned = [c if c[0].isalpha() else f"x{c}" for c in cleaned]
+    counts = collections.Counter(cleaned)
+    names = [f"{c}_{i}" if counts[c] > 1 else c for i, c in enumerate(cleaned)]
+    while len(set(names)) < len(names):  # a suffixed name met another column's own name
+        seen = collections.Counter(names)
+        names = [f"{n}_{i}" if seen[n] > 1 else n for i, n in enumerate(names)]
+    return names
+
+
 class TabularInput(InputKind):
     """A DataFrame (numeric, string, boolean columns, missing values) or a 2-D array.
 
-    Each column is one model input named after it; ``fit`` learns which columns are numeric,
-    their means and spreads, and the vocabulary of the others.
+    Each column is one model input; any column names work (``input_names`` turns them into
+    names Keras takes), duplicated ones are refused. ``fit`` learns which columns are
+    numeric, their means and spreads, and the vocabulary of the others.
     """
 
     kind = "tabular"
@@ -88,11 +130,22 @@ class TabularInput(InputKind):
         if isinstance(x, pd.DataFrame):
             _check_shape(x.shape)
             frame = x
+            duplicated = frame.columns[frame.columns.duplicated()]
+            if len(duplicated):
+                raise ValueError(f"X has duplicated column names: "
+                                 f"{', '.join(repr(c) for c in dict.fromkeys(duplicated))}; "
+                                 "each column needs its own name")
         else:
             frame = as_frame(check_array(x, dtype=None, ensure_all_finite="allow-nan"))
-        numeric = frame.select_dtypes(include="number")
-        if np.isinf(numeric.to_numpy(dtype="float64", na_value=0.0)).any():
+        numeric = frame.select_dtypes(include="number").to_numpy(dtype="float64", na_value=0.0)
+        if np.isinf(numeric).any():
             raise ValueError("X contains infinity: replace it (missing values, NaN, are fine)")
+        if numeric.size and np.abs(numeric).max() > FLOAT32_MAX:
+            column = frame.select_dtypes(include="number").columns[
+                int(np.argmax(np.abs(numeric).max(axis=0)))]
+            raise ValueError(f"X column {column!r} holds values up to "
+                             f"{np.abs(numeric).max():.3g}, beyond float32 (about 3.4e38), in "
+                             "which models compute: rescale it (a log, or smaller units)")
         return frame
 
     def n_features(self, x):
@@ -105,32 +158,38 @@ class TabularInput(InputKind):
             return [DenseBlock()]
         return [PiecewiseLinearBlock(name="numeric_bins", edges=edges), DenseBlock()]
 
-    def arrays(self, frame):
-        """``{column: (n, 1) array}``: float32 numbers, strings for the rest."""
+    def _columns(self, frame):
+        """``(input name, series)`` per column, in order."""
+        return [(name, frame.iloc[:, i]) for i, name in enumerate(input_names(frame.columns))]
+
+    def arrays(self, frame, numbers="float32"):
+        """``{input name: (n, 1) array}``: float32 numbers, strings for the rest."""
         arrays = {}
-        for column in frame.columns:
-            series = frame[column]
-            if str(column) in self.numeric:  # names are matched as strings (0 -> "0")
-                values = series.astype("float64").to_numpy(dtype="float32", na_value=np.nan)
+        numeric = self.numeric if self.columns else \
+            {name for name, series in self._columns(frame) if _is_numeric(series)}
+        for name, series in self._columns(frame):
+            if name in numeric:
+                values = series.astype("float64").to_numpy(dtype=numbers, na_value=np.nan)
             else:
                 values = series.astype(object).where(series.notna(), MISSING).astype(str)
                 values = values.to_numpy()
-            arrays[str(column)] = values.reshape(-1, 1)
+            arrays[name] = values.reshape(-1, 1)
         return arrays
 
     def fit(self, frame):
-        self.columns = [str(c) for c in frame.columns]
-        self.numeric = {str(c) for c in frame.columns if _is_numeric(frame[c])}
-        for column, values in self.arrays(frame).items():
-            if column in self.numeric:
+        self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
+        self.numeric = {name for name, series in self._columns(frame) if _is_numeric(series)}
+        for column, values in self.arrays(frame, numbers="float64").items():
+            if column in self.numeric:  # statistics in float64: no overflow near 1e19
                 finite = values[np.isfinite(values)]
                 mean = float(finite.mean()) if finite.size else 0.0
                 std = float(finite.std()) if finite.size > 1 else 1.0
-                self.stats[column] = (mean, std if std > 0 else 1.0)
+                self.stats[column] = (mean, std if 0 < std < math.inf else 1.0)
                 self.edges[column] = [(e - mean) / self.stats[column][1]
                                       for e in quantile_edges(finite, BINS)]
             else:
                 self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
+        self.columns = input_names(frame.columns)
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
                       for c in self.columns}
         return self
@@ -143,10 +202,9 @@ class TabularInput(InputKind):
             x = inputs[numeric[0]] if len(numeric) == 1 else \
                 layers.Concatenate()([inputs[c] for c in numeric])
             means = [self.stats[c][0] for c in numeric]
-            variances = [self.stats[c][1] ** 2 for c in numeric]
             x = Impute(means)(x)
-            parts.append(layers.Normalization(mean=means + [0.0] * len(numeric),
-                                              variance=variances + [1.0] * len(numeric))(x))
+            parts.append(Standardize(means + [0.0] * len(numeric),
+                                     [self.stats[c][1] for c in numeric] + [1.0] * len(numeric))(x))
         for column in self.columns:
             if column not in self.numeric:
                 parts.append(layers.StringLookup(vocabulary=self.vocabularies[column],

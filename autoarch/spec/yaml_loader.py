@@ -4,14 +4,24 @@ PyYAML's safe loader gives plain data but forgets positions, silently keeps the 
 duplicate keys, and reads ``1e-4`` as a string. This module composes the node tree with the
 safe loader, rejects duplicates, reads exponent floats, and records ``line:column`` for every
 path so validation errors can point at the exact place in the file.
+
+A spec may come from someone else, so what it may cost is bounded: at most
+``MAX_SPEC_BYTES`` of text, ``MAX_DEPTH`` levels of nesting and ``MAX_VALUES`` values once
+aliases are expanded (a few hundred bytes of nested aliases, "billion laughs", would
+otherwise expand to gigabytes). Each limit is refused within a second with a clear error.
 """
 
+import os
 import re
 from dataclasses import dataclass, field
 
 import yaml
 
 from autoarch.errors import SpecError
+
+MAX_SPEC_BYTES = 1 << 20  # a spec is a page of settings; the largest ready one is ~2 KB
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -41,6 +51,7 @@ class MarkedDocument:
     file: str = None
     marks: dict = field(default_factory=dict)
     key_marks: dict = field(default_factory=dict)
+    values: int = 0  # read so far, aliases counted each time they are expanded
 
     def where(self, path, at_key=False):
         """The (line, column) of ``path`` or of its nearest ancestor that has one."""
@@ -64,6 +75,14 @@ def _mark(node):
 
 
 def _to_data(loader, node, path, doc):
+    doc.values += 1
+    if doc.values > MAX_VALUES:
+        raise SpecError(f"the spec expands to more than {MAX_VALUES:,} values (aliases of "
+                        "aliases?); a spec is a page of settings", format_path(path), doc.file,
+                        *_mark(node))
+    if len(path) > MAX_DEPTH:  # through aliases
+        raise SpecError(f"the spec nests deeper than {MAX_DEPTH} levels", format_path(path[:8]),
+                        doc.file, *_mark(node))
     doc.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves '<<' merge keys
@@ -87,6 +106,19 @@ def _to_data(loader, node, path, doc):
     return _construct_scalar(loader, node, path, doc)
 
 
+def _check_depth(text, file):
+    """Refuse deep nesting from the parser's events, before the (recursive) composer meets it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SpecLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise SpecError(f"the spec nests deeper than {MAX_DEPTH} levels", "", file,
+                                event.start_mark.line + 1, event.start_mark.column + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _tag_error(node, path, doc):
     return SpecError(f"unsupported tag '{node.tag}': specs hold plain data only "
                      "(no Python objects or custom tags)", format_path(path), doc.file, *_mark(node))
@@ -103,11 +135,15 @@ def load_yaml(text, file=None):
     """Parse YAML ``text`` safely into a :class:`MarkedDocument`.
 
     Raises :class:`SpecError` with ``file:line:column`` for malformed YAML, duplicate keys
-    and any tag that is not plain data.
+    and any tag that is not plain data, and for specs beyond the limits above.
     """
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is {len(text):,} characters long; at most "
+                        f"{MAX_SPEC_BYTES:,} are read (a spec is a page of settings)", "", file)
     loader = _SpecLoader(text)
     try:
         try:
+            _check_depth(text, file)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
@@ -130,6 +166,10 @@ def load_yaml(text, file=None):
 def load_yaml_file(path):
     """Read and parse a YAML file; errors name the file."""
     try:
+        if os.path.getsize(path) > MAX_SPEC_BYTES:
+            raise SpecError(f"the spec is {os.path.getsize(path):,} bytes; at most "
+                            f"{MAX_SPEC_BYTES:,} are read (a spec is a page of settings)",
+                            "", str(path))
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as err:

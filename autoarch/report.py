@@ -1,0 +1,206 @@
+"""A search as one self-contained HTML page: what was searched and how (spec, strategy, seed,
+library versions), how the search went (best so far against trials and against time, as
+inline SVG), every trial (a sortable table; failed and stopped trials with their reasons) and
+why the winner won (its margin over the runner-up, the ensemble's members, its
+architecture). No file beside it, no network, no plotting library: it opens anywhere."""
+
+import html
+import importlib.metadata
+import io
+import json
+import math
+import os
+import platform
+import time
+
+from autoarch.files import atomic_path
+
+PACKAGES = ("autoarch", "tensorflow", "keras", "keras-tuner", "scikit-learn", "numpy")
+_STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #eee;
+text-align:left;vertical-align:top}th{cursor:pointer;background:#f6f6f6}
+.FAILED{color:#b00}.best{background:#eef8ee}.reason{color:#666;font-size:12px}
+pre{background:#f6f6f6;padding:8px;overflow-x:auto;font-size:12px}
+.charts{display:flex;gap:2em;flex-wrap:wrap}
+"""
+# sorts the trials table by the clicked column (numbers as numbers), then back on a second click
+_SORT = """
+document.querySelectorAll("table.sortable th").forEach((th, col) => th.onclick = () => {
+  const body = th.closest("table").tBodies[0], rows = [...body.rows];
+  const key = r => { const t = r.cells[col].dataset.v ?? r.cells[col].textContent;
+                     const n = parseFloat(t); return isNaN(n) ? t : n; };
+  const dir = th.dataset.dir = th.dataset.dir === "1" ? "-1" : "1";
+  rows.sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * dir);
+  rows.forEach(r => body.appendChild(r));
+});
+"""
+
+
+def _versions():
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def _best_so_far(points, maximize):
+    best, curve = None, []
+    for x, value in points:
+        if value is not None and math.isfinite(value):
+            best = value if best is None else (max if maximize else min)(best, value)
+        curve.append((x, best))
+    return curve
+
+
+def svg_chart(points, maximize, x_label, y_label, width=480, height=260):
+    """Each trial's value as a dot and the best so far as a step line; ``points`` are
+    ``(x, value or None)``. Plain SVG, so the page needs nothing beside it."""
+    done = [(x, v) for x, v in points if v is not None and math.isfinite(v)]
+    if not done:
+        return "<p>No trial has a value yet.</p>"
+    left, bottom, pad = 56, 36, 24
+    xs = [x for x, _ in points]
+    ys = [v for _, v in done]
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
+
+    def sx(x):
+        return left + (x - x0) / (x1 - x0) * (width - left - pad)
+
+    def sy(y):
+        return height - bottom - (y - y0) / (y1 - y0) * (height - bottom - pad)
+
+    steps, previous = [], None
+    for x, best in _best_so_far(points, maximize):
+        if best is None:
+            continue
+        if previous is not None:
+            steps.append(f"{sx(x):.1f},{sy(previous):.1f}")
+        steps.append(f"{sx(x):.1f},{sy(best):.1f}")
+        previous = best
+    dots = "".join(f'<circle cx="{sx(x):.1f}" cy="{sy(v):.1f}" r="3" fill="#88a"/>'
+                   for x, v in done)
+    ticks = "".join(
+        f'<text x="{left - 4}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.4g}</text>'
+        for v in (y0, (y0 + y1) / 2, y1))
+    ticks += "".join(
+        f'<text x="{sx(v):.1f}" y="{height - bottom + 14}" text-anchor="middle" '
+        f'font-size="11">{v:.4g}</text>' for v in (x0, (x0 + x1) / 2, x1))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'role="img" aria-label="{html.escape(y_label)} against {html.escape(x_label)}">'
+            f'<rect x="{left}" y="{pad}" width="{width - left - pad}" '
+            f'height="{height - bottom - pad}" fill="#fcfcfc" stroke="#ccc"/>{dots}'
+            f'<polyline points="{" ".join(steps)}" fill="none" stroke="#2a7" stroke-width="2"/>'
+            f'{ticks}<text x="{(width + left) / 2}" y="{height - 4}" text-anchor="middle" '
+            f'font-size="12">{html.escape(x_label)}</text><text x="12" y="{height / 2}" '
+            f'font-size="12" transform="rotate(-90 12 {height / 2})" text-anchor="middle">'
+            f'{html.escape(y_label)}</text></svg>')
+
+
+def _table(rows, header=None, css=""):
+    head = "" if header is None else \
+        "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>"
+    return f'<table class="{css}">{head}<tbody>{"".join(rows)}</tbody></table>'
+
+
+def _cell(text, sort_value=None):
+    value = "" if sort_value is None else f' data-v="{html.escape(str(sort_value))}"'
+    return f"<td{value}>{text}</td>"
+
+
+def _architecture(model):
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
+    return "<pre>" + html.escape("\n".join(lines)) + "</pre>"
+
+
+def render(trials, settings, notes=(), model=None, spec_text=None, title="autoarch search"):
+    """The page, as a string. ``trials``: ``Trial.as_dict()`` records; ``settings``: the
+    journal's header (strategy, options, seed, objective, space); ``notes``: its summary
+    records; ``model``: the final Keras model, if there is one."""
+    name, direction = settings["objective"]
+    maximize = direction == "max"
+    finished = [t for t in trials if t["status"] != "RUNNING"]
+    scored = [t for t in trials if t["status"] == "COMPLETED" and t["value"] is not None]
+    ranked = sorted(scored, key=lambda t: -t["value"] if maximize else t["value"])
+    best = ranked[0] if ranked else None
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    rows = [f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in (
+        ("objective", f"{name} ({'maximized' if maximize else 'minimized'})"),
+        ("strategy", settings.get("strategy")),
+        ("strategy options", json.dumps(settings.get("strategy_options") or {})),
+        ("seed", settings.get("seed")),
+        ("started", time.strftime("%Y-%m-%d %H:%M:%S",
+                                  time.localtime(settings.get("created") or 0))),
+        ("trials", f"{len(finished)} finished ({len(scored)} with a value, "
+                   f"{len(finished) - len(scored)} failed), "
+                   f"{len(trials) - len(finished)} in flight"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in _versions().items())))]
+    parts.append(_table(rows, css="settings"))
+    summary = [n for n in notes if n.get("event") == "summary"]
+    if summary:
+        rows = []
+        for key, value in summary[-1].items():
+            if key == "event" or value is None:
+                continue
+            if key == "ensemble":  # members and weights, and its validation score
+                value = ", ".join(f"trial {m['trial']} ({m['weight']:.2f})"
+                                  for m in value["members"])
+            rows.append(f"<tr><th>{html.escape(key.replace('_', ' '))}</th>"
+                        f"<td>{html.escape(str(value))}</td></tr>")
+        parts.append("<h2>How the budget was spent</h2>" + _table(rows, css="settings"))
+    if best is not None:
+        why = f"Trial {best['number']} reached {name} = {best['value']:.4f}"
+        if len(ranked) > 1:
+            runner = ranked[1]
+            why += (f", {abs(best['value'] - runner['value']):.4f} "
+                    f"{'above' if maximize else 'below'} the runner-up, trial "
+                    f"{runner['number']} ({runner['value']:.4f})")
+        why += ", with " + ", ".join(f"{k}={v}" for k, v in best["params"].items()
+                                     if not k.startswith("tuner/")) + "."
+        parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
+    start = min((t["started"] for t in trials if t.get("started")), default=0.0)
+    by_trial = [(t["number"], t["value"]) for t in sorted(finished, key=lambda t: t["number"])]
+    by_time = [((t["finished"] or start) - start, t["value"])
+               for t in sorted(finished, key=lambda t: t["finished"] or 0)]
+    parts.append('<h2>Best so far</h2><div class="charts">'
+                 + svg_chart(by_trial, maximize, "trial", name)
+                 + svg_chart(by_time, maximize, "seconds since the first trial", name)
+                 + "</div>")
+    header = ["trial", "status", name, "seconds", "epochs", "parameters / reason"]
+    rows = []
+    for t in sorted(trials, key=lambda t: t["number"]):
+        value = "" if t["value"] is None else f"{t['value']:.4f}"
+        seconds = "" if t.get("duration") is None else f"{t['duration']:.1f}"
+        params = ", ".join(f"{k}={v}" for k, v in t["params"].items()
+                           if not k.startswith("tuner/"))
+        reason = t.get("message") or (t.get("info") or {}).get("stopped") or ""
+        extra = f'<div class="reason">{html.escape(reason.splitlines()[0])}</div>' \
+            if reason else ""
+        css = "best" if best is not None and t["number"] == best["number"] else t["status"]
+        rows.append(f'<tr class="{css}">' + _cell(t["number"], t["number"])
+                    + _cell(t["status"]) + _cell(value, t["value"] if value else "")
+                    + _cell(seconds) + _cell((t.get("metrics") or {}).get("epochs_run", ""))
+                    + _cell(html.escape(params) + extra) + "</tr>")
+    parts.append("<h2>Trials</h2><p>Click a column to sort.</p>"
+                 + _table(rows, header, css="sortable trials"))
+    if model is not None:
+        parts.append("<h2>The final model</h2>" + _architecture(model))
+    if spec_text:
+        parts.append("<h2>The spec</h2><pre>" + html.escape(spec_text) + "</pre>")
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+            + "\n".join(parts) + f"<script>{_SORT}</script></body></html>")
+
+
+def write_report(path, trials, settings, **page):
+    """Write the page to ``path`` (atomically); returns the path."""
+    with atomic_path(path) as temporary:
+        with io.open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(render(trials, settings, **page))
+    return os.fspath(path)
