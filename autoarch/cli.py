@@ -162,10 +162,8 @@ def cmd_search(args):
 def resumed_line(study):
     """What a resumed search picks up: finished trials, the best one, time spent, and the
     trial in flight that is redone."""
-    finished = [t for t in study.trials if t.status != "RUNNING"]
     redone = [t.number for t in study.trials if t.status == "RUNNING"]
-    spent = sum(t.duration or 0.0 for t in finished)
-    line = f"resuming: {len(finished)} finished trials ({spent:.0f} s)"
+    line = f"resuming: {study.n_finished} finished trials ({study.seconds_spent:.0f} s)"
     if study.best_trial is not None:
         line += (f", best {study.objective.name}={study.best_value:.4f} "
                  f"(trial {study.best_trial.number})")

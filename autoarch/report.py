@@ -6,7 +6,6 @@ architecture). No file beside it, no network, no plotting library: it opens anyw
 
 import html
 import importlib.metadata
-import io
 import json
 import math
 import os
@@ -201,6 +200,6 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
 def write_report(path, trials, settings, **page):
     """Write the page to ``path`` (atomically); returns the path."""
     with atomic_path(path) as temporary:
-        with io.open(temporary, "w", encoding="utf-8") as handle:
+        with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(render(trials, settings, **page))
     return os.fspath(path)

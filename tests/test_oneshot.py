@@ -20,7 +20,8 @@ def digits():
 
 def _space(block, x):
     return ModelSpace([block, ClassificationHead(num_classes=10)],
-                      training={"learning_rate": 0.01}, inputs={"input": ImageInput("input").fit(x)})
+                      training={"learning_rate": 0.01},
+                      inputs={"input": ImageInput("input").fit(x)})
 
 
 def test_a_cell_supernet_shares_weights_and_extracts_paths_with_them(digits, tmp_path):

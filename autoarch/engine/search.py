@@ -129,8 +129,7 @@ class ModelSearch:
         max_trials, time_limit = config.budget.limits()
         self._worker = self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
-        spent = sum(t.duration or 0.0 for t in self.study.trials if t.status != "RUNNING")
-        self._started = time.monotonic() - spent
+        self._started = time.monotonic() - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
             self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),

@@ -336,8 +336,10 @@ class Study:
             by_reason[(trial.message or "no reason recorded").splitlines()[0]].append(trial)
         ranked = sorted(by_reason.items(), key=lambda item: -len(item[1]))
         reason, trials = ranked[0]
-        text = (f"; {len(trials)} of {len(self.trials)} trials failed with: {reason} (trials "
-                f"{', '.join(str(t.number) for t in trials[:5])}{', ...' if len(trials) > 5 else ''})")
+        numbers = ", ".join(str(t.number) for t in trials[:5]) + (", ..." if len(trials) > 5
+                                                                  else "")
+        text = (f"; {len(trials)} of {len(self.trials)} trials failed with: {reason} "
+                f"(trials {numbers})")
         if len(ranked) > 1:
             text += f"; {len(failed) - len(trials)} more failed for other reasons"
         return text
@@ -398,6 +400,11 @@ class Study:
     @property
     def n_finished(self):
         return sum(t.status != RUNNING for t in self.trials)
+
+    @property
+    def seconds_spent(self):
+        """Seconds the finished trials took (what a resumed search has already used)."""
+        return sum(t.duration or 0.0 for t in self.trials if t.status != RUNNING)
 
     @property
     def best_trial(self):
