@@ -118,10 +118,44 @@ def _architecture(model):
     return "<pre>" + html.escape("\n".join(lines)) + "</pre>"
 
 
+def _supernet_phase(notes):
+    """A one-shot search's supernet phase: each epoch's metrics and, for DARTS/GDAS, how
+    each choice's strongest operation and its weight evolved; then the candidates."""
+    epochs = [n for n in notes if "epoch" in n]
+    if not epochs:
+        return []
+    choices = list(epochs[-1].get("weights") or {})
+    metrics = sorted({k for n in epochs for k in n.get("metrics", {})})
+    header = ["stage", "epoch", *metrics, "seconds", *choices]
+    rows = []
+    for n in epochs:
+        cells = [_cell(html.escape(n["stage"])), _cell(n["epoch"], n["epoch"])]
+        cells += [_cell(f"{n['metrics'][m]:.4f}" if m in n.get("metrics", {}) else "")
+                  for m in metrics]
+        cells.append(_cell(f"{n.get('seconds', 0):.1f}"))
+        for name in choices:
+            weights = (n.get("weights") or {}).get(name, {})
+            top = max(weights, key=weights.get) if weights else ""
+            cells.append(_cell(f"{html.escape(top)} ({weights[top]:.2f})" if top else ""))
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    parts = ["<h2>Supernet phase</h2><p>Each epoch of the weight-sharing supernet; for "
+             "DARTS/GDAS, each choice's strongest operation and its weight.</p>"
+             + _table(rows, header, css="sortable")]
+    done = [n for n in notes if n.get("stage") == "done"]
+    if done:
+        found = done[-1].get("top") or [{"path": done[-1].get("derived"), "score": None}]
+        items = "".join(
+            "<li>" + html.escape(", ".join(f"{k}={v}" for k, v in (c["path"] or {}).items()))
+            + ("" if c.get("score") is None else f" (inherited-weight score {c['score']:.4f})")
+            + "</li>" for c in found)
+        parts.append(f"<p>Candidates trained from scratch, best first:</p><ol>{items}</ol>")
+    return parts
+
+
 def render(trials, settings, notes=(), model=None, spec_text=None, title="autoarch search"):
     """The page, as a string. ``trials``: ``Trial.as_dict()`` records; ``settings``: the
-    journal's header (strategy, options, seed, objective, space); ``notes``: its summary
-    records; ``model``: the final Keras model, if there is one."""
+    journal's header (strategy, options, seed, objective, space); ``notes``: its notes
+    (the summary, a supernet's epochs); ``model``: the final Keras model, if there is one."""
     name, direction = settings["objective"]
     maximize = direction == "max"
     finished = [t for t in trials if t["status"] != "RUNNING"]
@@ -163,6 +197,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
         why += ", with " + ", ".join(f"{k}={v}" for k, v in best["params"].items()
                                      if not k.startswith("tuner/")) + "."
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
+    parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
     start = min((t["started"] for t in trials if t.get("started")), default=0.0)
     by_trial = [(t["number"], t["value"]) for t in sorted(finished, key=lambda t: t["number"])]
     by_time = [((t["finished"] or start) - start, t["value"])

@@ -9,11 +9,15 @@ Two suites:
   HistGradientBoosting and a linear model, tf-idf + LinearSVC) on the same split.
 - ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
   same), beside the same kind of baseline.
+- ``strategies``: the cell space of ``specs/cell.yaml`` on digits searched by each strategy,
+  the one-shot ones (``oneshot``, ``darts``, ``gdas``) beside the sampling ones, all on the
+  same time limit (``--time-limit``, default 300 s).
 
 Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,000 / 1,000;
 fine_foods its own train and test files. Wall time includes the final model.
 
-    python benchmarks/end_to_end.py [--suite defaults|specs|all] [--tasks a,b] [--data-dir D]
+    python benchmarks/end_to_end.py [--suite defaults|specs|strategies|all] [--tasks a,b]
+                                    [--data-dir D] [--time-limit T]
 """
 
 import argparse
@@ -178,12 +182,31 @@ def run_spec(task):
           f"({base_seconds:.1f} s) |", flush=True)
 
 
+CELL_STRATEGIES = ("random", "evolution", "bayesian", "oneshot", "darts", "gdas")
+
+
+def run_strategy(strategy, time_limit):
+    x, y = load_data("sklearn:digits")
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0,
+                                                        stratify=y)
+    estimator = AutoClassifier(spec=resolve_spec("cell"), strategy=strategy,
+                               time_limit=time_limit, directory=tempfile.mkdtemp())
+    started = time.perf_counter()
+    estimator.fit(x_train, y_train)
+    seconds = time.perf_counter() - started
+    summary = estimator.search_summary_
+    print(f"| {strategy} | {estimator.score(x_test, y_test):.4f} | {seconds:.0f} s | "
+          f"{summary['trials']} | {summary['final_model']} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=("defaults", "specs", "all"), default="all")
+    parser.add_argument("--suite", choices=("defaults", "specs", "strategies", "all"),
+                        default="all")
     parser.add_argument("--tasks", help="comma-separated task names (default: every one)")
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
-    parser.add_argument("--time-limit", type=float, help="override every default task's limit")
+    parser.add_argument("--time-limit", type=float, help="override every default task's limit "
+                        "(strategies suite: each strategy's limit, default 300 s)")
     args = parser.parse_args()
     wanted = set(args.tasks.split(",")) if args.tasks else None
     if args.suite in ("defaults", "all"):
@@ -201,6 +224,15 @@ def main():
         for task in ("digits", "breast_cancer", "wine", "diabetes", "mnist1d"):
             if wanted is None or task in wanted:
                 run_spec(task)
+    if args.suite in ("strategies", "all"):
+        limit = args.time_limit or 300
+        print(f"\nThe cell space of specs/cell.yaml on digits, each strategy within {limit:.0f} s "
+              "(SVC on the same split: see the ready specs' digits row)\n")
+        print("| strategy | accuracy (test) | wall time | trials | final model |")
+        print("|---|---|---|---|---|")
+        for strategy in CELL_STRATEGIES:
+            if wanted is None or strategy in wanted:
+                run_strategy(strategy, limit)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,25 @@
-"""One-shot foundations: a supernet built from a space's own blocks, single-path training over
-shared weights, batch-norm recalibration, and sub-models extracted with inherited weights."""
+"""One-shot NAS: a supernet built from a space's own blocks, single-path training over shared
+weights, batch-norm recalibration, sub-models extracted with inherited weights; mixed
+operations, DARTS and GDAS; the strategies end to end, and a killed supernet phase resumed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from autoarch import AutoClassifier
 from autoarch.blocks import CellBlock, ChainBlock, ClassificationHead, DenseBlock, ModelSpace
-from autoarch.blocks.ops import Switch
+from autoarch.blocks.ops import MixedOp, Switch
 from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
+from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +50,9 @@ def test_a_cell_supernet_shares_weights_and_extracts_paths_with_them(digits, tmp
         assert all(len(layer.options) == 1 for layer in alone.layers if isinstance(layer, Switch))
         got = alone.evaluate(x[1200:], y[1200:], verbose=0, return_dict=True)
         assert got["accuracy"] == pytest.approx(inherited["accuracy"], abs=1e-6)
+        np.testing.assert_allclose(alone.predict(x[1200:1300], verbose=0),  # path fixed
+                                   supernet.model.predict(x[1200:1300], verbose=0),
+                                   rtol=1e-5, atol=1e-6)
     alone.save(tmp_path / "path.keras")
     reloaded = keras.models.load_model(tmp_path / "path.keras", safe_mode=True)
     np.testing.assert_allclose(reloaded.predict(x[:8], verbose=0),
@@ -55,20 +68,196 @@ def test_calibration_gives_batch_norm_the_paths_own_statistics(digits):
                         fixed={"chain_1/num_layers": 2})
     assert sorted(supernet.choices) == ["chain_1/op_0", "chain_1/op_1"]
     supernet.train(x[:600], y[:600], epochs=1)
-    path = {"chain_1/op_0": "conv3x3", "chain_1/op_1": "conv3x3"}
-    supernet.set_path(path)
-    supernet.calibrate(x[:640], batches=10, batch_size=64)
-    branch = supernet.switches["chain_1/op_0"][0].branches[0]  # conv3x3: relu, conv, norm
-    norm = branch.layers[-1]
-    assert isinstance(norm, keras.layers.BatchNormalization)
-    # the statistics are the plain mean of what the path's norm sees on those rows
-    before_norm = keras.Model(branch.inputs, norm.input)
-    seen = before_norm.predict(x[:640], verbose=0)
-    np.testing.assert_allclose(norm.moving_mean.numpy(), seen.mean(axis=(0, 1, 2)),
-                               rtol=1e-3, atol=1e-4)
+    for op, index in (("conv3x3", 0), ("conv5x5", 1)):  # one traced pass follows the path
+        supernet.set_path({"chain_1/op_0": op, "chain_1/op_1": "conv3x3"})
+        branch = supernet.switches["chain_1/op_0"][0].branches[index]  # relu, conv, norm
+        norm = branch.layers[-1]
+        assert isinstance(norm, keras.layers.BatchNormalization)
+        trained = norm.moving_mean.numpy().copy()
+        supernet.calibrate(x[:640])
+        # the statistics are those of what the path's norm sees on those rows
+        seen = keras.Model(branch.inputs, norm.input).predict(x[:640], verbose=0)
+        assert np.abs(trained - seen.mean(axis=(0, 1, 2))).max() > 1e-3  # they changed
+        np.testing.assert_allclose(norm.moving_mean.numpy(), seen.mean(axis=(0, 1, 2)),
+                                   rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(norm.moving_variance.numpy(), seen.var(axis=(0, 1, 2)),
+                                   rtol=1e-3, atol=1e-4)
 
 
 def test_a_space_without_operation_choices_has_no_supernet(digits):
     x, _ = digits
     with pytest.raises(ValueError, match="nothing for a supernet to share"):
         Supernet(_space(DenseBlock(), x))
+
+
+# -- mixed operations, DARTS and GDAS ---------------------------------------------------------
+SMALL_OPS = ("none", "skip", "conv3x3", "maxpool3x3")
+
+
+def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(6, 8, 8, 8)).astype("float32")
+    mixed = MixedOp(SMALL_OPS, filters=8)
+    mixed(x)
+    mixed.logits.assign([0.3, -1.0, 2.0, 0.5])
+    weights = keras.ops.convert_to_numpy(keras.ops.softmax(mixed.logits))
+    expected = sum(weights[k] * branch(x).numpy() for k, branch in enumerate(mixed.branches)
+                   if branch is not None)
+    np.testing.assert_allclose(mixed(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+    # GDAS: in training one drawn option alone gives the output, and every logit learns
+    gumbel = MixedOp(SMALL_OPS, filters=8, sampling="gumbel", seed=1)
+    gumbel(x)
+    alone = [np.zeros((6, 8, 8, 8), "float32") if b is None else b(x, training=True).numpy()
+             for b in gumbel.branches]
+    for _ in range(5):
+        with tf.GradientTape() as tape:
+            out = gumbel(x, training=True)
+            loss = keras.ops.sum(out * x)
+        gaps = [np.abs(out.numpy() - a).max() for a in alone]
+        assert sorted(gaps)[0] < 1e-4 < sorted(gaps)[1]  # exactly one option matches
+        assert np.all(tape.gradient(loss, gumbel.logits).numpy() != 0)
+
+
+def _small_cell_space(x):
+    return _space(CellBlock(num_nodes=3, stacks=1, filters=8, operations=SMALL_OPS), x)
+
+
+def test_darts_moves_the_architecture_weights_and_derives_their_argmax(digits):
+    x, y = digits
+    train, val = ({"input": x[:1000]}, y[:1000]), ({"input": x[1000:1400]}, y[1000:1400])
+    supernet = Supernet(_small_cell_space(x), sampling="softmax")
+    model = bilevel_model(supernet, supernet.model.optimizer, 0.05)
+    before = supernet.architecture()
+    train_bilevel(model, train, val, epochs=1, batch_size=64, seed=0,
+                  callbacks=[Warmup(model, 1)])
+    assert supernet.architecture() == before  # warm-up: the operations learn first
+    history = train_bilevel(model, train, val, epochs=3, batch_size=64, seed=0,
+                            initial_epoch=1, callbacks=[Warmup(model, 1)])
+    assert history["loss"][-1] < history["loss"][0]
+    after = supernet.architecture()
+    moved = max(abs(after[n][o] - before[n][o]) for n in after for o in after[n])
+    assert moved > 0.02
+    assert supernet.derive(excluded=()) == {n: max(w, key=w.get) for n, w in after.items()}
+    guarded = supernet.derive(max_skips=0)
+    assert all(o not in ("none", "skip") for o in guarded.values())
+    for name, option in guarded.items():  # the strongest of what the guard allows
+        allowed = {o: v for o, v in after[name].items() if o not in ("none", "skip")}
+        assert option == max(allowed, key=allowed.get)
+
+
+# -- the strategies through the estimators, the command and a kill ----------------------------
+def _journal(directory):
+    with open(os.path.join(directory, "journal.jsonl")) as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.mark.parametrize("strategy, options", [
+    ("oneshot", {"search_trials": 6, "top_k": 2}),
+    ("darts", {"warmup_epochs": 0}),
+    ("gdas", {}),
+])
+def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, options):
+    x, y = digits
+    clf = AutoClassifier(spec=[CellBlock(num_nodes=3, stacks=1, filters=8,
+                                         operations=SMALL_OPS), ClassificationHead()],
+                         strategy=strategy, strategy_options={"supernet_epochs": 2, **options},
+                         epochs=6, learning_rate=0.01, seed=0, directory=str(tmp_path),
+                         final_fit=False, ensemble_size=1).fit(x[:900], y[:900])
+    assert clf.predict(x[900:950]).shape == (50,)
+    # ten classes: chance is 0.1 (a spread of 0.012 on these 897 rows)
+    assert clf.score(x[900:], y[900:]) > 0.15
+    notes = [r for r in _journal(tmp_path) if r["event"] == "supernet"]
+    done = [n for n in notes if n["stage"] == "done"]
+    assert len(done) == 1 and [n["epoch"] for n in notes if "epoch" in n] == [1, 2]
+    trials = clf.search_results_
+    assert len(trials) == len(done[0]["candidates"]) == options.get("top_k", 1)
+    for trial, candidate in zip(trials, done[0]["candidates"]):
+        assert all(trial["params"][k] == v for k, v in candidate.items()
+                   if k in trial["params"])
+    page = open(clf.report(tmp_path / "report.html")).read()
+    assert "Supernet phase" in page and "Candidates trained from scratch" in page
+    if strategy != "oneshot":
+        weights = [n for n in notes if n["stage"] == "architecture"][-1]["weights"]
+        assert sorted(weights) == ["cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2"]
+        assert all(name in page for name in weights)  # how each choice evolved
+        assert "none" not in done[0]["derived"].values()
+
+
+def test_a_study_of_a_plain_function_cannot_run_a_supernet_strategy():
+    from autoarch import Study
+
+    study = Study({"a": {"type": "choice", "values": [1, 2]}}, strategy="oneshot")
+    with pytest.raises(RuntimeError, match="searches a supernet built from a model space"):
+        study.ask()
+
+
+CELL_SPEC = """
+name: tiny_cell
+task: classification
+data: sklearn:digits
+seed: 0
+strategy: {name: STRATEGY, supernet_epochs: 1}
+budget: {epochs: 1}
+training: {learning_rate: 0.01}
+space:
+  blocks:
+    - {block: cell, num_nodes: 2, stacks: 1, filters: 8, operations: [skip, conv3x3]}
+    - {block: classification_head}
+"""
+
+
+@pytest.mark.parametrize("strategy", ["oneshot", "darts"])
+def test_the_command_runs_a_one_shot_search(tmp_path, strategy):
+    from test_cli import autoarch
+
+    spec = tmp_path / "cell.yaml"
+    spec.write_text(CELL_SPEC.replace("STRATEGY", strategy))
+    result = autoarch("search", str(spec), "--dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{strategy}: supernet phase done" in result.stdout
+    assert "test accuracy:" in result.stdout
+    assert (tmp_path / "run" / "best_model.keras").exists()
+
+
+RESUME_CHILD = """
+import sys
+from sklearn.datasets import load_digits
+from autoarch import AutoClassifier
+from autoarch.blocks import CellBlock, ClassificationHead
+x, y = load_digits(return_X_y=True)
+AutoClassifier(spec=[CellBlock(num_nodes=3, stacks=1, filters=8,
+                               operations=("none", "skip", "conv3x3", "maxpool3x3")),
+                     ClassificationHead()],
+               strategy="darts", strategy_options={"supernet_epochs": 6, "warmup_epochs": 0},
+               epochs=1, seed=0, directory=sys.argv[1], final_fit=False,
+               ensemble_size=1).fit((x / 16).reshape(-1, 8, 8, 1), y)
+"""
+
+
+def test_a_killed_supernet_phase_resumes_from_its_checkpoint(tmp_path):
+    run_dir = tmp_path / "run"
+    checkpoint = run_dir / "oneshot" / "supernet.npz"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__))))
+    child = subprocess.Popen([sys.executable, "-c", RESUME_CHILD, str(run_dir)], env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while not checkpoint.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpoint.exists(), "the child never saved a checkpoint"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    with np.load(checkpoint) as data:
+        done = json.loads(bytes(data["state"]).decode())["epochs_done"]
+    assert 1 <= done < 6
+    noted = [r["epoch"] for r in _journal(run_dir) if r.get("stage") == "architecture"]
+    assert noted and max(noted) <= done + 1  # killed in the phase, before its end
+    exec(RESUME_CHILD.replace("sys.argv[1]", repr(str(run_dir))), {})  # resume here
+    epochs = [r["epoch"] for r in _journal(run_dir) if r.get("stage") == "architecture"]
+    resumed = epochs[len(noted):]
+    assert resumed == list(range(done + 1, 7))  # from the checkpoint on, not from zero
+    assert sum(r.get("stage") == "done" for r in _journal(run_dir)) == 1

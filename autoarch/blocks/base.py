@@ -89,6 +89,14 @@ class Block(kt.HyperModel):
             values[argument] = None  # its fixed parent rules it out
         return values
 
+    def options(self, argument):
+        """The values ``argument`` may take: its fixed value alone, or its choice's values
+        (what a supernet shares weights between)."""
+        given = self.arguments.get(argument)
+        value = self.search_space()[argument] if given is None else given
+        definition = as_definition(value)
+        return [value] if definition is None else list(definition.get("values", [value]))
+
     def children(self):
         """Sub-blocks, declared after this block's own arguments."""
         return []

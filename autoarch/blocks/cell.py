@@ -37,7 +37,8 @@ class CellBlock(Block):
         nodes = [relu_conv_bn(x, filters, 1)]
         for j in range(1, self.num_nodes):
             incoming = [choose_op(f"{self.name}/{prefix}_{i}_{j}", v[f"{prefix}_{i}_{j}"],
-                                  self.operations, nodes[i], filters, stride if i == 0 else 1)
+                                  self.options(f"{prefix}_{i}_{j}"), nodes[i], filters,
+                                  stride if i == 0 else 1)
                         for i in range(j)]
             nodes.append(add_all(incoming))
         if nodes[-1] is not None:

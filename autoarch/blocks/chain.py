@@ -36,6 +36,6 @@ class ChainBlock(Block):
         v = self.declare(hp)
         x = _ensure_channels(inputs, 4) if len(inputs.shape) != 3 else inputs
         for i in range(v["num_layers"]):
-            x = choose_op(f"{self.name}/op_{i}", v[f"op_{i}"], self.operations, x,
+            x = choose_op(f"{self.name}/op_{i}", v[f"op_{i}"], self.options(f"op_{i}"), x,
                           v[f"filters_{i}"])
         return x

@@ -14,10 +14,11 @@ SUPERNET = contextvars.ContextVar("autoarch_supernet", default=None)
 
 class SupernetBuild:
     """What a supernet build collects: ``switches`` ({choice name: [Switch]}); ``only``
-    optionally narrows a choice's options (a single path, see ``Supernet.extract``)."""
+    optionally narrows a choice's options (a single path, see ``Supernet.extract``);
+    ``sampling`` ("softmax" or "gumbel") makes each choice a :class:`MixedOp` instead."""
 
-    def __init__(self, only=None):
-        self.switches, self.only = {}, dict(only or {})
+    def __init__(self, only=None, sampling=None):
+        self.switches, self.only, self.sampling = {}, dict(only or {}), sampling
 
 OPS = ("none", "skip", "conv1x1", "conv3x3", "sepconv3x3", "avgpool3x3", "maxpool3x3")
 
@@ -69,11 +70,14 @@ def add_all(tensors):
 def choose_op(name, value, options, x, filters, stride=1):
     """The searched operation ``name`` (a parameter whose options are ``options``): ``value``
     applied to ``x``; while a supernet is built, a switch over every option instead (each
-    position of a choice gets its own switch; all of them follow the choice's path)."""
+    position of a choice gets its own switch; all of them follow the choice's path). A
+    choice of one option (a fixed argument) is that operation, supernet or not."""
     build = SUPERNET.get()
-    if build is None or x is None:
+    if build is None or x is None or len(options) == 1:
         return apply_op(value, x, filters, stride)
-    switch = Switch(list(build.only.get(name, options)), filters, stride)
+    options = list(build.only.get(name, options))
+    switch = Switch(options, filters, stride) if build.sampling is None else \
+        MixedOp(options, filters, stride, sampling=build.sampling)
     build.switches.setdefault(name, []).append(switch)
     return switch(x)
 
@@ -127,3 +131,50 @@ class Switch(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "options": self.options, "filters": self.filters,
                 "stride": self.stride}
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class MixedOp(Switch):
+    """Every option of one searched operation at once, weighted by the softmax of its
+    architecture weights (``logits``, one per option): DARTS's continuous relaxation
+    (``sampling="softmax"``). With ``sampling="gumbel"`` (GDAS) training draws one option
+    per step from the Gumbel-softmax at ``temperature``: the forward pass uses that option
+    alone (a one-hot weight), the backward pass the soft weights (straight-through), so the
+    logits learn from every step. Outside training both use the softmax weights."""
+
+    def __init__(self, options, filters, stride=1, sampling="softmax", seed=None, **kwargs):
+        super().__init__(options, filters, stride, **kwargs)
+        if sampling not in ("softmax", "gumbel"):
+            raise ValueError(f"sampling must be 'softmax' or 'gumbel', got {sampling!r}")
+        self.sampling = sampling
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.logits = self.add_weight(shape=(len(self.options),), initializer="zeros",
+                                      name="architecture")
+        self.temperature = self.add_weight(shape=(), initializer="ones", trainable=False,
+                                           name="temperature")
+
+    def mixing_weights(self, training=None):
+        """The options' weights for one call (a one-hot draw for GDAS in training)."""
+        ops = keras.ops
+        soft = ops.softmax(self.logits)
+        if self.sampling != "gumbel" or not training:
+            return soft
+        uniform = keras.random.uniform(ops.shape(self.logits), minval=1e-6, maxval=1 - 1e-6,
+                                       seed=self.seed_generator)
+        drawn = ops.softmax((self.logits - ops.log(-ops.log(uniform))) / self.temperature)
+        hard = ops.one_hot(ops.argmax(drawn), len(self.options), dtype=drawn.dtype)
+        return hard - ops.stop_gradient(drawn) + drawn
+
+    def call(self, x, training=None):
+        weights = self.mixing_weights(training)
+        total = keras.ops.zeros((keras.ops.shape(x)[0],) + self._output_shape, dtype=x.dtype)
+        for k, branch in enumerate(self.branches):
+            if branch is not None:  # "none" adds nothing, whatever its weight
+                total = total + weights[k] * branch(x, training=training)
+        return total
+
+    def get_config(self):
+        return {**super().get_config(), "sampling": self.sampling}

@@ -131,6 +131,8 @@ class ModelSearch:
         # a resumed search goes on with its clock: time_limit counts what was spent before
         self._started = time.monotonic() - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
+        if getattr(self.study.oracle, "needs_supernet", False):
+            self._supernet_phase()
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
             self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
                                 stop=self._out_of_time)
@@ -153,6 +155,20 @@ class ModelSearch:
         if self.verbose:
             print(_summary_line(self.summary), flush=True)
         return self
+
+    def _supernet_phase(self):
+        """One-shot strategies (:mod:`autoarch.strategies.oneshot`) find their candidates on
+        a supernet first; the trials then train them from scratch."""
+        from autoarch.oneshot.phase import PhaseContext
+
+        budget, training = self.config.budget, self.config.training
+        self.study.oracle.run_phase(PhaseContext(
+            space=self.space, train=self._trainer.train, val=self._trainer.val,
+            objective=(self._objective_.name, self._objective_.direction),
+            epochs=budget.search_epochs or budget.epochs, batch_size=training.batch_size,
+            distribution=training.distribution, seed=self.study.seed,
+            directory=self.study.directory, note=self.study.note, deadline=self._deadline,
+            verbose=self.verbose))
 
     def _make_worker(self, max_trials):
         mode = self.config.training.isolate_trials

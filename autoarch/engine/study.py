@@ -403,8 +403,11 @@ class Study:
 
     @property
     def seconds_spent(self):
-        """Seconds the finished trials took (what a resumed search has already used)."""
-        return sum(t.duration or 0.0 for t in self.trials if t.status != RUNNING)
+        """Seconds the finished trials and supernet epochs took (what a resumed search has
+        already used)."""
+        phase = sum(n.get("seconds", 0.0) for n in self.notes
+                    if n.get("event") == "supernet" and n.get("stage") != "done")
+        return phase + sum(t.duration or 0.0 for t in self.trials if t.status != RUNNING)
 
     @property
     def best_trial(self):

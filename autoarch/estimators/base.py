@@ -220,6 +220,7 @@ class _AutoEstimator(BaseEstimator):
                 (t.started for t in search.study.trials if t.started), default=time.time())}
         self.ensemble_ = search.ensemble
         self.search_summary_ = search.summary
+        self._search_notes = list(search.study.notes)  # the summary, a supernet's epochs
         return self
 
     def _make_space(self, spec, kinds, config, n_outputs):
@@ -272,7 +273,7 @@ class _AutoEstimator(BaseEstimator):
         from a run directory."""
         check_is_fitted(self, "best_model_")
         return write_report(path, self.search_results_, self._search_settings,
-                            notes=[{"event": "summary", **self.search_summary_}],
+                            notes=self._search_notes,
                             model=self.best_model_, title=f"{type(self).__name__} search")
 
     def __getstate__(self):

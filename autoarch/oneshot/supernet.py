@@ -6,8 +6,8 @@ supernet comes from the same YAML specs and Python blocks as any search. The oth
 parameters (widths, depths) are fixed for the supernet: their defaults unless given.
 
 Single-path one-shot (Guo et al., 2020): ``train`` samples one path uniformly per batch;
-``score`` sets a candidate's path, re-estimates batch-norm statistics on a few training
-batches (the shared statistics belong to no path in particular) and evaluates it with the
+``score`` sets a candidate's path, re-estimates batch-norm statistics on a few hundred training
+rows (the shared statistics belong to no path in particular) and evaluates it with the
 inherited weights; ``extract`` returns the candidate alone as an ordinary Keras model with
 those weights.
 """
@@ -15,34 +15,74 @@ those weights.
 import keras
 import keras_tuner as kt
 import numpy as np
+import tensorflow as tf
 
 from autoarch.blocks.ops import SUPERNET, SupernetBuild, Switch
+from autoarch.engine import data as data_ops
 
 
 class Supernet:
     """``space``: a fitted ``ModelSpace`` (inputs set); ``fixed``: values of the parameters
-    that are not operation choices (their defaults otherwise)."""
+    that are not operation choices (their defaults otherwise); ``sampling``: None for
+    switches (one path per step), "softmax" (DARTS) or "gumbel" (GDAS) for
+    :class:`~autoarch.blocks.ops.MixedOp` choices with architecture weights."""
 
-    def __init__(self, space, fixed=None):
-        self.space, self.fixed = space, dict(fixed or {})
-        self.model, self.switches = self._build()
+    def __init__(self, space, fixed=None, sampling=None):
+        self.space, self.fixed, self.sampling = space, dict(fixed or {}), sampling
+        self.model, self.switches = self._build(sampling=sampling)
         if not self.switches:
             raise ValueError("the space searches no operation (a CellBlock or ChainBlock "
                              "choice): there is nothing for a supernet to share")
         self.choices = {name: layers[0].options for name, layers in self.switches.items()}
+        self._forward = None
 
-    def _build(self, only=None):
+    def _build(self, only=None, sampling=None):
         """The supernet, or with ``only`` ({choice: [option]}) one path of it."""
         hp = kt.HyperParameters()
         for parameter in self.space.hyperparameters().space:
             hp.Fixed(parameter.name, self.fixed.get(parameter.name, parameter.default))
-        build = SupernetBuild(only)
+        build = SupernetBuild(only, sampling)
         token = SUPERNET.set(build)
         try:
             model = self.space.build(hp)
         finally:
             SUPERNET.reset(token)
         return model, build.switches
+
+    def parameters(self, path):
+        """A full parameter set of the space for ``path``: the path's operations, the fixed
+        values for everything else (what a trial of the normal search trains)."""
+        return path_parameters(self.space, path, self.fixed)
+
+    def copy(self):
+        """A second supernet with the same structure and (copied) weights: a few-shot child."""
+        child = Supernet(self.space, self.fixed, self.sampling)
+        child.model.set_weights(self.model.get_weights())
+        return child
+
+    # -- architecture weights (MixedOp supernets) --------------------------------------
+    def architecture(self):
+        """``{choice: {option: weight}}``: each choice's softmax weights (its positions in
+        the network share them)."""
+        return {name: dict(zip(self.choices[name], np.round(keras.ops.convert_to_numpy(
+                    keras.ops.softmax(layers[0].logits)).astype(float), 4).tolist()))
+                for name, layers in self.switches.items()}
+
+    def derive(self, excluded=("none",), max_skips=None):
+        """The strongest option per choice, by architecture weight: options in ``excluded``
+        never win (DARTS's own rule for "none"), and with ``max_skips`` at most that many
+        choices keep "skip" (the strongest skips stay; the others take their next option)."""
+        weights = self.architecture()
+        ranked = {name: sorted((o for o in w if o not in excluded), key=lambda o: -w[o])
+                  for name, w in weights.items()}
+        path = {name: options[0] for name, options in ranked.items() if options}
+        if max_skips is not None:
+            skips = sorted((n for n, o in path.items() if o == "skip"),
+                           key=lambda n: -weights[n]["skip"])
+            for name in skips[max_skips:]:
+                if len(ranked[name]) > 1:
+                    path[name] = ranked[name][1]
+        return path
 
     # -- paths -------------------------------------------------------------------------
     def sample(self, rng):
@@ -57,39 +97,44 @@ class Supernet:
                 layer.active.assign(index)
 
     # -- training and scoring ------------------------------------------------------------
-    def train(self, x, y, epochs=1, batch_size=32, seed=0, verbose=0):
-        """Train the shared weights, one uniformly sampled path per batch."""
-        supernet = self
+    def train(self, x, y, epochs=1, batch_size=32, seed=0, verbose=0, initial_epoch=0,
+              callbacks=(), pinned=None):
+        """Train the shared weights, one uniformly sampled path per batch (``pinned``
+        choices keep one option: a few-shot child's share of the space). Each epoch draws
+        its paths from ``(seed, epoch)``, so a resumed training draws what an uninterrupted
+        one would have."""
+        supernet, pinned = self, dict(pinned or {})
 
         class SamplePath(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.rng = np.random.default_rng(seed)
+            def on_epoch_begin(self, epoch, logs=None):
+                self.rng = np.random.default_rng([seed, epoch])
 
             def on_train_batch_begin(self, batch, logs=None):
-                supernet.set_path(supernet.sample(self.rng))
+                supernet.set_path({**supernet.sample(self.rng), **pinned})
 
-        return self.model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose,
-                              callbacks=[SamplePath()], shuffle=True).history
+        data = data_ops.make_dataset(data_ops.as_input_dict(x), y, batch_size,
+                                     shuffle_seed=seed + initial_epoch)
+        return self.model.fit(data, epochs=epochs, initial_epoch=initial_epoch,
+                              verbose=verbose, callbacks=[SamplePath(), *callbacks],
+                              shuffle=False).history
 
-    def calibrate(self, x, batches=10, batch_size=64):
-        """Batch-norm statistics of the current path: reset, then the plain average over a
-        few training batches (momentum 1 - 1/k for the k-th), as single-path one-shot does."""
+    def calibrate(self, x):
+        """Batch-norm statistics of the current path, as single-path one-shot re-estimates
+        them: those of the training rows ``x`` (a few hundred), taken in one traced forward
+        pass at momentum 0, so each norm holds exactly their mean and variance (the shared
+        statistics belong to no path in particular)."""
         norms = [layer for layer in _walk(self.model)
                  if isinstance(layer, keras.layers.BatchNormalization)]
         saved = [layer.momentum for layer in norms]
         for layer in norms:
-            layer.moving_mean.assign(np.zeros(layer.moving_mean.shape))
-            layer.moving_variance.assign(np.ones(layer.moving_variance.shape))
-        rows = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
-        for k in range(min(batches, max(1, rows // batch_size))):
-            for layer in norms:
-                layer.momentum = 1.0 - 1.0 / (k + 1)
-            part = slice(k * batch_size, (k + 1) * batch_size)
-            self.model({n: v[part] for n, v in x.items()} if isinstance(x, dict) else x[part],
-                       training=True)
-        for layer, momentum in zip(norms, saved):
-            layer.momentum = momentum
+            layer.momentum = 0.0
+        if self._forward is None:  # traced at momentum 0, the only momentum it runs at
+            self._forward = tf.function(lambda inputs: self.model(inputs, training=True))
+        try:
+            self._forward(x)
+        finally:
+            for layer, momentum in zip(norms, saved):
+                layer.momentum = momentum
 
     def score(self, path, x_val, y_val, calibration=None):
         """The path's validation metrics with the inherited weights (``calibration``: training
@@ -111,6 +156,13 @@ class Supernet:
             else:
                 layer.set_weights(original.get_weights())
         return single
+
+
+def path_parameters(space, path, fixed=None):
+    """``path``'s operations and, for every other parameter of ``space``, its ``fixed`` value
+    or its default."""
+    values = {p.name: (fixed or {}).get(p.name, p.default) for p in space.hyperparameters().space}
+    return {**values, **path}
 
 
 def _walk(layer):

@@ -9,12 +9,13 @@ from autoarch.strategies.bayesian import BayesianOptimization
 from autoarch.strategies.evolution import Evolution
 from autoarch.strategies.grid import GridSearch
 from autoarch.strategies.hyperband import Hyperband
+from autoarch.strategies.oneshot import Darts, Gdas, OneShot
 from autoarch.strategies.random_search import RandomSearch
 from autoarch.strategies.reinforce import ReinforceController
 
 STRATEGIES = {cls.name: cls for cls in
               (RandomSearch, GridSearch, BayesianOptimization, Evolution, ReinforceController,
-               Hyperband)}
+               Hyperband, OneShot, Darts, Gdas)}
 
 #: arguments every strategy gets from the search itself, never from the user's options
 _RESERVED = {"self", "objective", "max_trials", "hyperparameters", "seed", "kwargs",
@@ -52,5 +53,5 @@ def make_strategy(name, hyperparameters, objective, seed=None, options=None):
 
 
 __all__ = ["STRATEGIES", "make_strategy", "strategy_class", "strategy_options",
-           "BayesianOptimization", "Evolution", "GridSearch", "Hyperband", "RandomSearch",
-           "ReinforceController"]
+           "BayesianOptimization", "Darts", "Evolution", "Gdas", "GridSearch", "Hyperband",
+           "OneShot", "RandomSearch", "ReinforceController"]

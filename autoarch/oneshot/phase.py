@@ -1,0 +1,221 @@
+"""The supernet phase of a one-shot search: what runs before the first trial of ``oneshot``,
+``darts`` and ``gdas``, and hands the normal search its candidates (full parameter sets,
+best first) to train from scratch.
+
+Everything lives under ``DIR/oneshot/``: a checkpoint per supernet (weights, optimizer
+state, epochs done; written after every epoch), the path search's own journal
+(``paths/``) and ``candidates.json`` once the phase is over. A resumed search picks up
+there: finished phases are read back, an interrupted one continues from its checkpoint.
+Each epoch and the phase's outcome are notes in the search's journal (``supernet`` events,
+with the architecture weights or the supernet's accuracy), for reports.
+"""
+
+import dataclasses
+import itertools
+import json
+import os
+import time
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.engine import data as data_ops
+from autoarch.engine.runtime import distribution_strategy
+from autoarch.engine.trainer import Deadline
+from autoarch.files import write_json
+from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+from autoarch.oneshot.checkpoint import Checkpoint, load_checkpoint
+from autoarch.oneshot.supernet import Supernet
+
+#: the shares of the time left (when the phase starts) by which its supernet training and
+#: its path search end: the rest is for training the candidates from scratch
+TRAINING_SHARE, SEARCH_SHARE = 0.5, 0.6
+
+
+@dataclasses.dataclass
+class PhaseContext:
+    """What a phase gets from the model search."""
+
+    space: object  # the fitted ModelSpace
+    train: tuple  # ({input: array}, y)
+    val: tuple
+    objective: tuple  # (name, direction), e.g. ("val_accuracy", "max")
+    epochs: int  # the search's epochs per trial: the supernet's default
+    batch_size: int
+    distribution: object
+    seed: int
+    directory: str
+    note: object  # study.note
+    deadline: float = None  # time.monotonic() by which the whole search must end
+    verbose: int = 0
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def folder(self, *parts):
+        return os.path.join(self.directory, "oneshot", *parts)
+
+    def until(self, share):
+        """When ``share`` of the time left at the phase's start is spent (None: no limit)."""
+        if self.deadline is None:
+            return None
+        return self.started + share * max(0.0, self.deadline - self.started)
+
+
+def _features(inputs):
+    return inputs[DEFAULT_INPUT] if list(inputs) == [DEFAULT_INPUT] else inputs
+
+
+def run_phase(strategy, ctx):
+    """The candidates (parameter sets, best first) of ``strategy``'s supernet phase."""
+    done = ctx.folder("candidates.json")
+    if os.path.exists(done):
+        with open(done) as handle:
+            return json.load(handle)["candidates"]
+    started = time.monotonic()
+    keras.utils.set_random_seed(ctx.seed)  # the supernet's initial weights and draws
+    with distribution_strategy(ctx.distribution).scope():
+        if strategy.sampling is None:
+            candidates, record = _single_path(strategy, ctx)
+        else:
+            candidates, record = _gradient(strategy, ctx)
+    write_json(done, {"candidates": candidates, **record})
+    ctx.note("supernet", stage="done", strategy=strategy.name, candidates=candidates,
+             seconds=round(time.monotonic() - started, 2), **record)
+    if ctx.verbose:
+        print(f"{strategy.name}: supernet phase done in {time.monotonic() - started:.0f} s; "
+              f"{len(candidates)} candidate(s) to train", flush=True)
+    return candidates
+
+
+def _epoch_notes(ctx, stage, extra=lambda: {}):
+    """A callback noting each epoch's metrics (and ``extra()``) in the journal."""
+    clock = {}
+
+    def begin(epoch, logs=None):
+        clock["start"] = time.monotonic()
+
+    def end(epoch, logs=None):
+        metrics = {k: round(float(v), 5) for k, v in (logs or {}).items()}
+        ctx.note("supernet", stage=stage, epoch=epoch + 1, metrics=metrics,
+                 seconds=round(time.monotonic() - clock["start"], 2), **extra())
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
+
+
+def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None):
+    """Single-path training of ``supernet`` for ``epochs``, resumed from its checkpoint."""
+    net = supernet.model
+    optimizers = [(net.optimizer, net.trainable_variables)]
+    path = ctx.folder(f"{stage}.npz")
+    state = load_checkpoint(path, net, optimizers) or {"epochs_done": 0}
+    if state["epochs_done"] >= epochs:
+        return
+    callbacks = [Deadline(ctx.until(TRAINING_SHARE)), _epoch_notes(ctx, stage),
+                 Checkpoint(path, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
+    supernet.train(*ctx.train, epochs=epochs, batch_size=ctx.batch_size, seed=seed,
+                   initial_epoch=state["epochs_done"], callbacks=callbacks, pinned=pinned,
+                   verbose=max(0, ctx.verbose - 1))
+
+
+def _single_path(strategy, ctx):
+    """Single-path one-shot (and few-shot): train, search paths on inherited weights, keep
+    the best ``top_k``."""
+    supernet = Supernet(ctx.space, strategy.fixed)
+    epochs = strategy.supernet_epochs or ctx.epochs
+    _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
+    scorers = {(): supernet}
+    splits = split_choices(supernet, strategy.few_shot_splits)
+    if splits:
+        scorers = {}
+        for values in itertools.product(*(supernet.choices[n] for n in splits)):
+            child, pinned = supernet.copy(), dict(zip(splits, values))
+            stage = "few_shot_" + "_".join(str(supernet.choices[n].index(v))
+                                           for n, v in pinned.items())
+            # each child starts from the parent's weights and trains on its share of paths
+            _train_supernet(child, ctx, stage, strategy.few_shot_epochs, ctx.seed + 1, pinned)
+            scorers[tuple(values)] = child
+    ranked = search_paths(supernet, scorers, splits, strategy, ctx)
+    candidates = [supernet.parameters(path) for path, _ in ranked[:strategy.top_k]]
+    return candidates, {"paths_scored": len(ranked), "few_shot_splits": list(splits),
+                        "top": [{"path": p, "score": s} for p, s in ranked[:strategy.top_k]]}
+
+
+def split_choices(supernet, count):
+    """The ``count`` choices a few-shot split divides on: those with the most options
+    (earliest first among equals)."""
+    names = list(supernet.choices)
+    return sorted(names, key=lambda n: (-len(supernet.choices[n]), names.index(n)))[:count]
+
+
+def search_paths(supernet, scorers, splits, strategy, ctx):
+    """Search the supernet's paths with ``strategy.search`` (any autoarch strategy, through
+    ask/tell), each scored by its inherited-weight validation objective after batch-norm
+    recalibration; ``[(path, score)]`` best first. The path search keeps its own journal,
+    so a resumed phase does not score a path twice."""
+    from autoarch.engine.study import Study
+
+    space = kt.HyperParameters()
+    for name, options in supernet.choices.items():
+        space.Choice(name, list(options))
+    name, direction = ctx.objective
+    metric = name[len("val_"):] if name.startswith("val_") else name
+    study = Study(space, strategy=strategy.search, objective=(metric, direction),
+                  seed=ctx.seed, directory=ctx.folder("paths"))
+    x_train, _ = ctx.train
+    calibration = _features(data_ops.take_rows(x_train, np.random.default_rng(
+        ctx.seed).permutation(data_ops.n_rows(x_train))[:strategy.calibration_rows]))
+    val = data_ops.make_dataset(*ctx.val, 256)
+    deadline = ctx.until(SEARCH_SHARE)
+
+    def score(trial):
+        path = {n: trial.params[n] for n in supernet.choices}
+        scorer = scorers[tuple(path[n] for n in splits)]
+        scorer.set_path(path)
+        scorer.calibrate(calibration)
+        return scorer.model.evaluate(val, verbose=0, return_dict=True)
+
+    started = time.monotonic()
+    try:
+        study.optimize(score, max_trials=strategy.search_trials,
+                       stop=lambda: deadline is not None and time.monotonic() >= deadline)
+    finally:
+        study.close()
+    ctx.note("supernet", stage="paths", scored=len(study.trials),
+             seconds=round(time.monotonic() - started, 2))
+    sign = 1 if direction == "max" else -1
+    done = sorted((t for t in study.trials if t.is_finite()), key=lambda t: -sign * t.value)
+    ranked, seen = [], set()
+    for trial in done:
+        path = {n: trial.params[n] for n in supernet.choices}
+        key = json.dumps(path, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            ranked.append((path, trial.value))
+    return ranked
+
+
+def _gradient(strategy, ctx):
+    """DARTS or GDAS: alternate network and architecture updates, then derive one path."""
+    supernet = Supernet(ctx.space, strategy.fixed, sampling=strategy.sampling)
+    net = supernet.model
+    model = bilevel_model(supernet, net.optimizer, strategy.architecture_learning_rate)
+    epochs = strategy.supernet_epochs or ctx.epochs
+    mixed = [layer for layers in supernet.switches.values() for layer in layers]
+    optimizers = [(model.optimizer, model.network_variables),
+                  (model.architecture_optimizer, [layer.logits for layer in mixed])]
+    path = ctx.folder("supernet.npz")
+    state = load_checkpoint(path, net, optimizers) or {"epochs_done": 0}
+    callbacks = [Warmup(model, strategy.warmup_epochs)]
+    if strategy.sampling == "gumbel":
+        callbacks.append(Temperature(mixed, strategy.temperature_start,
+                                     strategy.temperature_end, epochs))
+    callbacks += [Deadline(ctx.until(TRAINING_SHARE)),
+                  _epoch_notes(ctx, "architecture", lambda: {"weights": supernet.architecture()}),
+                  Checkpoint(path, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
+    if state["epochs_done"] < epochs:
+        train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
+                      initial_epoch=state["epochs_done"], callbacks=callbacks,
+                      verbose=max(0, ctx.verbose - 1))
+    path = supernet.derive(max_skips=strategy.max_skips)
+    return [supernet.parameters(path)], {"derived": path, "weights": supernet.architecture()}

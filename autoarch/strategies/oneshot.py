@@ -1,0 +1,103 @@
+"""One-shot strategies: a supernet phase finds the candidates, the normal search trains them.
+
+``oneshot`` (single-path one-shot, Guo et al. 2020; few-shot splits, Zhao et al. 2021),
+``darts`` (Liu et al. 2019, first order) and ``gdas`` (Dong & Yang 2019) search the
+operation choices of ``CellBlock`` and ``ChainBlock`` through weight sharing
+(:mod:`autoarch.oneshot.phase`). Their trials are the phase's candidates, best first, each
+trained from scratch like any trial (journal, resume, ensembles); then the strategy is
+exhausted. Parameters other than operation choices (widths, depths, the learning rate)
+keep their defaults, or the values given in ``fixed``.
+
+Why the guards against DARTS's collapse (its architecture weights drift to parameter-free
+operations, ending at all-skip cells): "none" is never derived (DARTS's own rule), the
+architecture weights stay still for ``warmup_epochs`` while the operations learn (the
+parameter-free ones win early only because the others are untrained), and at most
+``max_skips`` choices may derive "skip" (P-DARTS, Chen et al. 2019).
+"""
+
+from keras_tuner.engine.trial import TrialStatus
+
+from autoarch import space as space_ops
+from autoarch.strategies.base import StrategyOracle
+
+
+class SupernetStrategy(StrategyOracle):
+    """Base: the candidates of a supernet phase (``run_phase``), best first, then stop."""
+
+    #: None: single-path switches; "softmax" / "gumbel": mixed operations
+    sampling = None
+    #: the search engine runs ``run_phase`` before the first trial
+    needs_supernet = True
+
+    def __init__(self, supernet_epochs=None, fixed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.supernet_epochs = supernet_epochs
+        self.fixed = dict(fixed or {})
+        self.candidates = None
+
+    def run_phase(self, context):
+        from autoarch.oneshot.phase import run_phase
+
+        self.candidates = run_phase(self, context)
+        return self.candidates
+
+    def populate_space(self, trial_id):
+        if self._replayed is not None:
+            return super().populate_space(trial_id)
+        if self.candidates is None:
+            raise RuntimeError(f"strategy '{self.name}' searches a supernet built from a model "
+                               "space: use it in a model search (AutoClassifier, "
+                               "AutoRegressor, ModelSearch or `autoarch search`), not in a "
+                               "Study of a plain function")
+        for values in self.candidates:
+            values = space_ops.active_values(self.hyperparameters, dict(values))
+            if not self._duplicate(values):
+                return {"status": TrialStatus.RUNNING, "values": values}
+        return {"status": TrialStatus.STOPPED, "values": None}
+
+
+class OneShot(SupernetStrategy):
+    """Single-path one-shot: train the supernet on uniformly sampled paths, search its
+    paths (``search``: any autoarch strategy, ``search_trials`` paths) scored with
+    inherited weights after batch-norm recalibration (on ``calibration_rows`` training
+    rows), train the ``top_k`` from scratch.
+    ``few_shot_splits`` > 0 splits the supernet on that many choices (those with the most
+    options) into children, one per combination of their options, each starting from the
+    parent's weights and training ``few_shot_epochs`` on its share of the paths."""
+
+    name = "oneshot"
+
+    def __init__(self, search="evolution", search_trials=100, top_k=3, few_shot_splits=0,
+                 few_shot_epochs=2, calibration_rows=320, **kwargs):
+        super().__init__(**kwargs)
+        self.search, self.search_trials, self.top_k = search, search_trials, top_k
+        self.few_shot_splits, self.few_shot_epochs = few_shot_splits, few_shot_epochs
+        self.calibration_rows = calibration_rows
+
+
+class Darts(SupernetStrategy):
+    """DARTS, first order: softmax-mixed operations; network weights on training batches,
+    architecture weights on validation batches, alternating; the strongest operation per
+    choice (see the module's guards) is trained from scratch."""
+
+    name = "darts"
+    sampling = "softmax"
+
+    def __init__(self, architecture_learning_rate=3e-3, warmup_epochs=2, max_skips=2,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.architecture_learning_rate = architecture_learning_rate
+        self.warmup_epochs, self.max_skips = warmup_epochs, max_skips
+
+
+class Gdas(Darts):
+    """GDAS: DARTS's loop with one operation per choice drawn per step from the
+    Gumbel-softmax (hard forward, soft backward), the temperature annealed from
+    ``temperature_start`` to ``temperature_end``."""
+
+    name = "gdas"
+    sampling = "gumbel"
+
+    def __init__(self, temperature_start=5.0, temperature_end=0.5, warmup_epochs=0, **kwargs):
+        super().__init__(warmup_epochs=warmup_epochs, **kwargs)
+        self.temperature_start, self.temperature_end = temperature_start, temperature_end

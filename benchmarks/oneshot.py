@@ -1,0 +1,254 @@
+"""One-shot NAS against the truth: a whole cell space trained stand-alone, and how well one
+supernet, few-shot supernets, DARTS and GDAS rank it and pick from it.
+
+The space: one searched 3-node normal cell (3 edges, 7 operations each: 343 candidates) on
+scikit-learn's 8x8 digits: 16 filters, two stacks joined by a fixed reduction cell (3x3 max
+pooling), then the classification head. Split:
+60 % train, 20 % validation (what the supernets are scored on), 20 % test (the truth).
+
+``train-space`` trains every candidate stand-alone (``EPOCHS`` epochs, Adam at
+``LEARNING_RATE``, batch 32, seed 0) and records its test accuracy and training seconds in
+``benchmarks/oneshot_space.csv``; it resumes where the file ends, so the table can be built
+in several sittings (about 15 minutes on 2 cores). The default command then runs each
+method on the same split and prints, per method: Kendall tau between its estimates and the
+stand-alone accuracies (all 343 paths scored with inherited weights, after batch-norm
+recalibration), the derived architecture's stand-alone accuracy and rank, and the search's
+wall seconds as a multiple of one stand-alone training (timed in the same run: the mean of
+two, the best cell and the median one). One-shot and few-shot derive the best of the paths
+an evolution search scores on the supernet (100, as ``strategy: oneshot`` does; its cost
+counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS their strongest
+operations.
+
+    python benchmarks/oneshot.py train-space [--workers 2]
+    python benchmarks/oneshot.py [--epochs 10]
+"""
+
+import argparse
+import csv
+import itertools
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+
+import numpy as np  # noqa: E402
+from scipy.stats import kendalltau  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TABLE = os.path.join(HERE, "oneshot_space.csv")
+OPS = ("none", "skip", "conv1x1", "conv3x3", "sepconv3x3", "avgpool3x3", "maxpool3x3")
+EDGES = ("cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2")
+EPOCHS, LEARNING_RATE, BATCH = 10, 3e-3, 32
+
+
+def split():
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).reshape(-1, 8, 8, 1).astype("float32")
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=0.2, random_state=0,
+                                                      stratify=y)
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=0.25,
+                                                      random_state=0, stratify=y_rest)
+    return (x_train, y_train), (x_val, y_val), (x_test, y_test)
+
+
+def space(x):
+    from autoarch.blocks import CellBlock, ClassificationHead, ModelSpace
+    from autoarch.inputs import ImageInput
+
+    fixed_reduction = {f"reduce_{i}_{j}": "maxpool3x3" for i, j in ((0, 1), (0, 2), (1, 2))}
+    return ModelSpace([CellBlock(num_nodes=3, stacks=2, filters=16, operations=OPS,
+                                 **fixed_reduction),
+                       ClassificationHead(num_classes=10, dropout=0.0)],
+                      training={"learning_rate": LEARNING_RATE},
+                      inputs={"input": ImageInput("input").fit(x)})
+
+
+def all_paths():
+    return [dict(zip(EDGES, ops)) for ops in itertools.product(OPS, repeat=len(EDGES))]
+
+
+def key(path):
+    return "|".join(path[e] for e in EDGES)
+
+
+# -- the stand-alone table ----------------------------------------------------------------------
+def _train_chunk(paths):
+    """Worker: train each path of ``paths`` from scratch; ``[(key, accuracy, seconds)]``."""
+    import keras
+    import keras_tuner as kt
+
+    from autoarch.oneshot.supernet import path_parameters
+
+    (x_train, y_train), _, (x_test, y_test) = split()
+    rows = []
+    for path in paths:
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        hp, cells = kt.HyperParameters(), space(x_train)
+        for name, value in path_parameters(cells, path).items():
+            hp.Fixed(name, value)
+        started = time.perf_counter()
+        model = cells.build(hp)
+        model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, verbose=0)
+        seconds = time.perf_counter() - started
+        accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
+        rows.append((key(path), round(float(accuracy), 5), round(seconds, 2)))
+    return rows
+
+
+def _worker_init():
+    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def train_space(workers):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    done = set(read_table()) if os.path.exists(TABLE) else set()
+    todo = [p for p in all_paths() if key(p) not in done]
+    print(f"{len(done)} candidates in {TABLE}; training {len(todo)}", flush=True)
+    new = not os.path.exists(TABLE)
+    with open(TABLE, "a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["path", "test_accuracy", "train_seconds"])
+        chunks = [todo[i:i + 8] for i in range(0, len(todo), 8)]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+            for future in as_completed([pool.submit(_train_chunk, c) for c in chunks]):
+                writer.writerows(future.result())
+                handle.flush()
+                done |= {row[0] for row in future.result()}
+                print(f"{len(done)} / {len(all_paths())}", flush=True)
+
+
+def read_table():
+    with open(TABLE) as handle:
+        return {row["path"]: (float(row["test_accuracy"]), float(row["train_seconds"]))
+                for row in csv.DictReader(handle)}
+
+
+# -- the methods ------------------------------------------------------------------------------
+def score_all(scorer_for, calibration, val):
+    """Every path's inherited-weight validation accuracy."""
+    scores = {}
+    for path in all_paths():
+        scorer = scorer_for(path)
+        scorer.set_path(path)
+        scorer.calibrate(calibration)
+        scores[key(path)] = scorer.model.evaluate(*val, verbose=0, batch_size=256,
+                                                  return_dict=True)["accuracy"]
+    return scores
+
+
+def one_shot(data, epochs, few_shot, search_trials):
+    """Train the supernet (and few-shot children), then search ``search_trials`` paths by
+    evolution on inherited-weight scores, as ``strategy: oneshot`` does: the cost counts
+    that; scoring all paths (for tau) is measurement, not counted."""
+    import tempfile
+    import types
+
+    from autoarch.oneshot import Supernet
+    from autoarch.oneshot.phase import PhaseContext, search_paths, split_choices
+
+    (x_train, y_train), (x_val, y_val), _ = data
+    started = time.perf_counter()
+    supernet = Supernet(space(x_train))
+    supernet.train(x_train, y_train, epochs=epochs, batch_size=BATCH, seed=0)
+    splits = split_choices(supernet, 1) if few_shot else []
+    scorers = {(): supernet}
+    if few_shot:
+        scorers = {}
+        for option in supernet.choices[splits[0]]:
+            child = supernet.copy()
+            child.train(x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=1,
+                        pinned={splits[0]: option})
+            scorers[(option,)] = child
+    ctx = PhaseContext(space=supernet.space, train=({"input": x_train}, y_train),
+                       val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
+                       epochs=epochs, batch_size=BATCH, distribution="auto", seed=0,
+                       directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
+    options = types.SimpleNamespace(search="evolution", search_trials=search_trials,
+                                    calibration_rows=320)
+    ranked = search_paths(supernet, scorers, splits, options, ctx)
+    seconds = time.perf_counter() - started
+    calibration = x_train[np.random.default_rng(0).permutation(len(x_train))[:320]]
+    scores = score_all(lambda p: scorers[tuple(p[n] for n in splits)], calibration,
+                       (x_val, y_val))
+    return scores, key(ranked[0][0]), seconds
+
+
+def gradient(data, epochs, sampling):
+    from autoarch.oneshot import Supernet
+    from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+
+    (x_train, y_train), (x_val, y_val), _ = data
+    started = time.perf_counter()
+    supernet = Supernet(space(x_train), sampling=sampling)
+    model = bilevel_model(supernet, supernet.model.optimizer, 3e-3)
+    mixed = [layer for layers in supernet.switches.values() for layer in layers]
+    callbacks = [Warmup(model, 2 if sampling == "softmax" else 0)]
+    if sampling == "gumbel":
+        callbacks.append(Temperature(mixed, 5.0, 0.5, epochs))
+    train_bilevel(model, ({"input": x_train}, y_train), ({"input": x_val}, y_val), epochs,
+                  BATCH, 0, callbacks=callbacks)
+    path = supernet.derive(max_skips=2)
+    return None, key(path), time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="compare",
+                        choices=["compare", "train-space"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
+                        help="supernet epochs (DARTS, GDAS, one-shot)")
+    parser.add_argument("--few-shot-epochs", type=int, default=2)
+    parser.add_argument("--search-trials", type=int, default=100,
+                        help="paths the one-shot searches score (evolution)")
+    args = parser.parse_args()
+    if args.command == "train-space":
+        return train_space(args.workers)
+    from autoarch.engine.runtime import configure_threads
+
+    configure_threads()
+    table = read_table()
+    if len(table) < len(all_paths()):
+        sys.exit(f"{TABLE} holds {len(table)} of {len(all_paths())} candidates: run "
+                 "`python benchmarks/oneshot.py train-space` first")
+    truth = {k: acc for k, (acc, _) in table.items()}
+    order = sorted(truth, key=lambda k: -truth[k])
+    # one stand-alone training, timed here (same process, same threads as the methods)
+    timed = [dict(zip(EDGES, order[i].split("|"))) for i in (0, len(order) // 2)]
+    one_training = float(np.mean([s for _, _, s in _train_chunk(timed)]))
+    data = split()
+    print(f"space: {len(truth)} cells; stand-alone test accuracy {min(truth.values()):.3f} to "
+          f"{max(truth.values()):.3f} (best {order[0]}); one training {one_training:.1f} s\n")
+    print("| method | Kendall tau | derived | its accuracy | rank (top %) | cost (trainings) |")
+    print("|---|---|---|---|---|---|")
+    results = {}
+    for name, run in [
+            ("one-shot", lambda: one_shot(data, args.epochs, 0, args.search_trials)),
+            ("few-shot", lambda: one_shot(data, args.epochs, args.few_shot_epochs,
+                                          args.search_trials)),
+            ("DARTS", lambda: gradient(data, args.epochs, "softmax")),
+            ("GDAS", lambda: gradient(data, args.epochs, "gumbel"))]:
+        scores, derived, seconds = run()
+        tau = kendalltau([scores[k] for k in truth], list(truth.values()))[0] \
+            if scores is not None else None
+        rank = order.index(derived) + 1
+        results[name] = (tau, 100.0 * rank / len(order), seconds / one_training)
+        print(f"| {name} | {'n/a' if tau is None else f'{tau:.3f}'} | {derived} | "
+              f"{truth[derived]:.4f} | {rank} ({results[name][1]:.1f} %) | "
+              f"{results[name][2]:.1f} |", flush=True)
+    print(f"\noneshot_tau={results['one-shot'][0]:.3f} fewshot_tau={results['few-shot'][0]:.3f} "
+          f"darts_rank_pct={results['DARTS'][1]:.1f} gdas_rank_pct={results['GDAS'][1]:.1f} "
+          f"cost_ratio={max(r[2] for r in results.values()):.1f}")
+
+
+if __name__ == "__main__":
+    main()
