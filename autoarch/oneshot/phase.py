@@ -107,12 +107,12 @@ def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None):
     """Single-path training of ``supernet`` for ``epochs``, resumed from its checkpoint."""
     net = supernet.model
     optimizers = [(net.optimizer, net.trainable_variables)]
-    path = ctx.folder(f"{stage}.npz")
-    state = load_checkpoint(path, net, optimizers) or {"epochs_done": 0}
+    checkpoint = ctx.folder(f"{stage}.npz")
+    state = load_checkpoint(checkpoint, net, optimizers) or {"epochs_done": 0}
     if state["epochs_done"] >= epochs:
         return
     callbacks = [Deadline(ctx.until(TRAINING_SHARE)), _epoch_notes(ctx, stage),
-                 Checkpoint(path, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
+                 Checkpoint(checkpoint, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
     supernet.train(*ctx.train, epochs=epochs, batch_size=ctx.batch_size, seed=seed,
                    initial_epoch=state["epochs_done"], callbacks=callbacks, pinned=pinned,
                    verbose=max(0, ctx.verbose - 1))
@@ -204,15 +204,16 @@ def _gradient(strategy, ctx):
     mixed = [layer for layers in supernet.switches.values() for layer in layers]
     optimizers = [(model.optimizer, model.network_variables),
                   (model.architecture_optimizer, [layer.logits for layer in mixed])]
-    path = ctx.folder("supernet.npz")
-    state = load_checkpoint(path, net, optimizers) or {"epochs_done": 0}
+    checkpoint = ctx.folder("supernet.npz")
+    state = load_checkpoint(checkpoint, net, optimizers) or {"epochs_done": 0}
     callbacks = [Warmup(model, strategy.warmup_epochs)]
     if strategy.sampling == "gumbel":
         callbacks.append(Temperature(mixed, strategy.temperature_start,
                                      strategy.temperature_end, epochs))
     callbacks += [Deadline(ctx.until(TRAINING_SHARE)),
                   _epoch_notes(ctx, "architecture", lambda: {"weights": supernet.architecture()}),
-                  Checkpoint(path, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
+                  Checkpoint(checkpoint, net, optimizers,
+                             lambda epoch: {"epochs_done": epoch + 1})]
     if state["epochs_done"] < epochs:
         train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
                       initial_epoch=state["epochs_done"], callbacks=callbacks,
