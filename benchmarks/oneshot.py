@@ -153,21 +153,17 @@ def one_shot(data, epochs, few_shot, search_trials):
     import types
 
     from autoarch.oneshot import Supernet
-    from autoarch.oneshot.phase import PhaseContext, search_paths, split_choices
+    from autoarch.oneshot.phase import (PhaseContext, few_shot_children, search_paths,
+                                        split_choices)
 
     (x_train, y_train), (x_val, y_val), _ = data
     started = time.perf_counter()
     supernet = Supernet(space(x_train))
     supernet.train(x_train, y_train, epochs=epochs, batch_size=BATCH, seed=0)
     splits = split_choices(supernet, 1) if few_shot else []
-    scorers = {(): supernet}
-    if few_shot:
-        scorers = {}
-        for option in supernet.choices[splits[0]]:
-            child = supernet.copy()
-            child.train(x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=1,
-                        pinned={splits[0]: option})
-            scorers[(option,)] = child
+    scorers = few_shot_children(supernet, splits, lambda pinned: supernet.train(
+        x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=1, pinned=pinned)) \
+        if few_shot else {(): supernet}
     ctx = PhaseContext(space=supernet.space, train=({"input": x_train}, y_train),
                        val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
                        epochs=epochs, batch_size=BATCH, distribution="auto", seed=0,
@@ -213,6 +209,8 @@ def main():
     args = parser.parse_args()
     if args.command == "train-space":
         return train_space(args.workers)
+    import keras
+
     from autoarch.engine.runtime import configure_threads
 
     configure_threads()
@@ -237,6 +235,7 @@ def main():
                                           args.search_trials)),
             ("DARTS", lambda: gradient(data, args.epochs, "softmax")),
             ("GDAS", lambda: gradient(data, args.epochs, "gumbel"))]:
+        keras.utils.set_random_seed(0)  # each method from the same initial draws
         scores, derived, seconds = run()
         tau = kendalltau([scores[k] for k in truth], list(truth.values()))[0] \
             if scores is not None else None

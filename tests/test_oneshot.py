@@ -154,7 +154,8 @@ def _journal(directory):
 
 
 @pytest.mark.parametrize("strategy, options", [
-    ("oneshot", {"search_trials": 6, "top_k": 2}),
+    ("oneshot", {"search_trials": 6, "top_k": 2, "few_shot_splits": 1,
+                 "few_shot_epochs": 1}),
     ("darts", {"warmup_epochs": 0}),
     ("gdas", {}),
 ])
@@ -170,7 +171,12 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
     assert clf.score(x[900:], y[900:]) > 0.15
     notes = [r for r in _journal(tmp_path) if r["event"] == "supernet"]
     done = [n for n in notes if n["stage"] == "done"]
-    assert len(done) == 1 and [n["epoch"] for n in notes if "epoch" in n] == [1, 2]
+    main = "supernet" if strategy == "oneshot" else "architecture"
+    assert len(done) == 1 and [n["epoch"] for n in notes if n["stage"] == main] == [1, 2]
+    if strategy == "oneshot":  # one child per option of the split edge, one epoch each
+        children = [n["stage"] for n in notes if n["stage"].startswith("few_shot_")]
+        assert children == [f"few_shot_{i}" for i in range(len(SMALL_OPS))]
+        assert done[0]["few_shot_splits"] == ["cell_1/normal_0_1"]
     trials = clf.search_results_
     assert len(trials) == len(done[0]["candidates"]) == options.get("top_k", 1)
     for trial, candidate in zip(trials, done[0]["candidates"]):

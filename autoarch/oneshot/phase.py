@@ -124,21 +124,47 @@ def _single_path(strategy, ctx):
     supernet = Supernet(ctx.space, strategy.fixed)
     epochs = strategy.supernet_epochs or ctx.epochs
     _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
-    scorers = {(): supernet}
     splits = split_choices(supernet, strategy.few_shot_splits)
-    if splits:
-        scorers = {}
-        for values in itertools.product(*(supernet.choices[n] for n in splits)):
-            child, pinned = supernet.copy(), dict(zip(splits, values))
-            stage = "few_shot_" + "_".join(str(supernet.choices[n].index(v))
-                                           for n, v in pinned.items())
-            # each child starts from the parent's weights and trains on its share of paths
-            _train_supernet(child, ctx, stage, strategy.few_shot_epochs, ctx.seed + 1, pinned)
-            scorers[tuple(values)] = child
+    scorers = few_shot_children(
+        supernet, splits, lambda pinned: _train_supernet(
+            supernet, ctx, "few_shot_" + "_".join(str(supernet.choices[n].index(v))
+                                                  for n, v in pinned.items()),
+            strategy.few_shot_epochs, ctx.seed + 1, pinned)) if splits else {(): supernet}
     ranked = search_paths(supernet, scorers, splits, strategy, ctx)
     candidates = [supernet.parameters(path) for path, _ in ranked[:strategy.top_k]]
     return candidates, {"paths_scored": len(ranked), "few_shot_splits": list(splits),
                         "top": [{"path": p, "score": s} for p, s in ranked[:strategy.top_k]]}
+
+
+class Child:
+    """A few-shot child: the parent's model (one graph, traced once) with the child's own
+    weights, loaded when the child is used. ``loaded`` is shared by the siblings: it holds
+    the child whose weights are in the model now."""
+
+    def __init__(self, supernet, state, loaded):
+        self.supernet, self.state, self.loaded = supernet, state, loaded
+        self.model = supernet.model
+
+    def set_path(self, path):
+        if self.loaded[0] is not self:
+            self.supernet.restore(self.state)
+            self.loaded[0] = self
+        self.supernet.set_path(path)
+
+    def calibrate(self, x):
+        self.supernet.calibrate(x)
+
+
+def few_shot_children(supernet, splits, train):
+    """``{options of the split choices: Child}``: each child starts from the parent's
+    weights and optimizer state and is trained by ``train(pinned)`` on its share of the
+    paths (the split choices pinned to its options)."""
+    parent, children, loaded = supernet.state(), {}, [None]
+    for values in itertools.product(*(supernet.choices[n] for n in splits)):
+        supernet.restore(parent)
+        train(dict(zip(splits, values)))
+        children[values] = Child(supernet, supernet.state(), loaded)
+    return children
 
 
 def split_choices(supernet, count):

@@ -54,11 +54,20 @@ class Supernet:
         values for everything else (what a trial of the normal search trains)."""
         return path_parameters(self.space, path, self.fixed)
 
-    def copy(self):
-        """A second supernet with the same structure and (copied) weights: a few-shot child."""
-        child = Supernet(self.space, self.fixed, self.sampling)
-        child.model.set_weights(self.model.get_weights())
-        return child
+    def state(self):
+        """The weights and the optimizer's state, as arrays: what a few-shot child starts
+        from (``restore`` puts them back)."""
+        optimizer = self.model.optimizer
+        return (self.model.get_weights(),
+                [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
+                if optimizer.built else None)
+
+    def restore(self, state):
+        weights, optimizer_state = state
+        self.model.set_weights(weights)
+        if optimizer_state is not None:
+            for variable, value in zip(self.model.optimizer.variables, optimizer_state):
+                variable.assign(value)
 
     # -- architecture weights (MixedOp supernets) --------------------------------------
     def architecture(self):
