@@ -163,8 +163,8 @@ class OneColumn(Block):
         return TakeColumn(self.declare(hp)["column"])(inputs)
 
 
-def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
-    """y depends on two columns and each trial sees one: together they beat either."""
+def _two_column_search(directory, **settings):
+    """y depends on two columns and each of the two trials sees one."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 2)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 0).astype("int32")
@@ -172,8 +172,15 @@ def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
                                                 batch_norm=False, activation="relu"),
                         ClassificationHead(num_classes=2, dropout=0.0)],
                        training={"learning_rate": 0.05})
-    search = ModelSearch(space, max_trials=2, epochs=15, directory=tmp_path,
-                         **{**TINY, "strategy": "grid"}).fit({"input": x}, y)
+    search = ModelSearch(space, max_trials=2, epochs=15, directory=directory,
+                         **{**TINY, "strategy": "grid"}, **settings).fit({"input": x}, y)
+    return search, x, y
+
+
+def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
+    """Together the trials beat either; without final_fit the members are the trials' own
+    models."""
+    search, x, y = _two_column_search(tmp_path, final_fit=False)
     best_single = search.study.best_value
     members = {m["trial"]: m["weight"] for m in search.ensemble["members"]}
     assert set(members) == {0, 1} and sum(members.values()) == pytest.approx(1.0, abs=1e-3)
@@ -186,6 +193,24 @@ def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
                                atol=1e-4)
     accuracy = np.mean((search.best_model.predict(x, verbose=0)[:, 0] > 0.5) == y)
     assert accuracy > max(np.mean((m.predict(x, verbose=0)[:, 0] > 0.5) == y) for m in parts)
+
+
+def test_ensemble_members_are_retrained_on_all_rows(tmp_path):
+    """With final_fit (the default) each member is its trial retrained on training +
+    validation rows; the ensemble still averages them with the selected weights."""
+    search, x, y = _two_column_search(tmp_path)
+    members = search.ensemble["members"]
+    assert [m["retrained"] for m in members] == [True, True]
+    inner = [layer for layer in search.best_model.layers if isinstance(layer, keras.Model)]
+    assert len(inner) == 2
+    trial_models = [keras.models.load_model(tmp_path / "trials" / f"trial_{m['trial']}.keras",
+                                            safe_mode=True) for m in members]
+    for retrained, trial in zip(inner, trial_models):  # new weights, not the trial's
+        assert not np.allclose(retrained.predict(x, verbose=0), trial.predict(x, verbose=0))
+    expected = sum(m["weight"] * model.predict(x, verbose=0) for m, model in zip(members, inner))
+    np.testing.assert_allclose(search.best_model.predict(x, verbose=0), expected, rtol=1e-3,
+                               atol=1e-4)
+    assert np.mean((search.best_model.predict(x, verbose=0)[:, 0] > 0.5) == y) > 0.9
 
 
 # -- default spaces ----------------------------------------------------------------------------
@@ -249,6 +274,39 @@ def test_the_text_bag_encoder_learns_word_pairs(tmp_path):
     sample = tf.constant([["Not good, the plot."], ["Good acting!"]])
     np.testing.assert_allclose(keras.models.load_model(path, safe_mode=True).predict(sample),
                                search.best_model.predict(sample), rtol=1e-5)
+
+
+def test_the_bag_is_scikit_learns_sublinear_tf_idf_without_the_unknown_ngrams_slot():
+    """The bag's rows equal TfidfVectorizer(sublinear_tf=True)'s (unit length, then scaled):
+    n-grams outside the vocabulary take no share of a row's length."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = np.array(["the cat sat on the mat", "the dog ate the cat food",
+                      "a mat for a dog", "cat cat cat and a dog"], dtype=object)
+    block = TextBlock(encoder="bag", hidden=0, dropout=0.0, bag_tokens=6)
+    block.adapt(texts)
+    inputs = keras.Input((1,), dtype="string", name="input")
+    model = keras.Model(inputs, block.build(kt.HyperParameters(), inputs))
+    unseen = ["the cat and the zebra", "zebra zebra"]
+    got = model.predict(tf.constant([[t] for t in unseen]), verbose=0) / block.bag_scale
+    reference = TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
+                                ngram_range=(1, 2), max_features=6, sublinear_tf=True)
+    expected = reference.fit(list(texts)).transform(unseen).toarray()
+    assert list(reference.get_feature_names_out()) == block.bag_vocabulary
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert np.allclose(np.linalg.norm(got[0]), 1.0) and not got[1].any()
+
+
+def test_the_default_text_space_starts_with_the_sgd_bag(tmp_path):
+    """Its first trial is the proven one (the bag, trained by SGD), the rest the strategy's."""
+    texts = np.array([f"{w} item {i}" for i in range(40) for w in ("good", "bad")][:60],
+                     dtype=object)
+    labels = np.array([0 if t.startswith("good") else 1 for t in texts])
+    clf = AutoClassifier(max_trials=2, epochs=2, directory=tmp_path, **TINY).fit(texts, labels)
+    first, second = clf.search_results_[0]["params"], clf.search_results_[1]["params"]
+    assert first["text_1/encoder"] == "bag" and first["training/optimizer"] == "sgd"
+    assert first["training/learning_rate"] == 0.01
+    assert second != first
 
 
 # -- regression targets ------------------------------------------------------------------------

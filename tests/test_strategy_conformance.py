@@ -210,3 +210,20 @@ def test_an_uncaught_error_in_the_objective_is_raised_and_recorded(tmp_path):
     assert [t.status for t in study.trials] == ["FAILED"]
     assert "KeyError" in study.trials[0].message
     assert [r["status"] for r in Journal(tmp_path).read() if r["event"] == "tell"] == ["FAILED"]
+
+
+@pytest.mark.parametrize("strategy", [s for s in ALL if s not in ("grid", "hyperband")])
+def test_first_trials_come_first_then_the_strategy(strategy, tmp_path):
+    """Given points are the first trials (missing parameters take their defaults); then the
+    strategy suggests, and a resumed study does not redo them."""
+    point = {"depth": 4, "op": "conv", "kernel": 5, "width": 40}
+    study = Study(SPACE, strategy=strategy, seed=3, directory=tmp_path, first_trials=[point])
+    study.optimize(lambda t: objective(t.params), max_trials=3)
+    study.close()
+    first = study.trials[0].params
+    assert {k: first[k] for k in point} == point and first["bn"] is False
+    assert all(t.params != first for t in study.trials[1:])
+    resumed = Study(SPACE, strategy=strategy, seed=3, directory=tmp_path, first_trials=[point])
+    resumed.optimize(lambda t: objective(t.params), max_trials=4)
+    assert [t.params for t in resumed.trials[:3]] == [t.params for t in study.trials]
+    assert resumed.trials[3].params != first

@@ -60,6 +60,13 @@ class Block(kt.HyperModel):
         """``{argument: {parent_argument: [values]}}``: arguments that exist only sometimes."""
         return {}
 
+    def first_trials(self):
+        """Known-good points of this block's space, tried before the strategy's own
+        suggestions (as auto-sklearn and AutoGluon start from proven configurations): a list
+        of ``{argument: value}``; a key with a ``/`` names a parameter of the whole space
+        (``training/optimizer``). Values the space does not search are ignored."""
+        return []
+
     def declare(self, hp):
         """Register every searched argument; return ``{argument: value}`` for this trial
         (``None`` for arguments whose conditions do not hold)."""

@@ -109,6 +109,25 @@ class ModelSpace(kt.HyperModel):
         self.training.declare(hp)
         return hp
 
+    def first_trials(self, hp=None):
+        """The blocks' first trials (:meth:`Block.first_trials`, the i-th of every block in
+        one point) as ``{parameter: value}``, keeping only searched parameters and values
+        their choice holds; the strategy fills in the rest."""
+        hp = hp or self.hyperparameters()
+        params = {p.name: p for p in hp.space}
+        points = []
+        for block in self.all_blocks():
+            for i, point in enumerate(block.first_trials()):
+                while len(points) <= i:
+                    points.append({})
+                for key, value in point.items():
+                    name = key if "/" in key else f"{block.name}/{key}"
+                    param = params.get(name)
+                    if param is not None and value in getattr(param, "values", [value]) \
+                            and not isinstance(param, kt.engine.hyperparameters.Fixed):
+                        points[i][name] = value
+        return [p for p in points if p]
+
     def _input_order(self):
         if self.branches:
             missing = sorted(set(self.inputs) ^ set(self.branches))

@@ -9,12 +9,13 @@ in the background, the first trials training here meanwhile; :mod:`autoarch.engi
 
 The budget: ``max_trials`` limits only when given, ``time_limit`` alone searches until the
 time is spent (with neither, ``config.DEFAULT_LIMITS``). Time for the final model is kept
-inside ``time_limit``: the search stops early enough for the winner's refit (estimated from
-its own training time), and the refit itself stops at the limit (the trial's model is kept
-if it could not finish). The final model is an ensemble of the trials (``ensemble_size``,
-:mod:`autoarch.ensemble`) when one beats the best trial on validation data, else the best
-trial, retrained on training + validation data (``final_fit``). A ``summary`` record in the
-journal says how the budget was spent.
+inside ``time_limit``: the search stops early enough to retrain the best few trials
+(estimated from their own training times). The final model is an ensemble of the trials
+(``ensemble_size``, :mod:`autoarch.ensemble`) when one beats the best trial on validation
+data, else the best trial. With ``final_fit``, each model it uses is retrained on training +
+validation rows (as AutoGluon's refit_full: on small data the validation rows are worth a
+point of accuracy) where the time left allows; one the deadline would cut keeps its trial's
+model. A ``summary`` record in the journal says how the budget was spent.
 """
 
 import glob
@@ -38,6 +39,9 @@ from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
+
+# the best trials whose retraining the time limit keeps room for
+RESERVED_REFITS = 3
 
 
 class ModelSearch:
@@ -119,11 +123,13 @@ class ModelSearch:
                                      verbose=self.verbose)
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
-        self.study = Study(self.space.hyperparameters(), strategy=config.strategy,
+        hp = self.space.hyperparameters()
+        self.study = Study(hp, strategy=config.strategy,
                            objective=(self._objective_.name, self._objective_.direction),
                            seed=config.seed, directory=self.directory,
                            strategy_options=config.strategy_options,
-                           max_consecutive_failures=config.budget.max_consecutive_failures)
+                           max_consecutive_failures=config.budget.max_consecutive_failures,
+                           first_trials=self.space.first_trials(hp))
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
@@ -202,18 +208,29 @@ class ModelSearch:
 
     # -- the budget ---------------------------------------------------------------------
     def _reserve(self):
-        """Seconds to keep for the final model: the best trial's refit, estimated from its
-        own training time, at most a third of the time limit."""
-        best = self.study.best_trial
-        if best is None or self._deadline is None:
+        """Seconds to keep for the final model: retraining the best few trials (those an
+        ensemble would weigh most), estimated from their own training times, at most a third
+        of the time limit."""
+        if self._deadline is None or self.study.best_trial is None:
             return 0.0
-        epochs_run = max(1, best.metrics.get("epochs_run", 1))
-        per_epoch = best.metrics.get("fit_seconds", 0.0) / epochs_run
-        rows = 1.0 / (1.0 - self.config.training.validation_split)
-        refit = per_epoch * rows * self._final_epochs(best) if self.config.budget.final_fit \
-            else 0.0
+        refits = sum(self._refit_seconds(t) for t in self._ranked()[:RESERVED_REFITS])
         limit = self._deadline - self._started
-        return min(limit / 3, refit + 2.0)
+        return min(limit / 3, refits + 2.0)
+
+    def _refit_seconds(self, trial):
+        """Estimated seconds to retrain ``trial`` on training + validation rows."""
+        if not self.config.budget.final_fit:
+            return 0.0
+        per_epoch = trial.metrics.get("fit_seconds", 0.0) / max(
+            1, trial.metrics.get("epochs_run", 1))
+        rows = 1.0 / (1.0 - self.config.training.validation_split)
+        return per_epoch * rows * self._final_epochs(trial)
+
+    def _ranked(self):
+        """Finished trials, best first."""
+        sign = 1 if self._objective_.direction == "max" else -1
+        return sorted((t for t in self.study.trials if t.is_finite()),
+                      key=lambda t: -sign * t.value)
 
     def _out_of_time(self):
         return self._deadline is not None and \
@@ -300,37 +317,43 @@ class ModelSearch:
         weights, score = self._ensemble() if self.config.ensemble_size > 1 else ({}, None)
         if len(weights) > 1:
             members = sorted(weights, key=lambda n: -weights[n])
-            model = ensemble_model([self._trial_model(n) for n in members],
-                                   [weights[n] for n in members])
-            self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4)}
-                                         for n in members], "validation_score": list(score)}
+            trials = {t.number: t for t in self.study.trials}
+            models, retrained = zip(*(self._retrained(trials[n]) for n in members))
+            model = ensemble_model(list(models), [weights[n] for n in members])
+            self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4),
+                                          "retrained": r} for n, r in zip(members, retrained)],
+                             "validation_score": list(score)}
             return model, {"final_model": "ensemble", "ensemble": self.ensemble,
                            "final_seconds": round(time.monotonic() - started, 1)}
         self.ensemble = None
         best = self.study.best_trial
-        if not self.config.budget.final_fit:
-            return self._trial_model(best.number), {"final_model": f"trial {best.number}",
-                                             "final_seconds": 0.0}
-        model, finished = self._refit(best)
-        if not finished:  # cut short by the time limit: the trial's own model is better
-            model = self._trial_model(best.number)
-        return model, {"final_model": f"trial {best.number} retrained on all rows" if finished
-                       else f"trial {best.number} (its retraining ran out of time)",
+        model, retrained = self._retrained(best)
+        how = (f"trial {best.number} retrained on all rows" if retrained
+               else f"trial {best.number}" if not self.config.budget.final_fit
+               else f"trial {best.number} (no time left to retrain it)")
+        return model, {"final_model": how,
                        "final_seconds": round(time.monotonic() - started, 1)}
 
-    def _refit(self, best):
-        """The best trial retrained on training + validation rows; whether it finished."""
-        epochs = max(1, self._final_epochs(best))
+    def _retrained(self, trial):
+        """``trial``'s model retrained on training + validation rows (``final_fit``) where
+        the time left allows it, else the trial's own model; and whether it was retrained.
+        A retraining the deadline cuts short is dropped: the trial's model is the better."""
+        if not self.config.budget.final_fit or (
+                self._deadline is not None and
+                time.monotonic() + self._refit_seconds(trial) > self._deadline):
+            return self._trial_model(trial.number), False
+        epochs = max(1, self._final_epochs(trial))
         (train, y_train), (val, y_val) = self._trainer.train, self._trainer.val
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
         y = np.concatenate([y_train, y_val])
-        model = self._trainer.build(best.params, best.seed)
-        batch_size = int(best.metrics.get("batch_size", self.config.training.batch_size))
-        deadline = Deadline(self._deadline)
-        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=best.seed),
+        model = self._trainer.build(trial.params, trial.seed)
+        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed),
                             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
-                            callbacks=[deadline]).history
-        return model, len(history.get("loss", [])) == epochs
+                            callbacks=[Deadline(self._deadline)]).history
+        if len(history.get("loss", [])) < epochs:
+            return self._trial_model(trial.number), False
+        return model, True
 
 
 def _summary_line(summary):

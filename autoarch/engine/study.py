@@ -19,6 +19,7 @@ import traceback as tb
 
 import keras_tuner as kt
 
+from autoarch import space as space_ops
 from autoarch.engine.journal import Journal
 from autoarch.engine.trial import Trial, TrialStatus
 from autoarch.errors import JournalError, SearchFinished, StudyMismatch, TooManyFailures
@@ -51,11 +52,16 @@ class Study:
         strategy_options: keyword options of the strategy (e.g. ``population_size``).
         max_consecutive_failures: stop with :class:`TooManyFailures` after this many
             failed trials in a row.
+        first_trials: points (``{parameter: value}``, the rest take their defaults) that
+            the first trials evaluate before the strategy suggests any (autoarch's own
+            strategies; keras-tuner's grid and Hyperband, and the one-shot strategies, plan
+            their own trials).
     """
 
     def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
-                 strategy_options=None, max_consecutive_failures=5):
+                 strategy_options=None, max_consecutive_failures=5, first_trials=()):
         self.space = load_space(space)
+        self.first_trials = [dict(p) for p in first_trials]
         strategy_class(strategy)
         self.strategy = strategy
         self.strategy_options = dict(strategy_options or {})
@@ -116,6 +122,7 @@ class Study:
         study.max_consecutive_failures = None
         study.header = header
         study.trials, study._pending, study._kt_trials, study._asks = [], [], {}, 0
+        study.first_trials = []
         study.notes = []
         study._replay(records[1:])
         return study
@@ -237,7 +244,11 @@ class Study:
                 self.journal.append("restart", number=trial.number, time=trial.started)
             trial.intermediate.clear()  # the redone run reports anew
             return trial
-        trial = self._create()
+        first = None
+        if len(self.trials) < len(self.first_trials) and hasattr(self.oracle, "replaying") \
+                and not getattr(self.oracle, "needs_supernet", False):
+            first = space_ops.active_values(self.space, self.first_trials[len(self.trials)])
+        trial = self._create(first)
         if self.journal is not None:
             self.journal.append("ask", number=trial.number, trial_id=trial.trial_id,
                                 params=trial.params, seed=trial.seed, time=trial.started)

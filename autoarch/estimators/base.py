@@ -61,8 +61,10 @@ _PARAMETERS_DOC = f"""
         it beats the best trial on validation data, else the best trial (retrained on all
         rows with ``final_fit``).
     ensemble_ : dict or None
-        ``{{"members": [{{"trial": n, "weight": w}}, ...], "validation_score": [...]}}`` when
-        the final model is an ensemble.
+        ``{{"members": [{{"trial": n, "weight": w, "retrained": bool}}, ...],
+        "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
+        whether the member was retrained on all rows, ``final_fit``; the score is the trial
+        models').
     search_summary_ : dict
         How the budget was spent: trials, seconds, what stopped the search, the final model.
     best_params_, best_score_ : dict, float
@@ -242,8 +244,12 @@ class _AutoEstimator(BaseEstimator):
             head.num_classes = n_outputs
         else:
             head.output_dim = n_outputs
-        training = {"optimizer": config.training.optimizer,
-                    "learning_rate": config.training.learning_rate}
+        training = {}
+        for kind in kinds.values():
+            training.update(kind.default_training())
+        training.update({k: v for k, v in (("optimizer", config.training.optimizer),
+                                            ("learning_rate", config.training.learning_rate))
+                         if v is not None})
         return ModelSpace(blocks + [head], branches=branches, training=training, inputs=kinds)
 
     def _raw_predict(self, X):

@@ -51,6 +51,11 @@ class InputKind:
         """The searched blocks of this input's branch when the user gives none."""
         return []
 
+    def default_training(self):
+        """Training choices (``optimizer``, ``learning_rate``) this kind's default blocks
+        need beyond the usual ones; settings the user gives win."""
+        return {}
+
     def arrays(self, x):
         """``{model input name: array}`` as the model is fed (numbers float32, strings (n, 1))."""
         array = np.asarray(x)
