@@ -230,12 +230,17 @@ class _AutoEstimator(BaseEstimator):
         spec's per-input blocks or the kind's defaults), merged before the trunk."""
         blocks = list(spec.blocks or []) if spec is not None else []
         declared = (spec.inputs if spec is not None else None) or {}
-        branches = None
+        branches, defaulted = None, []  # kinds whose default blocks are used
         if len(kinds) > 1 or declared:
-            branches = {name: (declared.get(name) or {}).get("blocks") or kind.default_blocks()
-                        for name, kind in kinds.items()}
+            branches = {}
+            for name, kind in kinds.items():
+                branches[name] = (declared.get(name) or {}).get("blocks")
+                if not branches[name]:
+                    branches[name] = kind.default_blocks()
+                    defaulted.append(kind)
         elif not blocks or isinstance(blocks[0], HEADS):
-            blocks = kinds[next(iter(kinds))].default_blocks() + blocks
+            defaulted.append(kinds[next(iter(kinds))])
+            blocks = defaulted[0].default_blocks() + blocks
         if blocks and isinstance(blocks[-1], HEADS):
             head, blocks = blocks[-1], blocks[:-1]
         else:
@@ -245,7 +250,7 @@ class _AutoEstimator(BaseEstimator):
         else:
             head.output_dim = n_outputs
         training = {}
-        for kind in kinds.values():
+        for kind in defaulted:
             training.update(kind.default_training())
         training.update({k: v for k, v in (("optimizer", config.training.optimizer),
                                             ("learning_rate", config.training.learning_rate))
