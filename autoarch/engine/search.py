@@ -213,7 +213,8 @@ class ModelSearch:
         of the time limit."""
         if self._deadline is None or self.study.best_trial is None:
             return 0.0
-        refits = sum(self._refit_seconds(t) for t in self._ranked()[:RESERVED_REFITS])
+        refits = sum(self._refit_seconds(self.study.trials[n])
+                     for n in self._ranked()[:RESERVED_REFITS])
         limit = self._deadline - self._started
         return min(limit / 3, refits + 2.0)
 
@@ -226,11 +227,14 @@ class ModelSearch:
         rows = 1.0 / (1.0 - self.config.training.validation_split)
         return per_epoch * rows * self._final_epochs(trial)
 
-    def _ranked(self):
-        """Finished trials, best first."""
+    def _ranked(self, running=None):
+        """Finished trials' numbers, best first; ``running``: a ``(trial, value)`` not yet
+        told, ranked among them."""
+        scored = [(t.value, t.number) for t in self.study.trials if t.is_finite()]
+        if running is not None:
+            scored.append((running[1], running[0].number))
         sign = 1 if self._objective_.direction == "max" else -1
-        return sorted((t for t in self.study.trials if t.is_finite()),
-                      key=lambda t: -sign * t.value)
+        return [number for _, number in sorted(scored, key=lambda p: -sign * p[0])]
 
     def _out_of_time(self):
         return self._deadline is not None and \
@@ -260,10 +264,7 @@ class ModelSearch:
         """Keep on disk the models an ensemble may use: the best few trials' (twice the
         ensemble size); every trial's validation predictions stay (they are small)."""
         keep = 2 * max(1, self.config.ensemble_size)
-        sign = 1 if self._objective_.direction == "max" else -1
-        ranked = sorted([(t.value, t.number) for t in self.study.trials if t.is_finite()]
-                        + [(value, trial.number)], key=lambda p: -sign * p[0])
-        kept = {number for _, number in ranked[:keep]}
+        kept = set(self._ranked(running=(trial, value))[:keep])
         for path in glob.glob(os.path.join(self._trials_dir, "trial_*.keras")):
             number = int(os.path.basename(path)[len("trial_"):-len(".keras")])
             if number not in kept:
@@ -317,8 +318,7 @@ class ModelSearch:
         weights, score = self._ensemble() if self.config.ensemble_size > 1 else ({}, None)
         if len(weights) > 1:
             members = sorted(weights, key=lambda n: -weights[n])
-            trials = {t.number: t for t in self.study.trials}
-            models, retrained = zip(*(self._retrained(trials[n]) for n in members))
+            models, retrained = zip(*(self._retrained(self.study.trials[n]) for n in members))
             model = ensemble_model(list(models), [weights[n] for n in members])
             self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4),
                                           "retrained": r} for n, r in zip(members, retrained)],
