@@ -152,6 +152,25 @@ def _supernet_phase(notes):
     return parts
 
 
+def _screening(notes):
+    """A ``zero_cost`` search's screening: how many candidates were scored, and the ones
+    trained, best first, with their proxy scores."""
+    if not notes:
+        return []
+    note = notes[-1]
+    names = list(note.get("proxies") or [])
+    rows = []
+    for i, c in enumerate(note.get("top") or []):
+        params = ", ".join(f"{k}={v}" for k, v in c["params"].items())
+        cells = [_cell(i + 1, i + 1), _cell(f"{c['rank_score']:.4f}", c["rank_score"])]
+        cells += [_cell(f"{c['scores'].get(n, float('nan')):.4g}") for n in names]
+        rows.append("<tr>" + "".join(cells) + _cell(html.escape(params)) + "</tr>")
+    return [f"<h2>Zero-cost screening</h2><p>{note['screened']} candidates scored untrained "
+            f"in {note['seconds']:.0f} s by {html.escape(note['proxy'])}; the trained ones, "
+            "best-ranked first:</p>"
+            + _table(rows, ["#", "rank score", *names, "parameters"], css="sortable")]
+
+
 def render(trials, settings, notes=(), model=None, spec_text=None, title="autoarch search"):
     """The page, as a string. ``trials``: ``Trial.as_dict()`` records; ``settings``: the
     journal's header (strategy, options, seed, objective, space); ``notes``: its notes
@@ -198,6 +217,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
                                      if not k.startswith("tuner/")) + "."
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
     parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
+    parts += _screening([n for n in notes if n.get("event") == "zero_cost"])
     start = min((t["started"] for t in trials if t.get("started")), default=0.0)
     by_trial = [(t["number"], t["value"]) for t in sorted(finished, key=lambda t: t["number"])]
     by_time = [((t["finished"] or start) - start, t["value"])

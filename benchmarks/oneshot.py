@@ -153,8 +153,8 @@ def one_shot(data, epochs, few_shot, search_trials):
     import types
 
     from autoarch.oneshot import Supernet
-    from autoarch.oneshot.phase import (PhaseContext, few_shot_children, search_paths,
-                                        split_choices)
+    from autoarch.engine.context import PhaseContext
+    from autoarch.oneshot.phase import few_shot_children, search_paths, split_choices
 
     (x_train, y_train), (x_val, y_val), _ = data
     started = time.perf_counter()

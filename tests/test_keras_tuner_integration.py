@@ -15,7 +15,7 @@ OPTIONS = {"hyperband": {"max_epochs": 2, "factor": 2}, "bayesian": {"num_initia
 
 
 @pytest.mark.parametrize("name", sorted(n for n, cls in STRATEGIES.items()
-                                         if not getattr(cls, "needs_supernet", False)))
+                                         if not getattr(cls, "runs_phase", False)))
 def test_strategy_runs_inside_a_keras_tuner_tuner(name, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 4)).astype("float32")

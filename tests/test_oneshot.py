@@ -195,7 +195,7 @@ def test_a_study_of_a_plain_function_cannot_run_a_supernet_strategy():
     from autoarch import Study
 
     study = Study({"a": {"type": "choice", "values": [1, 2]}}, strategy="oneshot")
-    with pytest.raises(RuntimeError, match="searches a supernet built from a model space"):
+    with pytest.raises(RuntimeError, match="evaluates Keras models built from a model space"):
         study.ask()
 
 

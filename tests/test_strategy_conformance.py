@@ -19,7 +19,7 @@ from strategy_helpers import SPACE, objective
 
 # the built-in sampling strategies, before any test registers its own (the one-shot ones
 # need a model space: tests/test_oneshot.py)
-ALL = sorted(n for n, cls in STRATEGIES.items() if not getattr(cls, "needs_supernet", False))
+ALL = sorted(n for n, cls in STRATEGIES.items() if not getattr(cls, "runs_phase", False))
 N_TRIALS = 14
 HERE = os.path.dirname(os.path.abspath(__file__))
 

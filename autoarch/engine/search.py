@@ -137,8 +137,11 @@ class ModelSearch:
         # a resumed search goes on with its clock: time_limit counts what was spent before
         self._started = time.monotonic() - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
-        if getattr(self.study.oracle, "needs_supernet", False):
-            self._supernet_phase()
+        self._screen = None
+        if getattr(self.study.oracle, "runs_phase", False):
+            self._phase()
+        elif getattr(self.study.oracle, "prescreen", 1) > 1:
+            self.study.oracle.screen = self._prescreen
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
             self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
                                 stop=self._out_of_time)
@@ -162,19 +165,35 @@ class ModelSearch:
             print(_summary_line(self.summary), flush=True)
         return self
 
-    def _supernet_phase(self):
-        """One-shot strategies (:mod:`autoarch.strategies.oneshot`) find their candidates on
-        a supernet first; the trials then train them from scratch."""
-        from autoarch.oneshot.phase import PhaseContext
+    def _phase(self):
+        """Strategies that find their candidates before the first trial (a supernet,
+        :mod:`autoarch.strategies.oneshot`; a zero-cost screening,
+        :mod:`autoarch.strategies.zero_cost`) run that phase here; the trials then train
+        the candidates from scratch."""
+        from autoarch.engine.context import PhaseContext
 
         budget, training = self.config.budget, self.config.training
-        self.study.oracle.run_phase(PhaseContext(
+        oracle = self.study.oracle
+        oracle.run_phase(PhaseContext(
             space=self.space, train=self._trainer.train, val=self._trainer.val,
             objective=(self._objective_.name, self._objective_.direction),
             epochs=budget.search_epochs or budget.epochs, batch_size=training.batch_size,
             distribution=training.distribution, seed=self.study.seed,
             directory=self.study.directory, note=self.study.note, deadline=self._deadline,
-            verbose=self.verbose))
+            verbose=self.verbose, phase=oracle.phase))
+
+    def _prescreen(self, trial_id, candidates):
+        """``prescreen``: the index of the best-scored of a trial's drawn ``candidates``
+        (zero-cost proxies, :class:`autoarch.proxies.screen.Screen`); noted in the journal."""
+        from autoarch.proxies.screen import Screen
+
+        if self._screen is None:
+            self._screen = Screen(self.space, self._trainer.train, seed=self.study.seed)
+        started = time.monotonic()
+        best, scores = self._screen.best(candidates)
+        self.study.note("prescreen", trial_id=trial_id, drawn=len(candidates), chosen=best,
+                        scores=scores, seconds=round(time.monotonic() - started, 2))
+        return best
 
     def _make_worker(self, max_trials):
         mode = self.config.training.isolate_trials
@@ -253,6 +272,7 @@ class ModelSearch:
                 if self.config.training.tensorboard else None,
                 "seconds_left": None if self._deadline is None else
                 max(0.0, self._deadline - self._reserve() - time.monotonic())}
+        task.update(self._continued(trial))
         run = self._runner().run
         metrics = run(task, lambda step, logs: self.study.report(trial, step, **logs), trial.info)
         if self.verbose:
@@ -260,11 +280,30 @@ class ModelSearch:
         self._keep_models(trial, metrics[self._objective_.name])
         return metrics
 
+    def _continued(self, trial):
+        """For a Hyperband promotion (``tuner/trial_id``): its parent's model, to continue
+        from ``tuner/initial_epoch`` as keras-tuner's own Hyperband does (the trainer
+        builds a new model when that file is gone)."""
+        parent_id = trial.params.get("tuner/trial_id")
+        parent = next((t for t in self.study.trials if t.trial_id == parent_id), None) \
+            if parent_id else None
+        if parent is None:
+            return {}
+        return {"parent": parent.number, "initial_epoch": int(trial.params["tuner/initial_epoch"]),
+                "initial_model": os.path.join(self._trials_dir, f"trial_{parent.number}.keras")}
+
     def _keep_models(self, trial, value):
         """Keep on disk the models an ensemble may use: the best few trials' (twice the
-        ensemble size); every trial's validation predictions stay (they are small)."""
+        ensemble size), and under Hyperband those of the bracket now running (its
+        promotions continue from them); every trial's validation predictions stay (they
+        are small)."""
         keep = 2 * max(1, self.config.ensemble_size)
         kept = set(self._ranked(running=(trial, value))[:keep])
+        bracket = trial.params.get("tuner/bracket")
+        if bracket is not None:
+            kept |= {t.number for t in self.study.trials
+                     if t.params.get("tuner/bracket") == bracket}
+            kept.add(trial.number)
         for path in glob.glob(os.path.join(self._trials_dir, "trial_*.keras")):
             number = int(os.path.basename(path)[len("trial_"):-len(".keras")])
             if number not in kept:

@@ -54,8 +54,8 @@ class Study:
             failed trials in a row.
         first_trials: points (``{parameter: value}``, the rest take their defaults) that
             the first trials evaluate before the strategy suggests any (autoarch's own
-            strategies; keras-tuner's grid and Hyperband, and the one-shot strategies, plan
-            their own trials).
+            strategies; keras-tuner's grid and Hyperband, and the strategies that find their
+            trials in a phase before the first, plan their own trials).
     """
 
     def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
@@ -246,7 +246,7 @@ class Study:
             return trial
         first = None
         if len(self.trials) < len(self.first_trials) and hasattr(self.oracle, "replaying") \
-                and not getattr(self.oracle, "needs_supernet", False):
+                and not getattr(self.oracle, "runs_phase", False):
             first = space_ops.active_values(self.space, self.first_trials[len(self.trials)])
         trial = self._create(first)
         if self.journal is not None:

@@ -105,10 +105,24 @@ class TrialTrainer:
             inputs, y = data_ops.take_rows(inputs, rows), y[rows]
         return inputs, y
 
+    def start_model(self, task, info):
+        """The model a task starts from: its parent trial's saved model (optimizer state
+        included) when the task continues one (``initial_model``, Hyperband's promotions),
+        else a new one built from its parameters."""
+        parent = task.get("initial_model")
+        if parent and os.path.exists(parent):
+            keras.backend.clear_session()
+            keras.utils.set_random_seed(task["seed"])
+            with distribution_strategy(self.training.distribution).scope():
+                model = keras.models.load_model(parent, safe_mode=True)
+            info["continued_from"] = task.get("parent")
+            return model, int(task.get("initial_epoch", 0))
+        return self.build(task["params"], task["seed"]), 0
+
     def _train(self, task, report, batch_size, info):
         name, direction = self.objective
         epochs, best = task["epochs"], task.get("best_value")
-        model = self.build(task["params"], task["seed"])
+        model, initial_epoch = self.start_model(task, info)
         seconds_left = task.get("seconds_left")
         reporter = _Report(report)
         deadline = Deadline(None if seconds_left is None else time.monotonic() + seconds_left)
@@ -129,8 +143,8 @@ class TrialTrainer:
         history = model.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"]),
             validation_data=data_ops.make_dataset(*self.val, batch_size),
-            epochs=epochs, callbacks=callbacks, verbose=max(0, self.verbose - 1),
-            shuffle=False).history
+            epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+            verbose=max(0, self.verbose - 1), shuffle=False).history
         losses = history.get("loss", [])
         bad = [i for i, v in enumerate(losses) if not math.isfinite(v)]
         if bad:
@@ -146,10 +160,11 @@ class TrialTrainer:
             info["stopped"] = curve.reason
         elif deadline.stopped:
             info["stopped"] = "time_limit reached"
-        elif len(curve_values) < epochs:
-            info["stopped"] = f"early stopping after {len(curve_values)} epochs"
+        elif len(curve_values) < epochs - initial_epoch:
+            info["stopped"] = f"early stopping after {initial_epoch + len(curve_values)} epochs"
         value = float(curve_values[best_epoch])
-        metrics = {name: value, "best_epoch": best_epoch + 1, "epochs_run": len(curve_values),
+        metrics = {name: value, "best_epoch": initial_epoch + best_epoch + 1,
+                   "epochs_run": len(curve_values),
                    "batch_size": batch_size, "params": int(model.count_params()),
                    "fit_seconds": time.perf_counter() - started}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})

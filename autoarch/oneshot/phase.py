@@ -10,7 +10,6 @@ Each epoch and the phase's outcome are notes in the search's journal (``supernet
 with the architecture weights or the supernet's accuracy), for reports.
 """
 
-import dataclasses
 import itertools
 import json
 import os
@@ -32,34 +31,6 @@ from autoarch.oneshot.supernet import Supernet
 #: the shares of the time left (when the phase starts) by which its supernet training and
 #: its path search end: the rest is for training the candidates from scratch
 TRAINING_SHARE, SEARCH_SHARE = 0.5, 0.6
-
-
-@dataclasses.dataclass
-class PhaseContext:
-    """What a phase gets from the model search."""
-
-    space: object  # the fitted ModelSpace
-    train: tuple  # ({input: array}, y)
-    val: tuple
-    objective: tuple  # (name, direction), e.g. ("val_accuracy", "max")
-    epochs: int  # the search's epochs per trial: the supernet's default
-    batch_size: int
-    distribution: object
-    seed: int
-    directory: str
-    note: object  # study.note
-    deadline: float = None  # time.monotonic() by which the whole search must end
-    verbose: int = 0
-    started: float = dataclasses.field(default_factory=time.monotonic)
-
-    def folder(self, *parts):
-        return os.path.join(self.directory, "oneshot", *parts)
-
-    def until(self, share):
-        """When ``share`` of the time left at the phase's start is spent (None: no limit)."""
-        if self.deadline is None:
-            return None
-        return self.started + share * max(0.0, self.deadline - self.started)
 
 
 def _features(inputs):

@@ -12,10 +12,11 @@ from autoarch.strategies.hyperband import Hyperband
 from autoarch.strategies.oneshot import Darts, Gdas, OneShot
 from autoarch.strategies.random_search import RandomSearch
 from autoarch.strategies.reinforce import ReinforceController
+from autoarch.strategies.zero_cost import ZeroCost
 
 STRATEGIES = {cls.name: cls for cls in
               (RandomSearch, GridSearch, BayesianOptimization, Evolution, ReinforceController,
-               Hyperband, OneShot, Darts, Gdas)}
+               Hyperband, OneShot, Darts, Gdas, ZeroCost)}
 
 #: arguments every strategy gets from the search itself, never from the user's options
 _RESERVED = {"self", "objective", "max_trials", "hyperparameters", "seed", "kwargs",
@@ -54,4 +55,4 @@ def make_strategy(name, hyperparameters, objective, seed=None, options=None):
 
 __all__ = ["STRATEGIES", "make_strategy", "strategy_class", "strategy_options",
            "BayesianOptimization", "Darts", "Evolution", "Gdas", "GridSearch", "Hyperband",
-           "OneShot", "RandomSearch", "ReinforceController"]
+           "OneShot", "RandomSearch", "ReinforceController", "ZeroCost"]

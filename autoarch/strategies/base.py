@@ -17,20 +17,28 @@ from autoarch import space as space_ops
 
 
 class StrategyOracle(kt.Oracle):
-    """Base class: a ``keras_tuner.Oracle`` whose ``populate_space`` is ``suggest(rng)``."""
+    """Base class: a ``keras_tuner.Oracle`` whose ``populate_space`` is ``suggest(rng)``.
+
+    ``prescreen`` > 1 (any autoarch strategy in a model search): each trial draws that many
+    suggestions and trains only the one that zero-cost proxies score best (``screen``, set
+    by the model search: ``screen(trial_id, [values]) -> index``)."""
 
     #: the name under which specs and ``Study(strategy=...)`` find the strategy
     name = None
     max_duplicate_tries = 50
 
     def __init__(self, objective=None, max_trials=None, hyperparameters=None, seed=None,
-                 max_retries_per_trial=0, max_consecutive_failed_trials=3, **kwargs):
+                 max_retries_per_trial=0, max_consecutive_failed_trials=3, prescreen=1,
+                 **kwargs):
         super().__init__(objective=objective, max_trials=max_trials,
                          hyperparameters=hyperparameters, seed=seed,
                          max_retries_per_trial=max_retries_per_trial,
                          max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs)
         if seed is not None:  # keras-tuner treats seed=0 as "no seed"; 0 is a seed here
             self.seed = seed
+        if not isinstance(prescreen, int) or isinstance(prescreen, bool) or prescreen < 1:
+            raise ValueError(f"prescreen: expected an int >= 1, got {prescreen!r}")
+        self.prescreen, self.screen = prescreen, None
         self._replayed = None
 
     # -- what subclasses write -------------------------------------------------------------
@@ -57,20 +65,41 @@ class StrategyOracle(kt.Oracle):
     def populate_space(self, trial_id):
         if self._replayed is not None:
             return {"status": TrialStatus.RUNNING, "values": dict(self._replayed)}
+        if self.prescreen > 1 and self.screen is None:
+            raise RuntimeError(f"strategy '{self.name}': prescreen scores Keras models built "
+                               "from a model space: use it in a model search, not in a "
+                               "Study of a plain function")
         rng = self.rng_for(trial_id)
+        count = self.prescreen
+        drawn = []
+        while len(drawn) < count:
+            values = self._draw(rng, drawn)
+            if values is None:
+                break
+            drawn.append(values)
+        if not drawn:
+            return {"status": TrialStatus.STOPPED, "values": None}
+        best = self.screen(trial_id, drawn) if len(drawn) > 1 else 0
+        return {"status": TrialStatus.RUNNING, "values": drawn[best]}
+
+    def _draw(self, rng, drawn):
+        """A suggestion unseen in the trials and in ``drawn``; None when there is none."""
+        def new(values):
+            return not self._duplicate(values) and values not in drawn
+
         for _ in range(self.max_duplicate_tries):
             values = self.suggest(rng)
             if values is None:
                 break
             values = space_ops.active_values(self.hyperparameters, values)
-            if not self._duplicate(values):
-                return {"status": TrialStatus.RUNNING, "values": values}
+            if new(values):
+                return values
         # the model keeps proposing seen points: fall back to unseen random ones
         for _ in range(self.max_duplicate_tries):
             values = space_ops.sample(self.hyperparameters, rng)
-            if not self._duplicate(values):
-                return {"status": TrialStatus.RUNNING, "values": values}
-        return {"status": TrialStatus.STOPPED, "values": None}
+            if new(values):
+                return values
+        return None
 
     def oriented(self, score):
         """The score turned so that larger is always better."""
@@ -84,3 +113,44 @@ class StrategyOracle(kt.Oracle):
             if trial.status == TrialStatus.COMPLETED and trial.score is not None and math.isfinite(trial.score):
                 done.append(trial)
         return done
+
+
+class PhasedStrategy(StrategyOracle):
+    """Base of strategies whose trials are found before the first one, by a phase the model
+    search runs (``run_phase(context)``, context: :class:`~autoarch.engine.context.PhaseContext`):
+    a supernet, a zero-cost screening. Its trials are the phase's candidates, best first;
+    then the strategy is exhausted."""
+
+    #: the search engine runs ``run_phase`` before the first trial
+    runs_phase = True
+    #: the phase's folder in the search's directory
+    phase = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.prescreen > 1:
+            raise ValueError(f"strategy '{self.name}': prescreen applies to strategies that "
+                             "suggest one trial at a time; this one finds its trials first")
+        self.candidates = None
+
+    def run_phase(self, context):
+        self.candidates = self.find_candidates(context)
+        return self.candidates
+
+    def find_candidates(self, context):
+        """Parameter sets, best first."""
+        raise NotImplementedError
+
+    def populate_space(self, trial_id):
+        if self._replayed is not None:
+            return super().populate_space(trial_id)
+        if self.candidates is None:
+            raise RuntimeError(f"strategy '{self.name}' evaluates Keras models built from a "
+                               "model space: use it in a model search (AutoClassifier, "
+                               "AutoRegressor, ModelSearch or `autoarch search`), not in a "
+                               "Study of a plain function")
+        for values in self.candidates:
+            values = space_ops.active_values(self.hyperparameters, dict(values))
+            if not self._duplicate(values):
+                return {"status": TrialStatus.RUNNING, "values": values}
+        return {"status": TrialStatus.STOPPED, "values": None}

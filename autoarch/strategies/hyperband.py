@@ -2,10 +2,11 @@
 
 Each trial's values carry the budget it gets: ``tuner/epochs`` (train to this epoch),
 ``tuner/initial_epoch`` and, for a promoted configuration, ``tuner/trial_id`` (the trial it
-was promoted from). A plain objective reads ``trial.params["tuner/epochs"]``. autoarch's
-model search trains every trial, promoted ones too, from scratch for ``tuner/epochs`` epochs;
-it does not yet continue from the parent's weights (keras-tuner's own ``Hyperband`` tuner
-does, and the strategy works with it as with any ``keras_tuner.Tuner``).
+was promoted from). A plain objective reads ``trial.params["tuner/epochs"]``. In autoarch's
+model search a promoted trial continues its parent's saved model (weights and optimizer
+state) from ``tuner/initial_epoch`` to ``tuner/epochs``, as keras-tuner's own ``Hyperband``
+tuner does; the models of the bracket being run stay on disk for that. Where the parent's
+model is gone (a trial that failed to save), the promotion trains from scratch.
 """
 
 import keras_tuner as kt

@@ -15,45 +15,25 @@ parameter-free ones win early only because the others are untrained), and at mos
 ``max_skips`` choices may derive "skip" (P-DARTS, Chen et al. 2019).
 """
 
-from keras_tuner.engine.trial import TrialStatus
-
-from autoarch import space as space_ops
-from autoarch.strategies.base import StrategyOracle
+from autoarch.strategies.base import PhasedStrategy
 
 
-class SupernetStrategy(StrategyOracle):
-    """Base: the candidates of a supernet phase (``run_phase``), best first, then stop."""
+class SupernetStrategy(PhasedStrategy):
+    """Base: the candidates of a supernet phase (:mod:`autoarch.oneshot.phase`)."""
 
     #: None: single-path switches; "softmax" / "gumbel": mixed operations
     sampling = None
-    #: the search engine runs ``run_phase`` before the first trial
-    needs_supernet = True
+    phase = "oneshot"
 
     def __init__(self, supernet_epochs=None, fixed=None, **kwargs):
         super().__init__(**kwargs)
         self.supernet_epochs = supernet_epochs
         self.fixed = dict(fixed or {})
-        self.candidates = None
 
-    def run_phase(self, context):
+    def find_candidates(self, context):
         from autoarch.oneshot.phase import run_phase
 
-        self.candidates = run_phase(self, context)
-        return self.candidates
-
-    def populate_space(self, trial_id):
-        if self._replayed is not None:
-            return super().populate_space(trial_id)
-        if self.candidates is None:
-            raise RuntimeError(f"strategy '{self.name}' searches a supernet built from a model "
-                               "space: use it in a model search (AutoClassifier, "
-                               "AutoRegressor, ModelSearch or `autoarch search`), not in a "
-                               "Study of a plain function")
-        for values in self.candidates:
-            values = space_ops.active_values(self.hyperparameters, dict(values))
-            if not self._duplicate(values):
-                return {"status": TrialStatus.RUNNING, "values": values}
-        return {"status": TrialStatus.STOPPED, "values": None}
+        return run_phase(self, context)
 
 
 class OneShot(SupernetStrategy):

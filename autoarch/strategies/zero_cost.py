@@ -1,0 +1,49 @@
+"""Zero-cost screening: score many untrained candidates with proxies, train only the best.
+
+Before the first trial, ``samples`` distinct random points of the space are built as Keras
+models and scored on one batch of training rows by zero-cost proxies
+(:mod:`autoarch.proxies`; ``vote`` by default, which rank-combines several, after
+Abdelfattah et al. 2021, "Zero-Cost Proxies for Lightweight NAS"). The trials then train the
+``top_k`` best-scored candidates, best first. The screening takes at most ``time_share`` of
+the time left when it starts; it scores fewer candidates when that runs out. Its record
+(every candidate's scores) is ``DIR/zero_cost/scores.jsonl``, its outcome a ``zero_cost``
+note in the journal; a resumed search reads it back instead of screening again.
+"""
+
+from autoarch.errors import SpecError
+from autoarch.spec.checks import did_you_mean
+from autoarch.strategies.base import PhasedStrategy
+
+#: the proxies of ``autoarch.proxies.PROXIES`` (named here so that checking a spec does not
+#: start TensorFlow; a test keeps the two equal), and the default voters
+PROXY_NAMES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "naswot",
+               "ntk", "zen")
+
+
+class ZeroCost(PhasedStrategy):
+    """Screen ``samples`` random candidates with ``proxy`` (a proxy's name, or ``vote``
+    over ``voters``), train the ``top_k`` best; ``rows``: the scoring batch's size."""
+
+    name = "zero_cost"
+    phase = "zero_cost"
+
+    def __init__(self, samples=500, top_k=10, proxy="vote", voters=None, rows=64,
+                 time_share=0.3, **kwargs):
+        super().__init__(**kwargs)
+        for where, name in [("proxy", proxy)] + [("voters", v) for v in voters or ()]:
+            if name not in PROXY_NAMES + (("vote",) if where == "proxy" else ()):
+                raise SpecError(f"unknown proxy '{name}'{did_you_mean(name, PROXY_NAMES)}; "
+                                f"known: {', '.join(PROXY_NAMES)}, vote",
+                                f"strategy.{where}")
+        self.proxy, self.voters = proxy, tuple(voters) if voters else None
+        for option, value in (("samples", samples), ("top_k", top_k), ("rows", rows)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"zero_cost: {option} must be an int >= 1, got {value!r}")
+        if not 0 < time_share <= 1:
+            raise ValueError(f"zero_cost: time_share must be in (0, 1], got {time_share!r}")
+        self.samples, self.top_k, self.rows, self.time_share = samples, top_k, rows, time_share
+
+    def find_candidates(self, context):
+        from autoarch.proxies.screen import run_screening
+
+        return run_screening(self, context)

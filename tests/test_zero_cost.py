@@ -1,0 +1,123 @@
+"""The ``zero_cost`` strategy and ``prescreen`` in real model searches on tiny data."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from autoarch import AutoClassifier
+from autoarch.blocks import ClassificationHead, DenseBlock
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = load_digits(return_X_y=True)
+    return (x / 16.0).astype("float32")[:400], y[:400]
+
+
+def _journal(directory):
+    with open(os.path.join(directory, "journal.jsonl")) as handle:
+        return [json.loads(line) for line in handle]
+
+
+def _spec():
+    return [DenseBlock(), ClassificationHead()]
+
+
+def test_zero_cost_trains_the_best_scored_candidates_in_order(digits, tmp_path):
+    x, y = digits
+    options = {"samples": 8, "top_k": 2}
+    clf = AutoClassifier(spec=_spec(), strategy="zero_cost", strategy_options=options,
+                         epochs=1, seed=0, directory=str(tmp_path), final_fit=False,
+                         ensemble_size=1).fit(x, y)
+    with open(tmp_path / "zero_cost" / "scores.jsonl") as handle:
+        scored = [json.loads(line) for line in handle]
+    assert len(scored) == 8 and all("naswot" in s["scores"] for s in scored)
+    note = [r for r in _journal(tmp_path) if r["event"] == "zero_cost"][-1]
+    assert note["screened"] == 8 and len(note["top"]) == 2
+    ranks = [t["rank_score"] for t in note["top"]]
+    assert ranks == sorted(ranks, reverse=True)
+    # the top two by vote, recomputed from the record, are the trials, in that order
+    from autoarch import proxies
+
+    votes = proxies.vote([s["scores"] for s in scored])
+    best = [scored[i]["params"] for i in np.argsort(-votes, kind="stable")[:2]]
+    trials = clf.search_results_
+    assert [t["params"] for t in trials] == [t["params"] for t in note["top"]] == best
+    page = open(clf.report(tmp_path / "report.html")).read()
+    assert "Zero-cost screening" in page and "8 candidates scored" in page
+    # a second fit in the same directory reads the screening back: nothing is scored again
+    AutoClassifier(spec=_spec(), strategy="zero_cost", strategy_options=options, epochs=1,
+                   seed=0, directory=str(tmp_path), final_fit=False, ensemble_size=1).fit(x, y)
+    with open(tmp_path / "zero_cost" / "scores.jsonl") as handle:
+        assert len(handle.readlines()) == 8
+
+
+def test_prescreen_trains_the_best_scored_of_each_trials_draws(digits, tmp_path):
+    x, y = digits
+    clf = AutoClassifier(spec=_spec(), strategy="random",
+                         strategy_options={"prescreen": 3}, max_trials=2, epochs=1, seed=0,
+                         directory=str(tmp_path), final_fit=False, ensemble_size=1).fit(x, y)
+    notes = [r for r in _journal(tmp_path) if r["event"] == "prescreen"]
+    assert [n["drawn"] for n in notes] == [3, 3]
+    from autoarch import proxies
+
+    for note in notes:
+        assert note["chosen"] == int(np.argmax(proxies.vote(note["scores"])))
+    assert len(clf.search_results_) == 2
+
+
+def test_unknown_proxies_and_misplaced_prescreen_are_refused(digits):
+    x, y = digits
+    with pytest.raises(ValueError, match="strategy_options: unknown proxy 'synflw'.*synflow"):
+        AutoClassifier(spec=_spec(), strategy="zero_cost",
+                       strategy_options={"proxy": "synflw"}, epochs=1).fit(x, y)
+    with pytest.raises(ValueError, match="prescreen applies to strategies that suggest"):
+        AutoClassifier(spec=_spec(), strategy="zero_cost",
+                       strategy_options={"prescreen": 2}, epochs=1).fit(x, y)
+
+
+def test_prescreen_needs_a_model_search():
+    from autoarch import Study
+
+    study = Study({"a": {"type": "int", "min": 0, "max": 9}}, strategy="evolution",
+                  strategy_options={"prescreen": 2})
+    with pytest.raises(RuntimeError, match="prescreen scores Keras models"):
+        study.ask()
+
+
+def test_a_promoted_hyperband_trial_continues_its_parents_model(digits, tmp_path):
+    import keras
+
+    from autoarch.blocks import ModelSpace
+    from autoarch.engine.search import ModelSearch
+
+    x, y = digits
+    search = ModelSearch(ModelSpace([DenseBlock(), ClassificationHead(num_classes=10)]),
+                         strategy="hyperband",
+                         strategy_options={"max_epochs": 3, "factor": 3}, max_trials=4, seed=0,
+                         directory=str(tmp_path), final_fit=False, ensemble_size=1,
+                         isolate_trials=False).fit(x, y)
+    trials = search.study.trials
+    by_id = {t.trial_id: t for t in trials}
+    promoted = [t for t in trials if t.params.get("tuner/trial_id")]
+    assert promoted, [t.params for t in trials]
+    trial = promoted[0]
+    parent = by_id[trial.params["tuner/trial_id"]]
+    start = trial.params["tuner/initial_epoch"]
+    steps = [r["step"] for r in _journal(tmp_path)
+             if r["event"] == "report" and r["number"] == trial.number]
+    assert start >= 1 and steps == list(range(start + 1, trial.params["tuner/epochs"] + 1))
+    assert trial.info["continued_from"] == parent.number
+    assert trial.metrics["best_epoch"] > start
+    # the model it starts from is its parent's, optimizer state included
+    info = {}
+    task = {"params": trial.params, "seed": 0, "parent": parent.number, "initial_epoch": start,
+            "initial_model": str(tmp_path / "trials" / f"trial_{parent.number}.keras")}
+    model, initial_epoch = search._trainer.start_model(task, info)
+    saved = keras.models.load_model(task["initial_model"])
+    assert initial_epoch == start and info == {"continued_from": parent.number}
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), saved.get_weights()))
+    assert int(model.optimizer.iterations.numpy()) > 0
