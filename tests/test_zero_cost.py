@@ -121,3 +121,49 @@ def test_a_promoted_hyperband_trial_continues_its_parents_model(digits, tmp_path
     assert initial_epoch == start and info == {"continued_from": parent.number}
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), saved.get_weights()))
     assert int(model.optimizer.iterations.numpy()) > 0
+
+
+def test_an_evolution_child_starts_from_its_parents_weights(digits, tmp_path):
+    import keras
+
+    from autoarch.blocks import ModelSpace
+    from autoarch.engine.search import ModelSearch
+
+    x, y = digits
+    search = ModelSearch(ModelSpace([DenseBlock(), ClassificationHead(num_classes=10)]),
+                         strategy="evolution",
+                         strategy_options={"population_size": 2, "sample_size": 1},
+                         max_trials=4, epochs=2, seed=0, directory=str(tmp_path),
+                         final_fit=False, ensemble_size=5, isolate_trials=False).fit(x, y)
+    trials = search.study.trials
+    children = [t for t in trials[2:] if "inherited" in t.info]
+    assert children, [t.info for t in trials]
+    by_id = {t.trial_id: t.number for t in trials}
+    for child in children:
+        assert child.info["inherited"]["from"] == by_id[search.study.oracle.parents[
+            child.trial_id]]
+        assert child.info["inherited"]["layers"] >= 1
+    # a child that differs from its parent only in a training setting is its parent
+    # before training: same weights, same predictions
+    parent = trials[0]
+    params = dict(parent.params)
+    name = next(k for k in params if k.endswith("learning_rate"))
+    options = [v for v in search.study.space.get(name).values if v != params[name]] \
+        if hasattr(search.study.space.get(name), "values") else [params[name] * 2]
+    params[name] = options[0]
+    path = str(tmp_path / "trials" / f"trial_{parent.number}.keras")
+    info = {}
+    model, _ = search._trainer.start_model(
+        {"params": params, "seed": 1, "parent": parent.number, "inherit_model": path}, info)
+    saved = keras.models.load_model(path)
+    assert info["inherited"]["layers"] == info["inherited"]["of"] > 0
+    np.testing.assert_allclose(model.predict(x[:20], verbose=0),
+                               saved.predict(x[:20], verbose=0), rtol=1e-5, atol=1e-6)
+    # inherit=False: no child inherits
+    plain = ModelSearch(ModelSpace([DenseBlock(), ClassificationHead(num_classes=10)]),
+                        strategy="evolution",
+                        strategy_options={"population_size": 2, "sample_size": 1,
+                                          "inherit": False},
+                        max_trials=3, epochs=1, seed=0, final_fit=False, ensemble_size=1,
+                        isolate_trials=False).fit(x, y)
+    assert not any("inherited" in t.info for t in plain.study.trials)

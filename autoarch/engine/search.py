@@ -281,24 +281,35 @@ class ModelSearch:
         return metrics
 
     def _continued(self, trial):
-        """For a Hyperband promotion (``tuner/trial_id``): its parent's model, to continue
-        from ``tuner/initial_epoch`` as keras-tuner's own Hyperband does (the trainer
-        builds a new model when that file is gone)."""
-        parent_id = trial.params.get("tuner/trial_id")
+        """Where ``trial`` starts from another's saved model: a Hyperband promotion
+        (``tuner/trial_id``) continues its parent's from ``tuner/initial_epoch``, as
+        keras-tuner's own Hyperband does; an evolution child (``oracle.parents``) inherits
+        its parent's weights where layers match. The trainer builds a new model when the
+        file is gone."""
+        promoted = trial.params.get("tuner/trial_id")
+        parent_id = promoted or getattr(self.study.oracle, "parents", {}).get(trial.trial_id)
         parent = next((t for t in self.study.trials if t.trial_id == parent_id), None) \
             if parent_id else None
         if parent is None:
             return {}
-        return {"parent": parent.number, "initial_epoch": int(trial.params["tuner/initial_epoch"]),
-                "initial_model": os.path.join(self._trials_dir, f"trial_{parent.number}.keras")}
+        path = os.path.join(self._trials_dir, f"trial_{parent.number}.keras")
+        if promoted:
+            return {"parent": parent.number, "initial_model": path,
+                    "initial_epoch": int(trial.params["tuner/initial_epoch"])}
+        return {"parent": parent.number, "inherit_model": path}
 
     def _keep_models(self, trial, value):
         """Keep on disk the models an ensemble may use: the best few trials' (twice the
-        ensemble size), and under Hyperband those of the bracket now running (its
-        promotions continue from them); every trial's validation predictions stay (they
-        are small)."""
+        ensemble size); under Hyperband those of the bracket now running (its promotions
+        continue from them), under evolution with inheritance its population's (the
+        parents of its children); every trial's validation predictions stay (they are
+        small)."""
         keep = 2 * max(1, self.config.ensemble_size)
         kept = set(self._ranked(running=(trial, value))[:keep])
+        oracle = self.study.oracle
+        if getattr(oracle, "inherit", False):  # the population: the parents to be
+            done = [t.number for t in self.study.trials if t.is_finite()]
+            kept |= set(done[-oracle.population_size:]) | {trial.number}
         bracket = trial.params.get("tuner/bracket")
         if bracket is not None:
             kept |= {t.number for t in self.study.trials

@@ -55,6 +55,22 @@ class _Report(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def inherit_weights(model, parent):
+    """Copy ``parent``'s weights into every layer of ``model`` that has a layer of the same
+    name there whose weights have the same shapes; the number of layers copied."""
+    theirs = {layer.name: layer for layer in parent.layers if layer.weights}
+    copied = 0
+    for layer in model.layers:
+        source = theirs.get(layer.name)
+        if not layer.weights or source is None or type(source) is not type(layer):
+            continue
+        weights = source.get_weights()
+        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(weights)
+            copied += 1
+    return copied
+
+
 def _log_hparams(directory, params, name, value):
     """The trial's parameters and objective for TensorBoard's HParams dashboard."""
     from tensorboard.plugins.hparams import api as hparams_api
@@ -106,9 +122,11 @@ class TrialTrainer:
         return inputs, y
 
     def start_model(self, task, info):
-        """The model a task starts from: its parent trial's saved model (optimizer state
-        included) when the task continues one (``initial_model``, Hyperband's promotions),
-        else a new one built from its parameters."""
+        """The model a task starts from, and its first epoch: its parent trial's saved
+        model (optimizer state included) when the task continues one (``initial_model``,
+        Hyperband's promotions); else a new one built from its parameters, with the weights
+        of ``inherit_model`` (an evolution child's parent) copied into every layer of the
+        same name whose weights have the same shapes."""
         parent = task.get("initial_model")
         if parent and os.path.exists(parent):
             keras.backend.clear_session()
@@ -117,7 +135,13 @@ class TrialTrainer:
                 model = keras.models.load_model(parent, safe_mode=True)
             info["continued_from"] = task.get("parent")
             return model, int(task.get("initial_epoch", 0))
-        return self.build(task["params"], task["seed"]), 0
+        model = self.build(task["params"], task["seed"])
+        source = task.get("inherit_model")
+        if source and os.path.exists(source):
+            copied = inherit_weights(model, keras.models.load_model(source, safe_mode=True))
+            info["inherited"] = {"from": task.get("parent"), "layers": copied,
+                                 "of": sum(1 for layer in model.layers if layer.weights)}
+        return model, 0
 
     def _train(self, task, report, batch_size, info):
         name, direction = self.objective

@@ -39,6 +39,10 @@ class StrategyOracle(kt.Oracle):
         if not isinstance(prescreen, int) or isinstance(prescreen, bool) or prescreen < 1:
             raise ValueError(f"prescreen: expected an int >= 1, got {prescreen!r}")
         self.prescreen, self.screen = prescreen, None
+        #: {trial id: the trial id its values came from} where a strategy derives a child
+        #: from a parent (``evolution``), for weight inheritance; not kept across a resume
+        self.parents = {}
+        self._parent = None
         self._replayed = None
 
     # -- what subclasses write -------------------------------------------------------------
@@ -79,26 +83,31 @@ class StrategyOracle(kt.Oracle):
             drawn.append(values)
         if not drawn:
             return {"status": TrialStatus.STOPPED, "values": None}
-        best = self.screen(trial_id, drawn) if len(drawn) > 1 else 0
-        return {"status": TrialStatus.RUNNING, "values": drawn[best]}
+        best = self.screen(trial_id, [v for v, _ in drawn]) if len(drawn) > 1 else 0
+        values, parent = drawn[best]
+        if parent is not None:
+            self.parents[trial_id] = parent
+        return {"status": TrialStatus.RUNNING, "values": values}
 
     def _draw(self, rng, drawn):
-        """A suggestion unseen in the trials and in ``drawn``; None when there is none."""
+        """A suggestion unseen in the trials and in ``drawn`` and the trial it derives from
+        (``suggest`` sets ``self._parent``); None when there is none."""
         def new(values):
-            return not self._duplicate(values) and values not in drawn
+            return not self._duplicate(values) and all(values != v for v, _ in drawn)
 
         for _ in range(self.max_duplicate_tries):
+            self._parent = None
             values = self.suggest(rng)
             if values is None:
                 break
             values = space_ops.active_values(self.hyperparameters, values)
             if new(values):
-                return values
+                return values, self._parent
         # the model keeps proposing seen points: fall back to unseen random ones
         for _ in range(self.max_duplicate_tries):
             values = space_ops.sample(self.hyperparameters, rng)
             if new(values):
-                return values
+                return values, None
         return None
 
     def oriented(self, score):

@@ -4,6 +4,11 @@ The population is the ``population_size`` most recently finished trials, so old 
 out whatever their score. A child is a one-decision mutation of the best of a random
 ``sample_size`` tournament; with probability ``crossover_rate`` it is first a uniform
 crossover of two tournament winners.
+
+With ``inherit`` (the default), each child names its parent (the first tournament winner;
+``parents``), and a model search starts the child from the parent's trained weights
+wherever a layer of the same name has weights of the same shapes (a mutation of a training
+setting, or of one layer, keeps the rest of the network as it was trained).
 """
 
 from autoarch import space as space_ops
@@ -15,7 +20,7 @@ class Evolution(StrategyOracle):
     name = "evolution"
 
     def __init__(self, population_size=20, sample_size=5, crossover_rate=0.0,
-                 mutations=1, **kwargs):
+                 mutations=1, inherit=True, **kwargs):
         super().__init__(**kwargs)
         if population_size < 2:
             raise ValueError(f"evolution: population_size must be >= 2, got {population_size}")
@@ -30,20 +35,24 @@ class Evolution(StrategyOracle):
         self.sample_size = sample_size
         self.crossover_rate = crossover_rate
         self.mutations = mutations
+        self.inherit = bool(inherit)
 
     def population(self):
         return self.finished_trials()[-self.population_size:]
 
     def _tournament(self, population, rng):
         picks = rng.choice(len(population), size=self.sample_size, replace=False)
-        best = max(picks, key=lambda i: self.oriented(population[i].score))
-        return population[best].hyperparameters.values
+        return population[max(picks, key=lambda i: self.oriented(population[i].score))]
 
     def suggest(self, rng):
         population = self.population()
         if len(population) < self.population_size:
             return space_ops.sample(self.hyperparameters, rng)
-        parent = self._tournament(population, rng)
+        winner = self._tournament(population, rng)
+        if self.inherit:
+            self._parent = winner.trial_id
+        parent = winner.hyperparameters.values
         if rng.random() < self.crossover_rate:
-            parent = crossover(self.hyperparameters, parent, self._tournament(population, rng), rng)
+            parent = crossover(self.hyperparameters, parent,
+                               self._tournament(population, rng).hyperparameters.values, rng)
         return space_ops.mutate(self.hyperparameters, parent, rng, n_changes=self.mutations)
