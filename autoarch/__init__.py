@@ -14,7 +14,7 @@ _EXPORTS = {
     "autoarch.config": ("Budget", "SearchConfig", "Training"),
     "autoarch.engine": ("Journal", "Study", "Trial", "TrialStatus"),
     "autoarch.errors": ("AutoarchError", "DirectoryLocked", "JournalError", "SearchFinished",
-                        "SpecError", "StudyMismatch", "TooManyFailures"),
+                        "SpecError", "StudyMismatch", "TooManyFailures", "TrialRefused"),
     "autoarch.estimators": ("AutoClassifier", "AutoRegressor", "ImageClassifier",
                             "ImageRegressor", "SequenceClassifier", "SequenceRegressor",
                             "StructuredDataClassifier", "StructuredDataRegressor",

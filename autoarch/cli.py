@@ -189,6 +189,12 @@ def print_trials(study, limit=None):
             print(f"{'':>40}  ({note.splitlines()[0]})")
     if limit is not None and len(ranked) > limit:
         print(f"... {len(ranked) - limit} more (autoarch report {study.directory})")
+    if len(study.objectives) > 1 or study.constraints:
+        names = [o.name for o in study.objectives]
+        print("Pareto front: " + "; ".join(
+            f"trial {t.number} (" + ", ".join(f"{n}={v:.4g}" for n, v in
+                                              zip(names, study.vector(t))) + ")"
+            for t in study.pareto_front()))
 
 
 class MissingModel(AutoarchError):

@@ -159,6 +159,28 @@ def _objective_problem(value):
     return None
 
 
+def _objectives_problem(value):
+    if not isinstance(value, (list, tuple)) or not value:
+        return "a non-empty list of objectives"
+    for item in value:
+        problem = _objective_problem(item)
+        if problem is not None:
+            return f"a list of objectives: {problem}"
+    return None
+
+
+def _constraints_problem(value):
+    if not isinstance(value, dict):
+        return "a mapping of metric or measure names to bounds"
+    for name, bound in value.items():
+        if not isinstance(name, str) or not name:
+            return f"a mapping of metric or measure names to bounds: {name!r} is not a name"
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or \
+                not math.isfinite(bound):
+            return f"a mapping of names to finite numbers: {name} is {bound!r}"
+    return None
+
+
 def _mapping_problem(value):
     return None if isinstance(value, dict) else "a mapping of option names to values"
 
@@ -276,6 +298,20 @@ class SearchConfig:
                           "None: val_accuracy (classification) or val_mean_squared_error "
                           "(regression).",
                           none=True)
+    objectives: list = knob(None, Custom(_objectives_problem, "a list of objectives"),
+                            "Several objectives at once, the first the main one (it is "
+                            "`objective`), e.g. ['val_accuracy', 'params']: names of metrics "
+                            "or of autoarch.measures (params, flops, keras_bytes, "
+                            "tflite_bytes, latency_ms, latency_batch_ms, tflite_latency_ms), "
+                            "directions as for `objective`. The search returns a Pareto front "
+                            "and the final model is its best trial in the first objective.",
+                            none=True, flag=False)
+    constraints: dict = knob({}, Custom(_constraints_problem, "a mapping"),
+                             "Bounds {name: bound} on metrics or measures: at most the bound "
+                             "for those minimised (params, latency_ms, val_loss), at least for "
+                             "those maximised. A candidate breaking a bound on params or flops "
+                             "is refused before training; the final model breaks none where a "
+                             "trial does not.", flag=False)
     seed: int = knob(0, Number(int, 0), "Seed of the strategy, weights and data split.")
     ensemble_size: int = knob(10, Number(int, 1), "Rounds of greedy ensemble selection over "
                               "the trials' validation predictions (Caruana et al.); 1: the "
@@ -285,7 +321,14 @@ class SearchConfig:
 
     def __post_init__(self):
         self.strategy_options = dict(self.strategy_options or {})
+        self.constraints = dict(self.constraints or {})
         _check_fields(self)
+        if self.objectives is not None:
+            self.objectives = list(self.objectives)
+            if self.objective is not None and \
+                    make_objective(self.objective) != make_objective(self.objectives[0]):
+                raise ConfigError("objective", f"is {self.objective!r} but the first of "
+                                  f"`objectives` is {self.objectives[0]!r}; give one of them")
         try:  # the strategy checks its own options, before anything trains
             make_strategy(self.strategy, kt.HyperParameters(), kt.Objective("value", "max"),
                           self.seed, self.strategy_options)

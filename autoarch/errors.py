@@ -42,6 +42,11 @@ class SearchFinished(AutoarchError):
     """The strategy has no further trial to suggest (for example a grid is exhausted)."""
 
 
+class TrialRefused(AutoarchError):
+    """Raised by an objective function: the trial breaks a constraint knowable before it
+    runs (``Study.optimize`` records it as refused, not failed)."""
+
+
 class TooManyFailures(AutoarchError, RuntimeError):
     """The search stopped because too many consecutive trials failed."""
 

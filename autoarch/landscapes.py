@@ -5,9 +5,13 @@ activation, batch norm: 311,040 points) with per-decision effects, interactions 
 neighbouring operations and between width and depth, and a little deterministic noise. It is
 cheap, fixed, and structured the way real NAS landscapes are, so a good strategy can exploit
 what it has seen and random search cannot.
+
+``zdt1`` is Zitzler, Deb & Thiele's first two-objective problem, for strategies that search
+Pareto fronts.
 """
 
 import itertools
+import math
 import zlib
 
 import numpy as np
@@ -62,3 +66,18 @@ def architecture_landscape(params):
     key = zlib.crc32(repr((ops, depth, width, params["activation"], params["batch_norm"])).encode())
     noise = np.random.default_rng(key).normal(0.0, 0.05)
     return float(score + noise)
+
+
+#: ZDT1's space: five floats in [0, 1]
+ZDT1_SPACE = {f"x{i}": {"type": "float", "min": 0.0, "max": 1.0} for i in range(5)}
+#: its objectives, both minimised, and the hypervolume of its true front from (1.1, 11)
+ZDT1_OBJECTIVES = [("f1", "min"), ("f2", "min")]
+ZDT1_REFERENCE = (1.1, 11.0)
+ZDT1_BEST_HYPERVOLUME = 10.0 + 2.0 / 3.0 + 1.1
+
+
+def zdt1(params):
+    """``{"f1", "f2"}``: the front is f2 = 1 - sqrt(f1) where x1..x4 are 0."""
+    x = [params[f"x{i}"] for i in range(5)]
+    g = 1 + 9 * sum(x[1:]) / 4
+    return {"f1": x[0], "f2": g * (1 - math.sqrt(x[0] / g))}

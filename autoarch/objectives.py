@@ -4,8 +4,10 @@
 Accepted everywhere (Python, specs, command flags): ``"max"`` / ``"min"`` (a plain value, for
 ask/tell), a metric name (``"val_accuracy"``), ``"name:direction"``, ``(name, direction)``,
 ``{"name": ..., "direction": ...}`` and a ``kt.Objective``. Where no direction is given it is
-inferred from the name, the same way for every form: names that measure an error
-(``loss``, ``error``, ``mse``, ``mae``, ...) are minimized, anything else is maximized.
+inferred from the name, the same way for every form: the measures of
+:mod:`autoarch.measures` have their own (``params``, ``latency_ms``: minimized), names that
+measure an error (``loss``, ``error``, ``mse``, ``mae``, ...) are minimized, anything else
+is maximized.
 """
 
 import keras_tuner as kt
@@ -15,7 +17,13 @@ _MINIMIZED = ("loss", "error", "mse", "mae", "mape", "rmse", "crossentropy", "hi
 
 
 def infer_direction(name):
-    """``"min"`` for error-like metric names, ``"max"`` otherwise."""
+    """The measure's own direction for the names of :mod:`autoarch.measures` (``params``:
+    min, ``worst_group_accuracy``: max); ``"min"`` for error-like metric names; ``"max"``
+    otherwise."""
+    from autoarch.measures import DIRECTIONS as MEASURES
+
+    if name in MEASURES:
+        return MEASURES[name]
     lowered = str(name).lower()
     return "min" if any(word in lowered for word in _MINIMIZED) else "max"
 

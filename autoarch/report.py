@@ -56,49 +56,67 @@ def _best_so_far(points, maximize):
     return curve
 
 
+class _Plot:
+    """An SVG plot area over the ranges of ``xs`` and ``ys``: ``sx``/``sy`` place a value,
+    ``svg(body, ...)`` frames what was drawn with ticks and axis labels."""
+
+    pad, bottom = 24, 36
+
+    def __init__(self, xs, ys, width, height, left):
+        self.width, self.height, self.left = width, height, left
+        self.x0, self.y0 = min(xs), min(ys)
+        self.x1 = max(xs) if max(xs) > self.x0 else self.x0 + 1
+        self.y1 = max(ys) if max(ys) > self.y0 else self.y0 + 1
+
+    def sx(self, x):
+        return self.left + (x - self.x0) / (self.x1 - self.x0) * (
+            self.width - self.left - self.pad)
+
+    def sy(self, y):
+        return self.height - self.bottom - (y - self.y0) / (self.y1 - self.y0) * (
+            self.height - self.bottom - self.pad)
+
+    def svg(self, body, x_label, y_label):
+        width, height, left, bottom, pad = (self.width, self.height, self.left, self.bottom,
+                                            self.pad)
+        ticks = "".join(
+            f'<text x="{left - 4}" y="{self.sy(v) + 4:.1f}" text-anchor="end" '
+            f'font-size="11">{v:.4g}</text>'
+            for v in (self.y0, (self.y0 + self.y1) / 2, self.y1))
+        ticks += "".join(
+            f'<text x="{self.sx(v):.1f}" y="{height - bottom + 14}" text-anchor="middle" '
+            f'font-size="11">{v:.4g}</text>'
+            for v in (self.x0, (self.x0 + self.x1) / 2, self.x1))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+                f'role="img" aria-label="{html.escape(y_label)} against '
+                f'{html.escape(x_label)}"><rect x="{left}" y="{pad}" '
+                f'width="{width - left - pad}" height="{height - bottom - pad}" '
+                f'fill="#fcfcfc" stroke="#ccc"/>{body}{ticks}'
+                f'<text x="{(width + left) / 2}" y="{height - 4}" text-anchor="middle" '
+                f'font-size="12">{html.escape(x_label)}</text><text x="12" y="{height / 2}" '
+                f'font-size="12" transform="rotate(-90 12 {height / 2})" '
+                f'text-anchor="middle">{html.escape(y_label)}</text></svg>')
+
+
 def svg_chart(points, maximize, x_label, y_label, width=480, height=260):
     """Each trial's value as a dot and the best so far as a step line; ``points`` are
     ``(x, value or None)``. Plain SVG, so the page needs nothing beside it."""
     done = [(x, v) for x, v in points if v is not None and math.isfinite(v)]
     if not done:
         return "<p>No trial has a value yet.</p>"
-    left, bottom, pad = 56, 36, 24
-    xs = [x for x, _ in points]
-    ys = [v for _, v in done]
-    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
-
-    def sx(x):
-        return left + (x - x0) / (x1 - x0) * (width - left - pad)
-
-    def sy(y):
-        return height - bottom - (y - y0) / (y1 - y0) * (height - bottom - pad)
-
+    plot = _Plot([x for x, _ in points], [v for _, v in done], width, height, left=56)
     steps, previous = [], None
     for x, best in _best_so_far(points, maximize):
         if best is None:
             continue
         if previous is not None:
-            steps.append(f"{sx(x):.1f},{sy(previous):.1f}")
-        steps.append(f"{sx(x):.1f},{sy(best):.1f}")
+            steps.append(f"{plot.sx(x):.1f},{plot.sy(previous):.1f}")
+        steps.append(f"{plot.sx(x):.1f},{plot.sy(best):.1f}")
         previous = best
-    dots = "".join(f'<circle cx="{sx(x):.1f}" cy="{sy(v):.1f}" r="3" fill="#88a"/>'
+    dots = "".join(f'<circle cx="{plot.sx(x):.1f}" cy="{plot.sy(v):.1f}" r="3" fill="#88a"/>'
                    for x, v in done)
-    ticks = "".join(
-        f'<text x="{left - 4}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.4g}</text>'
-        for v in (y0, (y0 + y1) / 2, y1))
-    ticks += "".join(
-        f'<text x="{sx(v):.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-        f'font-size="11">{v:.4g}</text>' for v in (x0, (x0 + x1) / 2, x1))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'role="img" aria-label="{html.escape(y_label)} against {html.escape(x_label)}">'
-            f'<rect x="{left}" y="{pad}" width="{width - left - pad}" '
-            f'height="{height - bottom - pad}" fill="#fcfcfc" stroke="#ccc"/>{dots}'
-            f'<polyline points="{" ".join(steps)}" fill="none" stroke="#2a7" stroke-width="2"/>'
-            f'{ticks}<text x="{(width + left) / 2}" y="{height - 4}" text-anchor="middle" '
-            f'font-size="12">{html.escape(x_label)}</text><text x="12" y="{height / 2}" '
-            f'font-size="12" transform="rotate(-90 12 {height / 2})" text-anchor="middle">'
-            f'{html.escape(y_label)}</text></svg>')
+    return plot.svg(f'{dots}<polyline points="{" ".join(steps)}" fill="none" stroke="#2a7" '
+                    'stroke-width="2"/>', x_label, y_label)
 
 
 def _table(rows, header=None, css=""):
@@ -171,6 +189,61 @@ def _screening(notes):
             + _table(rows, ["#", "rank score", *names, "parameters"], css="sortable")]
 
 
+def svg_scatter(points, marked, x_label, y_label, width=480, height=300, join=True):
+    """Every ``(x, y)`` point as a grey dot and the ``marked`` ones (the Pareto front) as
+    green dots, joined in order of x with ``join``. Plain SVG."""
+    points = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+    if not points:
+        return ""
+    plot = _Plot([x for x, _ in points], [y for _, y in points], width, height, left=64)
+    dots = "".join(f'<circle cx="{plot.sx(x):.1f}" cy="{plot.sy(y):.1f}" r="3" fill="#bbb"/>'
+                   for x, y in points)
+    front = sorted((x, y) for x, y in marked if math.isfinite(x) and math.isfinite(y))
+    line = " ".join(f"{plot.sx(x):.1f},{plot.sy(y):.1f}" for x, y in front) if join else ""
+    dots += "".join(f'<circle cx="{plot.sx(x):.1f}" cy="{plot.sy(y):.1f}" r="4" fill="#2a7"/>'
+                    for x, y in front)
+    return plot.svg(f'<polyline points="{line}" fill="none" stroke="#2a7"/>{dots}', x_label,
+                    y_label)
+
+
+def _pareto(notes, trials):
+    """A search with several objectives or constraints: its front as a table, and every
+    trial against the front in the first two objectives."""
+    if not notes:
+        return []
+    note = notes[-1]
+    names = [name for name, _ in note["objectives"]]
+    rows = []
+    for point in note["points"]:
+        cells = [_cell(point["trial"], point["trial"])]
+        cells += [_cell(f"{point.get(n, float('nan')):.4g}", point.get(n)) for n in names]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    bounds = ", ".join(f"{k} {'≤' if _direction(note, k) == 'min' else '≥'} {v:g}"
+                       for k, v in (note.get("constraints") or {}).items())
+    text = (f"<h2>Pareto front</h2><p>{len(note['points'])} trials no other beats in every "
+            f"objective ({', '.join(f'{n} ({d}imized)' for n, d in note['objectives'])})"
+            + (f", among those within the constraints ({html.escape(bounds)})" if bounds
+               else "") + ".</p>" + _table(rows, ["trial", *names], css="sortable"))
+    if len(names) >= 2:
+        value = {t["number"]: [t["value"] if i == 0 else (t.get("metrics") or {}).get(n)
+                               for i, n in enumerate(names[:2])]
+                 for t in trials if t["status"] == "COMPLETED" and t["value"] is not None}
+        everything = [tuple(v) for v in value.values() if None not in v]
+        front = [tuple(value[p["trial"]]) for p in note["points"] if p["trial"] in value]
+        text += svg_scatter([(y, x) for x, y in everything], [(y, x) for x, y in front],
+                            names[1], names[0], join=len(names) == 2)
+    return [text]
+
+
+def _direction(note, name):
+    directions = dict(note["objectives"])
+    if name in directions:
+        return directions[name]
+    from autoarch.objectives import infer_direction
+
+    return infer_direction(name)
+
+
 def render(trials, settings, notes=(), model=None, spec_text=None, title="autoarch search"):
     """The page, as a string. ``trials``: ``Trial.as_dict()`` records; ``settings``: the
     journal's header (strategy, options, seed, objective, space); ``notes``: its notes
@@ -179,7 +252,12 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
     maximize = direction == "max"
     finished = [t for t in trials if t["status"] != "RUNNING"]
     scored = [t for t in trials if t["status"] == "COMPLETED" and t["value"] is not None]
+    refused = [t for t in trials if t["status"] == "REFUSED"]
     ranked = sorted(scored, key=lambda t: -t["value"] if maximize else t["value"])
+    fronts = [n for n in notes if n.get("event") == "pareto_front"]
+    if fronts:  # the winner is the front's best in the first objective, within constraints
+        on_front = [p["trial"] for p in fronts[-1]["points"]]
+        ranked = [t for t in ranked if t["number"] in on_front]
     best = ranked[0] if ranked else None
     parts = [f"<h1>{html.escape(title)}</h1>"]
     rows = [f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in (
@@ -189,9 +267,10 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
         ("seed", settings.get("seed")),
         ("started", time.strftime("%Y-%m-%d %H:%M:%S",
                                   time.localtime(settings.get("created") or 0))),
-        ("trials", f"{len(finished)} finished ({len(scored)} with a value, "
-                   f"{len(finished) - len(scored)} failed), "
-                   f"{len(trials) - len(finished)} in flight"),
+        ("trials", f"{len(finished) - len(refused)} finished ({len(scored)} with a value, "
+                   f"{len(finished) - len(scored) - len(refused)} failed), "
+                   f"{len(trials) - len(finished)} in flight"
+                   + (f", {len(refused)} refused before training" if refused else "")),
         ("versions", ", ".join(f"{k} {v}" for k, v in _versions().items())))]
     parts.append(_table(rows, css="settings"))
     summary = [n for n in notes if n.get("event") == "summary"]
@@ -218,6 +297,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
     parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
     parts += _screening([n for n in notes if n.get("event") == "zero_cost"])
+    parts += _pareto(fronts, trials)
     start = min((t["started"] for t in trials if t.get("started")), default=0.0)
     by_trial = [(t["number"], t["value"]) for t in sorted(finished, key=lambda t: t["number"])]
     by_time = [((t["finished"] or start) - start, t["value"])
@@ -253,8 +333,45 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
 
 
 def write_report(path, trials, settings, **page):
-    """Write the page to ``path`` (atomically); returns the path."""
+    """Write the page to ``path`` (atomically); returns the path. A search with a Pareto
+    front also gets its plot as a PNG beside it (``<page>.pareto.png``) where matplotlib is
+    installed (the page itself needs nothing)."""
     with atomic_path(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(render(trials, settings, **page))
+    fronts = [n for n in page.get("notes") or () if n.get("event") == "pareto_front"]
+    if fronts and len(fronts[-1]["objectives"]) >= 2:
+        pareto_png(os.path.splitext(os.fspath(path))[0] + ".pareto.png", fronts[-1], trials)
     return os.fspath(path)
+
+
+def pareto_png(path, note, trials):
+    """The front in the first two objectives as a PNG; None where matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    first, second = [name for name, _ in note["objectives"][:2]]
+    values = {t["number"]: (t["value"], (t.get("metrics") or {}).get(second))
+              for t in trials if t["status"] == "COMPLETED" and t["value"] is not None}
+    points = [v for v in values.values() if v[1] is not None]
+    front = sorted((values[p["trial"]] for p in note["points"] if p["trial"] in values),
+                   key=lambda v: v[1])
+    figure = Figure(figsize=(5, 3.5), dpi=120)
+    axes = figure.add_subplot()
+    axes.scatter([b for _, b in points], [a for a, _ in points], s=12, c="#bbb",
+                 label="trials")
+    # joined where the front is the staircase of two objectives, not a projection of more
+    axes.plot([b for _, b in front], [a for a, _ in front],
+              "o-" if len(note["objectives"]) == 2 else "o", c="#2a7", ms=5,
+              label="Pareto front")
+    axes.set_xlabel(second)
+    axes.set_ylabel(first)
+    axes.legend()
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    return path

@@ -13,6 +13,8 @@ Top-level keys::
     data: sklearn:digits              # what the command searches on (see autoarch.data)
     seed: 0
     objective: val_accuracy           # a metric, "name:min", or {name:, direction:}
+    objectives: [val_accuracy, params]  # several at once (the first is the objective)
+    constraints: {params: 200000, latency_ms: 5}   # bounds on metrics and measures
     strategy: evolution               # or {name: evolution, population_size: 20, ...}
     budget: {max_trials: 10, time_limit: 600, epochs: 5, ...}
     training: {batch_size: 32, learning_rate: [0.001, 0.003], ...}
@@ -43,8 +45,8 @@ from autoarch.spec.params import add_parameter, add_parameters, is_definition
 from autoarch.spec.yaml_loader import MarkedDocument, load_yaml_file
 from autoarch.strategies import STRATEGIES, strategy_options
 
-TOP_KEYS = ("name", "task", "data", "seed", "objective", "strategy", "budget", "training",
-            "inputs", "space")
+TOP_KEYS = ("name", "task", "data", "seed", "objective", "objectives", "constraints",
+            "strategy", "budget", "training", "inputs", "space")
 TASKS = ("classification", "regression")
 SPACE_KEYS = ("parameters", "blocks")
 INPUT_KEYS = ("kind", "blocks")
@@ -125,6 +127,13 @@ def _settings(doc, data):
         settings["seed"] = expect_positive(doc, ("seed",), data["seed"], int, allow_zero=True)
     if "objective" in data:
         settings["objective"] = _objective(doc, data["objective"])
+    if "objectives" in data:
+        items = expect(doc, ("objectives",), data["objectives"], list, "a list of objectives")
+        settings["objectives"] = [_objective(doc, item, ("objectives", i))
+                                  for i, item in enumerate(items)]
+    if "constraints" in data:
+        settings["constraints"] = expect(doc, ("constraints",), data["constraints"], dict,
+                                         "a mapping {name: bound}")
     if "strategy" in data:
         settings["strategy"], settings["strategy_options"] = _strategy(doc, data["strategy"])
     for section, cls in SECTIONS.items():
@@ -144,8 +153,7 @@ def _where(settings, name):
     return (name,) if section is None else (section, name)
 
 
-def _objective(doc, value):
-    path = ("objective",)
+def _objective(doc, value, path=("objective",)):
     if isinstance(value, str):
         if not value:
             raise doc.error(path, "objective name must not be empty")

@@ -121,6 +121,18 @@ def test_a_promoted_hyperband_trial_continues_its_parents_model(digits, tmp_path
     assert initial_epoch == start and info == {"continued_from": parent.number}
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), saved.get_weights()))
     assert int(model.optimizer.iterations.numpy()) > 0
+    # continue_training=False: a promotion trains from scratch to tuner/epochs
+    again = ModelSearch(ModelSpace([DenseBlock(), ClassificationHead(num_classes=10)]),
+                        strategy="hyperband", max_trials=4, seed=0, final_fit=False,
+                        strategy_options={"max_epochs": 3, "factor": 3,
+                                          "continue_training": False},
+                        directory=str(tmp_path / "scratch"), ensemble_size=1,
+                        isolate_trials=False).fit(x, y)
+    promoted = [t for t in again.study.trials if t.params.get("tuner/trial_id")]
+    assert promoted and all("continued_from" not in t.info for t in promoted)
+    steps = [r["step"] for r in _journal(tmp_path / "scratch")
+             if r["event"] == "report" and r["number"] == promoted[0].number]
+    assert steps == list(range(1, promoted[0].params["tuner/epochs"] + 1))
 
 
 def test_an_evolution_child_starts_from_its_parents_weights(digits, tmp_path):

@@ -9,22 +9,29 @@ returns a compiled Keras model, so it also works with keras-tuner's own tuners.
 import keras
 import keras_tuner as kt
 
-from autoarch.blocks.base import Block, choice
+from autoarch.blocks.base import Block, boolean, choice
 from autoarch.blocks.heads import HEADS, Merge
 
 DEFAULT_INPUT = "input"
 
 
 class TrainingChoices(Block):
-    """Optimizer and learning rate, searched like any block (under ``training/``)."""
+    """Optimizer and learning rate, searched like any block (under ``training/``); with
+    sensitive features given to the search (``groups``), also whether to train with
+    reweighing (:mod:`autoarch.fairness`)."""
 
     kind = "training"
+    #: the search has sensitive features: ``reweigh`` becomes a choice
+    groups = False
 
     def __init__(self, **arguments):
         super().__init__(name="training", **arguments)
 
     def search_space(self):
-        return {"optimizer": "adam", "learning_rate": choice(1e-3, 3e-3, 3e-4, ordered=False)}
+        space = {"optimizer": "adam", "learning_rate": choice(1e-3, 3e-3, 3e-4, ordered=False)}
+        if self.groups:
+            space["reweigh"] = boolean(False)
+        return space
 
     def optimizer(self, hp):
         v = self.declare(hp)

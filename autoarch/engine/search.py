@@ -37,6 +37,7 @@ from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection
+from autoarch.errors import TrialRefused
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
 
@@ -66,6 +67,8 @@ class ModelSearch:
 
     # -- set-up -------------------------------------------------------------------------
     def _objective(self):
+        if self.config.objectives:
+            return make_objective(self.config.objectives[0])
         if self.config.objective is not None:
             return make_objective(self.config.objective)
         if self.space.is_classification:
@@ -89,6 +92,7 @@ class ModelSearch:
                 stratify = y
         train, val = train_test_split(rows, test_size=split, random_state=self.config.seed,
                                       stratify=stratify)
+        self._rows = train, val
         return (data_ops.take_rows(arrays, train), y[train], data_ops.take_rows(arrays, val),
                 y[val])
 
@@ -98,13 +102,16 @@ class ModelSearch:
             self.space.inputs = {name: InputKind(name).fit(data) for name, data in inputs.items()}
 
     # -- the search ---------------------------------------------------------------------
-    def fit(self, x, y=None, validation_data=None, callbacks=None):
+    def fit(self, x, y=None, validation_data=None, callbacks=None, sensitive_features=None):
         """Search, then train the winner; returns ``self`` (``best_model``, ``study``).
 
         ``x``: one input's data or ``{input name: data}``, or a ``tf.data.Dataset`` of
         ``(x, y)`` pairs. ``callbacks``: Keras callbacks added to every trial's ``fit`` (the
         same objects each trial, as Keras's own callbacks reset themselves in
         ``on_train_begin``); the final fit of the winner runs without them.
+        ``sensitive_features``: one group per row (:func:`autoarch.fairness.group_labels`),
+        for the fairness measures as objectives or constraints (on the validation rows;
+        the positive class is class 1) and the searched ``training/reweigh``.
         """
         configure_threads()
         if y is None:
@@ -112,20 +119,25 @@ class ModelSearch:
         inputs = data_ops.as_input_dict(x)
         self._set_inputs(inputs)
         y = np.asarray(y)
+        self._rows = None
         x_train, y_train, x_val, y_val = self._split(self.space.arrays(inputs), y,
                                                      validation_data)
+        groups = self._groups(sensitive_features, len(y), validation_data)
         self.space.adapt(x_train, y_train)
         self._objective_ = self._objective()
         config = self.config
         self._trainer = TrialTrainer(self.space, (x_train, y_train), (x_val, y_val),
                                      (self._objective_.name, self._objective_.direction),
                                      config.budget, config.training, callbacks=callbacks or [],
-                                     verbose=self.verbose)
+                                     verbose=self.verbose,
+                                     groups=None if groups is None else groups[0])
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
         hp = self.space.hyperparameters()
+        self._measures, self._limits = self._measured()
         self.study = Study(hp, strategy=config.strategy,
                            objective=(self._objective_.name, self._objective_.direction),
+                           objectives=config.objectives, constraints=config.constraints,
                            seed=config.seed, directory=self.directory,
                            strategy_options=config.strategy_options,
                            max_consecutive_failures=config.budget.max_consecutive_failures,
@@ -160,10 +172,66 @@ class ModelSearch:
             "stopped_by": stopped_by,
             "max_trials": max_trials, "time_limit": time_limit, **final,
             "total_seconds": round(time.monotonic() - self._started, 1)}
+        if self.multi_objective:
+            self.study.note("pareto_front", objectives=[[o.name, o.direction] for o in
+                                                        self.study.objectives],
+                            constraints=self.config.constraints, points=self.pareto_front())
         self.study.note("summary", **self.summary)
         if self.verbose:
             print(_summary_line(self.summary), flush=True)
         return self
+
+    def _groups(self, sensitive, n_rows, validation_data):
+        """The training and validation rows' groups, or None; the space then searches
+        ``training/reweigh``."""
+        self._val_groups = None
+        self.space.training.groups = sensitive is not None
+        if sensitive is None:
+            return None
+        from autoarch.fairness import group_labels
+
+        if validation_data is not None:
+            raise ValueError("sensitive_features: give them with the rows the search splits "
+                             "itself (no validation_data)")
+        groups = group_labels(sensitive, n_rows)
+        if not self.space.is_classification:
+            raise ValueError("sensitive_features: the fairness measures are for classifiers")
+        train, val = self._rows
+        self._val_groups = groups[val]
+        return groups[train], groups[val]
+
+    @property
+    def multi_objective(self):
+        return bool(self.config.constraints) or len(self.config.objectives or ()) > 1
+
+    def _measured(self):
+        """The measures each trial records (named as objectives or constraints) and the
+        bounds that refuse a candidate before training (on ``built``-stage measures)."""
+        from autoarch import measures
+
+        names = [make_objective(o).name for o in self.config.objectives or ()]
+        names += list(self.config.constraints)
+        fair = [n for n in names if measures.STAGE.get(n) == "predictions"]
+        if fair and self._val_groups is None:
+            raise ValueError(f"objectives/constraints: {fair[0]} is measured on validation "
+                             "predictions against a sensitive feature: pass "
+                             "fit(..., sensitive_features=...)")
+        self._fairness = list(dict.fromkeys(fair))
+        wanted = list(dict.fromkeys(n for n in names if n in measures.MODEL_MEASURES))
+        limits = {}
+        for name, bound in self.config.constraints.items():
+            if measures.STAGE.get(name) == "built" and measures.DIRECTIONS[name] == "min":
+                limits[name] = bound
+        return wanted, limits
+
+    def pareto_front(self):
+        """The trials on the Pareto front: ``[{"trial": number, objective: value, ...}]``,
+        best first in the first objective (:meth:`Study.pareto_front`)."""
+        return [{"trial": t.number,
+                 **{o.name: v for o, v in zip(self.study.objectives, self.study.vector(t))},
+                 **({"violation": round(self.study.violation(t), 6)}
+                    if self.config.constraints else {})}
+                for t in self.study.pareto_front()]
 
     def _phase(self):
         """Strategies that find their candidates before the first trial (a supernet,
@@ -270,11 +338,15 @@ class ModelSearch:
                 "tensorboard_dir": os.path.join(self.study.directory, "tensorboard",
                                                 f"trial_{trial.number}")
                 if self.config.training.tensorboard else None,
+                "measures": self._measures, "limits": self._limits,
                 "seconds_left": None if self._deadline is None else
                 max(0.0, self._deadline - self._reserve() - time.monotonic())}
         task.update(self._continued(trial))
         run = self._runner().run
         metrics = run(task, lambda step, logs: self.study.report(trial, step, **logs), trial.info)
+        if "refused" in metrics:
+            raise TrialRefused(metrics["refused"])
+        metrics.update(self._fairness_measures(task["predictions_path"]))
         if self.verbose:
             self._print_progress(trial, metrics[self._objective_.name])
         self._keep_models(trial, metrics[self._objective_.name])
@@ -284,10 +356,12 @@ class ModelSearch:
         """Where ``trial`` starts from another's saved model: a Hyperband promotion
         (``tuner/trial_id``) continues its parent's from ``tuner/initial_epoch``, as
         keras-tuner's own Hyperband does; an evolution child (``oracle.parents``) inherits
-        its parent's weights where layers match. The trainer builds a new model when the
-        file is gone."""
-        promoted = trial.params.get("tuner/trial_id")
-        parent_id = promoted or getattr(self.study.oracle, "parents", {}).get(trial.trial_id)
+        its parent's weights where they fit. The trainer builds a new model when the file
+        is gone."""
+        oracle = self.study.oracle
+        promoted = trial.params.get("tuner/trial_id") \
+            if getattr(oracle, "continue_training", True) else None
+        parent_id = promoted or getattr(oracle, "parents", {}).get(trial.trial_id)
         parent = next((t for t in self.study.trials if t.trial_id == parent_id), None) \
             if parent_id else None
         if parent is None:
@@ -297,6 +371,19 @@ class ModelSearch:
             return {"parent": parent.number, "initial_model": path,
                     "initial_epoch": int(trial.params["tuner/initial_epoch"])}
         return {"parent": parent.number, "inherit_model": path}
+
+    def _fairness_measures(self, predictions_path):
+        """The fairness measures named as objectives or constraints, on the trial's
+        validation predictions and the validation rows' groups."""
+        if not self._fairness or not os.path.exists(predictions_path):
+            return {}
+        from autoarch import measures
+        from autoarch.fairness import predicted_labels
+
+        predicted = predicted_labels(np.load(predictions_path, allow_pickle=False))
+        return {name: measures.FAIRNESS_MEASURES[name](self._trainer.val[1], predicted,
+                                                       self._val_groups)
+                for name in self._fairness}
 
     def _keep_models(self, trial, value):
         """Keep on disk the models an ensemble may use: the best few trials' (twice the
@@ -310,8 +397,10 @@ class ModelSearch:
         if getattr(oracle, "inherit", False):  # the population: the parents to be
             done = [t.number for t in self.study.trials if t.is_finite()]
             kept |= set(done[-oracle.population_size:]) | {trial.number}
+        if self.multi_objective:  # select() may pick any trial of the front
+            kept |= {t.number for t in self.study.pareto_front()} | {trial.number}
         bracket = trial.params.get("tuner/bracket")
-        if bracket is not None:
+        if bracket is not None and getattr(oracle, "continue_training", True):
             kept |= {t.number for t in self.study.trials
                      if t.params.get("tuner/bracket") == bracket}
             kept.add(trial.number)
@@ -365,7 +454,10 @@ class ModelSearch:
     def _final_model(self):
         """The final model and a record of how it was made."""
         started = time.monotonic()
-        weights, score = self._ensemble() if self.config.ensemble_size > 1 else ({}, None)
+        # several objectives or constraints: one trial (an ensemble adds up sizes and
+        # latencies the search measured per trial)
+        weights, score = self._ensemble() if self.config.ensemble_size > 1 and \
+            not self.multi_objective else ({}, None)
         if len(weights) > 1:
             members = sorted(weights, key=lambda n: -weights[n])
             models, retrained = zip(*(self._retrained(self.study.trials[n]) for n in members))
@@ -398,7 +490,13 @@ class ModelSearch:
         y = np.concatenate([y_train, y_val])
         model = self._trainer.build(trial.params, trial.seed)
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
-        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed),
+        weights = None
+        if self._val_groups is not None and trial.params.get("training/reweigh"):
+            from autoarch.fairness import reweighing
+
+            weights = reweighing(y, np.concatenate([self._trainer.groups, self._val_groups]))
+        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
+                                                  sample_weight=weights),
                             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
                             callbacks=[Deadline(self._deadline)]).history
         if len(history.get("loss", [])) < epochs:

@@ -22,13 +22,18 @@ import keras_tuner as kt
 from autoarch import space as space_ops
 from autoarch.engine.journal import Journal
 from autoarch.engine.trial import Trial, TrialStatus
-from autoarch.errors import JournalError, SearchFinished, StudyMismatch, TooManyFailures
+from autoarch.errors import (JournalError, SearchFinished, StudyMismatch, TooManyFailures,
+                             TrialRefused)
 from autoarch.files import DirectoryLock
 from autoarch.objectives import make_objective
+from autoarch.pareto import non_dominated_sort, violation
 from autoarch.specfile import load_space
 from autoarch.strategies import make_strategy, strategy_class
 
 COMPLETED, FAILED, RUNNING = TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.RUNNING
+REFUSED = TrialStatus.REFUSED
+#: refusals in a row after which a search stops: its constraints refuse everything
+MAX_CONSECUTIVE_REFUSALS = 100
 
 
 def _is_number(value):
@@ -46,6 +51,15 @@ class Study:
         space: a ``keras_tuner.HyperParameters``, a spec dict or a YAML path.
         strategy: a strategy name (see ``autoarch.strategies.STRATEGIES``).
         objective: ``"max"``, ``"min"``, ``(metric, direction)`` or a ``kt.Objective``.
+        objectives: several objectives (any of those forms; the first is ``objective``):
+            each trial's metrics hold them all, strategies see them all (NSGA-II
+            evolution, ParEGO Bayesian optimisation) and ``pareto_front()`` lists the
+            trials no other beats in all of them.
+        constraints: ``{metric: bound}``: at most ``bound`` for metrics that are minimised,
+            at least for maximised ones (by the objectives' directions, else by name). A
+            trial that breaks one loses to every trial that does not (``best_trial``,
+            ``pareto_front``, strategies); an objective function can refuse a trial before
+            running it by raising :class:`TrialRefused`.
         seed: an int; ``None`` picks one and records it in the journal.
         directory: where the journal (and keras-tuner's oracle files) live; ``None`` keeps
             the search in memory and a temporary folder.
@@ -59,13 +73,14 @@ class Study:
     """
 
     def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
-                 strategy_options=None, max_consecutive_failures=5, first_trials=()):
+                 strategy_options=None, max_consecutive_failures=5, first_trials=(),
+                 objectives=None, constraints=None):
         self.space = load_space(space)
         self.first_trials = [dict(p) for p in first_trials]
         strategy_class(strategy)
         self.strategy = strategy
         self.strategy_options = dict(strategy_options or {})
-        self.objective = make_objective(objective)
+        self._set_objectives(objective, objectives, constraints)
         if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
             raise ValueError(f"seed: expected an int or None, got {seed!r}")
         if max_consecutive_failures is not None and max_consecutive_failures < 1:
@@ -92,6 +107,8 @@ class Study:
         self.oracle = make_strategy(strategy, self.space.copy(), self.objective, self.seed,
                                     self.strategy_options)
         self.oracle.verbose = 0
+        self.oracle.objectives = [(o.name, o.direction) for o in self.objectives]
+        self.oracle.constraints = self._constraint_directions
         self.oracle._set_project_dir(self.directory, "oracle")  # as keras_tuner.Tuner does
         if records:
             self._replay(records[1:])
@@ -99,7 +116,31 @@ class Study:
             self.journal.append("study", version=1, strategy=strategy,
                                 strategy_options=self.strategy_options, seed=self.seed,
                                 objective=[self.objective.name, self.objective.direction],
+                                **self._objectives_record(),
                                 space=_space_config(self.space), created=time.time())
+
+    def _set_objectives(self, objective, objectives, constraints):
+        objectives = [make_objective(o) for o in (objectives or [objective])]
+        self.objective, self.objectives = objectives[0], objectives
+        directions = {o.name: o.direction for o in objectives}
+        self.constraints = dict(constraints or {})
+        for name, bound in self.constraints.items():
+            if not _is_number(bound) or not math.isfinite(bound):
+                raise ValueError(f"constraints: the bound of {name!r} must be a finite number, "
+                                 f"got {bound!r}")
+        self._constraint_directions = {
+            name: (float(bound), directions.get(name) or make_objective(name).direction)
+            for name, bound in self.constraints.items()}
+
+    def _objectives_record(self):
+        """What the journal's header says of several objectives and constraints (nothing
+        for a plain search, so its header reads as before)."""
+        record = {}
+        if len(self.objectives) > 1:
+            record["objectives"] = [[o.name, o.direction] for o in self.objectives]
+        if self.constraints:
+            record["constraints"] = self.constraints
+        return record
 
     @classmethod
     def load(cls, directory):
@@ -117,7 +158,9 @@ class Study:
         study.directory, study.journal, study.read_only = str(directory), journal, True
         study.strategy = header["strategy"]
         study.strategy_options = header.get("strategy_options") or {}
-        study.objective = make_objective(tuple(header["objective"]))
+        study._set_objectives(tuple(header["objective"]),
+                              [tuple(o) for o in header.get("objectives") or []] or None,
+                              header.get("constraints"))
         study.seed = header["seed"]
         study.max_consecutive_failures = None
         study.header = header
@@ -135,7 +178,8 @@ class Study:
             raise StudyMismatch(f"{self.journal.path}: not an autoarch journal")
         expected = {"strategy": self.strategy, "strategy_options": self.strategy_options,
                     "objective": [self.objective.name, self.objective.direction],
-                    "space": _space_config(self.space)}
+                    "objectives": None, "constraints": None,
+                    **self._objectives_record(), "space": _space_config(self.space)}
         if seed is not None:
             expected["seed"] = int(seed)
         for key, value in expected.items():
@@ -181,7 +225,7 @@ class Study:
                 trial.intermediate.clear()
             else:
                 value = record.get("value")
-                if record.get("status") not in (COMPLETED, FAILED) or \
+                if record.get("status") not in (COMPLETED, FAILED, REFUSED) or \
                         (value is not None and not _is_number(value)):
                     raise ValueError(f"tell of trial {trial.number} with status "
                                      f"{record.get('status')!r} and value {value!r}")
@@ -262,12 +306,15 @@ class Study:
         if self.journal is not None:
             self.journal.append("report", number=trial.number, step=step, metrics=metrics)
 
-    def tell(self, trial, value=None, *, metrics=None, failed=None, traceback=None, info=None):
+    def tell(self, trial, value=None, *, metrics=None, failed=None, traceback=None, info=None,
+             refused=None):
         """Finish ``trial`` with its objective ``value`` (a number or a dict of metrics).
 
         A non-finite value, or ``failed="reason"``, marks the trial failed: strategies never
-        learn from it. Raises :class:`TooManyFailures` after too many failures in a row,
-        once the trial is recorded.
+        learn from it. ``refused="reason"`` marks it refused (a constraint it breaks was
+        known before it ran): it does not count against ``max_trials`` nor as a failure.
+        Raises :class:`TooManyFailures` after too many failures in a row, once the trial is
+        recorded.
         """
         self._check_writable()
         self._check_running(trial)
@@ -277,7 +324,9 @@ class Study:
             metrics.update(value)
             value = metrics.get(self.objective.name)
         status, message = COMPLETED, None
-        if failed is not None:
+        if refused is not None:
+            status, message, value = REFUSED, str(refused), None
+        elif failed is not None:
             status, message, value = FAILED, str(failed), None
         elif not _is_number(value):  # not '0.5', not True: only real numbers are values
             status, message = FAILED, (f"objective '{self.objective.name}' must be a real "
@@ -309,7 +358,11 @@ class Study:
         kt_trial = self._kt_trials.pop(trial.number)
         if status == COMPLETED:
             self.oracle.update_trial(kt_trial.trial_id, {self.objective.name: value})
-        kt_trial.status, kt_trial.message = status, message
+            if hasattr(self.oracle, "outcomes"):
+                self.oracle.outcomes[kt_trial.trial_id] = (self.vector(trial),
+                                                           self.violation(trial))
+        kt_trial.status = kt.engine.trial.TrialStatus.INVALID if status == REFUSED else status
+        kt_trial.message = message
         self.oracle.end_trial(kt_trial)
 
     def _check_writable(self):
@@ -326,7 +379,7 @@ class Study:
 
     def _check_failures(self):
         limit = self.max_consecutive_failures
-        finished = [t for t in self.trials if t.status != RUNNING]
+        finished = [t for t in self.trials if t.status not in (RUNNING, REFUSED)]
         if limit is None or len(finished) < limit:
             return
         recent = sorted(finished, key=lambda t: t.finished)[-limit:]
@@ -366,6 +419,7 @@ class Study:
         bug in ``fn`` shows at once (as in Optuna).
         """
         start = time.monotonic()
+        refusals = 0
         while True:
             if max_trials is not None and self.n_finished >= max_trials:
                 break
@@ -379,6 +433,14 @@ class Study:
                 break
             try:
                 result = fn(trial)
+            except TrialRefused as err:
+                self.tell(trial, refused=str(err))
+                refusals += 1
+                if refusals >= MAX_CONSECUTIVE_REFUSALS:
+                    raise TooManyFailures(
+                        f"search stopped: the constraints refused the last {refusals} "
+                        f"candidates (last: {err}); loosen them or narrow the space") from None
+                continue
             except Exception as err:
                 failure = dict(failed=f"{type(err).__name__}: {err}", traceback=tb.format_exc())
                 if not isinstance(err, tuple(catch)):
@@ -388,6 +450,7 @@ class Study:
                 self.tell(trial, **failure)
                 continue
             self.tell(trial, result)
+            refusals = 0
         return self
 
     def close(self):
@@ -410,7 +473,8 @@ class Study:
     # -- results ------------------------------------------------------------------------
     @property
     def n_finished(self):
-        return sum(t.status != RUNNING for t in self.trials)
+        """Trials run to an end, completed or failed (refused ones were never run)."""
+        return sum(t.status in (COMPLETED, FAILED) for t in self.trials)
 
     @property
     def seconds_spent(self):
@@ -420,13 +484,45 @@ class Study:
                     if n.get("event") == "supernet" and n.get("stage") != "done")
         return phase + sum(t.duration or 0.0 for t in self.trials if t.status != RUNNING)
 
+    def vector(self, trial):
+        """``trial``'s value in every objective (NaN where it did not report one)."""
+        return tuple(trial.value if i == 0 else float(trial.metrics.get(o.name, math.nan))
+                     for i, o in enumerate(self.objectives))
+
+    def violation(self, trial):
+        """How much ``trial`` breaks the constraints (0: not at all; a metric it did not
+        report breaks nothing)."""
+        values = {name: trial.metrics.get(name) for name in self._constraint_directions}
+        present = {i: self._constraint_directions[name] for i, name in enumerate(values)
+                   if _is_number(values[name])}
+        return violation([float(v) if _is_number(v) else 0.0 for v in values.values()],
+                         present)
+
     @property
     def best_trial(self):
+        """The trial best in the (first) objective among those that break no constraint
+        (among all, when every trial breaks one)."""
         done = [t for t in self.trials if t.is_finite()]
         if not done:
             return None
+        feasible = [t for t in done if self.violation(t) == 0] or done
         sign = 1 if self.objective.direction == "max" else -1
-        return max(done, key=lambda t: (sign * t.value, -t.number))
+        return max(feasible, key=lambda t: (sign * t.value, -t.number))
+
+    def pareto_front(self):
+        """The completed trials no other beats in every objective, constraints first (Deb's
+        constrained domination), best first in the first objective; with one objective and
+        no constraints, the best trial."""
+        done = [t for t in self.trials if t.is_finite()
+                and all(math.isfinite(v) for v in self.vector(t))]
+        if not done:
+            return []
+        directions = [o.direction for o in self.objectives]
+        front = [done[i] for i in non_dominated_sort([self.vector(t) for t in done],
+                                                     directions,
+                                                     [self.violation(t) for t in done])[0]]
+        sign = 1 if self.objective.direction == "max" else -1
+        return sorted(front, key=lambda t: (-sign * t.value, t.number))
 
     @property
     def best_value(self):

@@ -2,8 +2,9 @@
 in a worker process (``isolate_trials``), so it holds everything it needs and pickles.
 
 A task names the candidate (``params``, ``seed``), its budget (``epochs``, ``seconds_left``),
-the best value so far (for learning-curve stopping), and where to save the trained model and
-its validation predictions (``model_path``, ``predictions_path``: ensembles are selected from
+the best value so far (for learning-curve stopping), the measures to record beside its
+metrics (``measures``; :mod:`autoarch.measures`), the bounds that refuse it before training
+(``limits``), and where to save the trained model and its validation predictions (``model_path``, ``predictions_path``: ensembles are selected from
 them). The model keeps the weights of its best epoch, so the model, its predictions and the
 reported value agree. ``run`` returns the trial's metrics; every epoch's logs go to ``report``
 and notes for the record (why it stopped, a halved batch) go into ``info``, also when it fails.
@@ -20,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from autoarch.engine import data as data_ops
+from autoarch.engine.inherit import inherit_weights
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.estimation import CurveStopping, subsample
 from autoarch.files import atomic_path
@@ -55,22 +57,6 @@ class _Report(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def inherit_weights(model, parent):
-    """Copy ``parent``'s weights into every layer of ``model`` that has a layer of the same
-    name there whose weights have the same shapes; the number of layers copied."""
-    theirs = {layer.name: layer for layer in parent.layers if layer.weights}
-    copied = 0
-    for layer in model.layers:
-        source = theirs.get(layer.name)
-        if not layer.weights or source is None or type(source) is not type(layer):
-            continue
-        weights = source.get_weights()
-        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
-            layer.set_weights(weights)
-            copied += 1
-    return copied
-
-
 def _log_hparams(directory, params, name, value):
     """The trial's parameters and objective for TensorBoard's HParams dashboard."""
     from tensorboard.plugins.hparams import api as hparams_api
@@ -85,8 +71,11 @@ class TrialTrainer:
     """Builds and trains candidates of ``space`` on fixed training and validation arrays,
     as the search's ``budget`` and ``training`` settings (:mod:`autoarch.config`) say."""
 
-    def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0):
+    def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0,
+                 groups=None):
         self.space, self.train, self.val = space, train, val
+        #: each training row's sensitive group (for ``training/reweigh``), or None
+        self.groups = groups
         self.objective = objective  # (name, "min" | "max")
         self.budget, self.training = budget, training
         self.callbacks = list(callbacks)
@@ -115,18 +104,28 @@ class TrialTrainer:
 
     def _search_data(self, seed):
         inputs, y = self.train
+        rows = slice(None)
         if self.budget.search_data_fraction < 1.0:
             rows = subsample(len(y), self.budget.search_data_fraction, seed,
                              y if self.space.is_classification else None)
             inputs, y = data_ops.take_rows(inputs, rows), y[rows]
-        return inputs, y
+        return inputs, y, rows
+
+    def sample_weight(self, params, y, rows=slice(None)):
+        """Reweighing weights of these training rows when the candidate trains with it
+        (``training/reweigh``), else None."""
+        if self.groups is None or not params.get("training/reweigh"):
+            return None
+        from autoarch.fairness import reweighing
+
+        return reweighing(y, np.asarray(self.groups)[rows])
 
     def start_model(self, task, info):
         """The model a task starts from, and its first epoch: its parent trial's saved
         model (optimizer state included) when the task continues one (``initial_model``,
-        Hyperband's promotions); else a new one built from its parameters, with the weights
-        of ``inherit_model`` (an evolution child's parent) copied into every layer of the
-        same name whose weights have the same shapes."""
+        Hyperband's promotions); else a new one built from its parameters that inherits
+        the weights of ``inherit_model`` (an evolution child's parent) where they fit
+        (:mod:`autoarch.engine.inherit`)."""
         parent = task.get("initial_model")
         if parent and os.path.exists(parent):
             keras.backend.clear_session()
@@ -138,15 +137,42 @@ class TrialTrainer:
         model = self.build(task["params"], task["seed"])
         source = task.get("inherit_model")
         if source and os.path.exists(source):
-            copied = inherit_weights(model, keras.models.load_model(source, safe_mode=True))
-            info["inherited"] = {"from": task.get("parent"), "layers": copied,
+            counts = inherit_weights(model, keras.models.load_model(source, safe_mode=True),
+                                     seed=task["seed"])
+            info["inherited"] = {"from": task.get("parent"), **counts,
                                  "of": sum(1 for layer in model.layers if layer.weights)}
         return model, 0
+
+    def measure(self, model, names):
+        """``{name: value}`` of the :mod:`autoarch.measures` named, on a few training rows."""
+        from autoarch import measures
+
+        rows = data_ops.take_rows(self.train[0], np.arange(min(len(self.train[1]),
+                                                               measures.BATCH_ROWS)))
+        rows = rows if len(rows) > 1 else next(iter(rows.values()))  # as the model takes it
+        return {n: measures.MODEL_MEASURES[n](model, rows) for n in names}
+
+    def _refusal(self, model, task, info):
+        """Why the built model breaks a bound it can be measured against before training
+        (``task["limits"]``: ``{measure: bound}``, at most), or None."""
+        limits = task.get("limits") or {}
+        if not limits:
+            return None
+        measured = self.measure(model, list(limits))
+        broken = {n: v for n, v in measured.items() if v > limits[n]}
+        if not broken:
+            return None
+        info["refused_by"] = {n: {"value": v, "bound": limits[n]} for n, v in broken.items()}
+        return "refused before training: " + ", ".join(
+            f"{n} {v:,} > {limits[n]:,}" for n, v in broken.items())
 
     def _train(self, task, report, batch_size, info):
         name, direction = self.objective
         epochs, best = task["epochs"], task.get("best_value")
         model, initial_epoch = self.start_model(task, info)
+        refused = self._refusal(model, task, info)
+        if refused:
+            return {"refused": refused}
         seconds_left = task.get("seconds_left")
         reporter = _Report(report)
         deadline = Deadline(None if seconds_left is None else time.monotonic() + seconds_left)
@@ -162,10 +188,12 @@ class TrialTrainer:
             callbacks.append(curve)
         if task.get("tensorboard_dir"):
             callbacks.append(keras.callbacks.TensorBoard(task["tensorboard_dir"]))
-        inputs, y = self._search_data(task["seed"])
+        inputs, y, rows = self._search_data(task["seed"])
+        weights = self.sample_weight(task["params"], y, rows)
         started = time.perf_counter()
         history = model.fit(
-            data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"]),
+            data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],
+                                  sample_weight=weights),
             validation_data=data_ops.make_dataset(*self.val, batch_size),
             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
             verbose=max(0, self.verbose - 1), shuffle=False).history
@@ -192,6 +220,7 @@ class TrialTrainer:
                    "batch_size": batch_size, "params": int(model.count_params()),
                    "fit_seconds": time.perf_counter() - started}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
+        metrics.update(self.measure(model, task.get("measures") or ()))
         if task.get("tensorboard_dir"):
             _log_hparams(task["tensorboard_dir"], task["params"], name, value)
         if math.isfinite(value):  # each file whole or absent, whenever a kill comes

@@ -11,6 +11,8 @@ class TrialStatus(str, enum.Enum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    #: refused before training: it broke a constraint knowable from the built model
+    REFUSED = "REFUSED"
 
     def is_finished(self):
         return self is not TrialStatus.RUNNING

@@ -68,9 +68,17 @@ _PARAMETERS_DOC = f"""
     search_summary_ : dict
         How the budget was spent: trials, seconds, what stopped the search, the final model.
     best_params_, best_score_ : dict, float
-        The best trial's parameters and objective value.
+        The best trial's parameters and objective value (the selected one's after
+        ``select``).
+    selected_trial_ : int
+        The best trial, or the one ``select`` chose.
     search_results_ : list of dict
         Every trial (number, status, parameters, value, metrics).
+    pareto_front_ : list of dict
+        With several ``objectives`` or ``constraints``: the trials no other beats in every
+        objective (constraints first), ``{{"trial": n, objective: value, ...}}``, best first
+        in the first objective; else the best trial alone. ``select(n)`` makes one of them
+        the model that predicts and exports.
 """
 
 
@@ -89,6 +97,31 @@ _init.__signature__ = inspect.Signature(
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
        for name, default in PARAMETERS.items()])
+
+
+def _sensitive(X, sensitive, as_input):
+    """``X`` (without the named sensitive columns unless they stay inputs) and the
+    sensitive values, one per row (or one row of values per row)."""
+    if sensitive is None:
+        return X, None
+    names = [sensitive] if isinstance(sensitive, str) else sensitive \
+        if isinstance(sensitive, (list, tuple)) and all(isinstance(c, str) for c in sensitive) \
+        else None
+    if names is None:
+        if not as_input:
+            raise ValueError("sensitive_as_input=False drops named columns: give "
+                             "sensitive_features as column names of the DataFrame X")
+        return X, np.asarray(sensitive, dtype=object)
+    if not hasattr(X, "columns"):
+        raise ValueError(f"sensitive_features: {names!r} names columns, but X is not a "
+                         "DataFrame; give one value per row instead")
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise ValueError(f"sensitive_features: no column {missing[0]!r} in X"
+                         f"{did_you_mean(missing[0], [str(c) for c in X.columns])}")
+    values = X[names].to_numpy(dtype=object)
+    return (X if as_input else X.drop(columns=names)), \
+        (values[:, 0] if len(names) == 1 else values)
 
 
 class _AutoEstimator(BaseEstimator):
@@ -164,7 +197,7 @@ class _AutoEstimator(BaseEstimator):
         raise NotImplementedError
 
     # -- fit ----------------------------------------------------------------------------
-    def fit(self, X, y=None, callbacks=None):
+    def fit(self, X, y=None, callbacks=None, sensitive_features=None, sensitive_as_input=True):
         """Search for the best model for ``X``, ``y``; returns ``self``.
 
         Parameters
@@ -177,9 +210,21 @@ class _AutoEstimator(BaseEstimator):
             Labels (ints, strings or one-hot rows) or regression targets.
         callbacks : list of keras.callbacks.Callback, default=None
             Added to every trial's training (e.g. ``TensorBoard``).
+        sensitive_features : str, list of str or array-like, default=None
+            The group of each row, as fairlearn takes it: a column name of the DataFrame
+            ``X`` (or several, whose combinations are the groups) or one value per row.
+            Needed for the fairness measures (``demographic_parity_difference``,
+            ``equalized_odds_difference``, ``worst_group_accuracy``) as ``objectives`` or
+            ``constraints``, on validation predictions with the second of ``classes_`` as
+            the positive class; the search then also chooses whether to train with
+            reweighing (``training/reweigh``, :mod:`autoarch.fairness`).
+        sensitive_as_input : bool, default=True
+            Whether named sensitive columns stay model inputs (False drops them from ``X``;
+            predict then takes ``X`` without them).
         """
         if hasattr(X, "element_spec"):
             X, y = dataset_to_arrays(X)
+        X, sensitive_features = _sensitive(X, sensitive_features, sensitive_as_input)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None (pass y, or a tf.data.Dataset of (x, y) pairs)")
@@ -204,10 +249,8 @@ class _AutoEstimator(BaseEstimator):
         space = self._make_space(spec, kinds, config, n_outputs)
         directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
         search = ModelSearch(space, config, directory=directory, verbose=self.verbose)
-        search.fit(checked, y_encoded, callbacks=callbacks)  # a failed search keeps its folder
-        if self.directory is None:  # the record is in search_results_; the models in memory
-            search.study.close()
-            shutil.rmtree(directory, ignore_errors=True)
+        search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
+                   sensitive_features=sensitive_features)
         self.best_model_ = search.best_model
         self.space_ = space
         self.config_ = config
@@ -221,8 +264,41 @@ class _AutoEstimator(BaseEstimator):
             "seed": search.study.seed, "created": min(
                 (t.started for t in search.study.trials if t.started), default=time.time())}
         self.ensemble_ = search.ensemble
+        self.pareto_front_ = search.pareto_front()
+        self._front_archives = {}  # select() needs them after the search folder is gone
+        for point in self.pareto_front_ if search.multi_objective else ():
+            path = os.path.join(search._trials_dir, f"trial_{point['trial']}.keras")
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    self._front_archives[point["trial"]] = handle.read()
         self.search_summary_ = search.summary
         self._search_notes = list(search.study.notes)  # the summary, a supernet's epochs
+        self.selected_trial_ = best.number
+        if self.directory is None:  # the record is in search_results_; the models in memory
+            search.study.close()
+            shutil.rmtree(directory, ignore_errors=True)
+        return self
+
+    def select(self, trial):
+        """Make trial number ``trial`` of the Pareto front (``pareto_front_``) the model that
+        predicts and exports: its own trained model (trained on the search's training
+        rows, not retrained on all of them). Returns ``self``."""
+        check_is_fitted(self, "best_model_")
+        if trial not in self._front_archives:
+            on_front = [p["trial"] for p in self.pareto_front_]
+            raise ValueError(f"select: trial {trial!r} is not on the Pareto front of a search "
+                             f"with several objectives or constraints (front: {on_front})")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.keras")
+            with open(path, "wb") as handle:
+                handle.write(self._front_archives[trial])
+            self.best_model_ = keras.models.load_model(path, safe_mode=True)
+        record = next(r for r in self.search_results_ if r["number"] == trial)
+        self.best_params_ = {k: v for k, v in record["params"].items()
+                             if not k.startswith("tuner/")}
+        self.best_score_ = record["value"]
+        self.ensemble_ = None
+        self.selected_trial_ = trial
         return self
 
     def _make_space(self, spec, kinds, config, n_outputs):

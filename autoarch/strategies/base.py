@@ -14,6 +14,7 @@ import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from autoarch import space as space_ops
+from autoarch.pareto import crowding_distance, non_dominated_sort
 
 
 class StrategyOracle(kt.Oracle):
@@ -44,6 +45,10 @@ class StrategyOracle(kt.Oracle):
         self.parents = {}
         self._parent = None
         self._replayed = None
+        #: ``[(name, direction)]`` of every objective, the first being ``objective``, and
+        #: ``{name: (bound, direction)}``, both set by the Study; ``outcomes``: {trial id:
+        #: (objective values, constraint violation)}, filled by the Study as trials end
+        self.objectives, self.constraints, self.outcomes = None, {}, {}
 
     # -- what subclasses write -------------------------------------------------------------
     def suggest(self, rng):
@@ -113,6 +118,45 @@ class StrategyOracle(kt.Oracle):
     def oriented(self, score):
         """The score turned so that larger is always better."""
         return score if self.objective.direction == "max" else -score
+
+    @property
+    def multi_objective(self):
+        return bool(self.constraints) or len(self.objectives or ()) > 1
+
+    def ranking(self, trials):
+        """A sort key per trial, larger better: the oriented score with one objective and no
+        constraints; else NSGA-II's order within ``trials`` (constrained non-dominated
+        front, then crowding distance)."""
+        if not self.multi_objective:
+            return [(self.oriented(t.score),) for t in trials]
+        directions = [d for _, d in self.objectives]
+        worst = [-np.inf if d == "max" else np.inf for d in directions]
+        vectors = [[w if math.isnan(v) else v for v, w in zip(self.outcomes[t.trial_id][0], worst)]
+                   for t in trials]
+        keys = [None] * len(trials)
+        fronts = non_dominated_sort(vectors, directions,
+                                    [self.outcomes[t.trial_id][1] for t in trials])
+        for depth, front in enumerate(fronts):
+            crowding = crowding_distance([vectors[i] for i in front])
+            for i, distance in zip(front, crowding):
+                keys[i] = (-depth, distance)
+        return keys
+
+    def scalarized(self, trials, rng=None):
+        """One number per trial, larger better, for strategies that model a single score.
+        One objective: the oriented score. Several (ParEGO; Knowles 2006): the augmented
+        Chebyshev scalarisation of the objectives normalised over ``trials``, with weights
+        drawn from ``rng`` (equal without one), minus each trial's constraint violation."""
+        if not self.multi_objective:
+            return np.array([self.oriented(t.score) for t in trials], dtype=float)
+        signs = np.array([1.0 if d == "max" else -1.0 for _, d in self.objectives])
+        values = np.array([self.outcomes[t.trial_id][0] for t in trials], dtype=float) * signs
+        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+        normal = np.nan_to_num((values - low) / np.where(high > low, high - low, 1.0), nan=0.0)
+        k = normal.shape[1]
+        weights = rng.dirichlet(np.ones(k)) if rng is not None else np.full(k, 1.0 / k)
+        scalar = (normal * weights).min(axis=1) + 0.05 * (normal * weights).sum(axis=1)
+        return scalar - np.array([self.outcomes[t.trial_id][1] for t in trials])
 
     def finished_trials(self):
         """Completed trials with a finite score, in the order they finished."""

@@ -5,6 +5,9 @@ conditional parameter is active. Here each point is encoded with one-hot categor
 activity flag per conditional parameter (``space.encode``), a Matern-5/2 GP with a noise term is
 fitted to the finished trials (scikit-learn), and expected improvement is maximized over random
 points plus local mutations of the best trials, which suits discrete architecture spaces.
+With several objectives or constraints each suggestion models a random scalarisation of
+them (ParEGO; ``StrategyOracle.scalarized``), so successive trials aim at different parts
+of the Pareto front.
 """
 
 import warnings
@@ -37,7 +40,7 @@ class BayesianOptimization(StrategyOracle):
     def _fit(self, trials, rng):
         x = np.stack([space_ops.encode(self.hyperparameters, t.hyperparameters.values)
                       for t in trials])
-        y = np.array([self.oriented(t.score) for t in trials], dtype=float)
+        y = self.scalarized(trials, rng)
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
             length_scale=np.ones(x.shape[1]), length_scale_bounds=(1e-2, 1e2), nu=2.5
         ) + WhiteKernel(1e-3, (1e-6, 1e0))
@@ -48,10 +51,10 @@ class BayesianOptimization(StrategyOracle):
             gp.fit(x, y)
         return gp, y
 
-    def _candidates(self, trials, rng):
+    def _candidates(self, trials, y, rng):
         space = self.hyperparameters
         points = [space_ops.sample(space, rng) for _ in range(self.num_candidates)]
-        best = sorted(trials, key=lambda t: self.oriented(t.score), reverse=True)[:5]
+        best = [trials[i] for i in np.argsort(-y, kind="stable")[:5]]
         for i in range(self.num_local):
             parent = best[i % len(best)].hyperparameters.values
             points.append(space_ops.mutate(space, parent, rng, n_changes=1 + (i % 3 == 2)))
@@ -62,7 +65,7 @@ class BayesianOptimization(StrategyOracle):
         if len(trials) < self.num_initial_points:
             return space_ops.sample(self.hyperparameters, rng)
         gp, y = self._fit(trials, rng)
-        points = [p for p in self._candidates(trials, rng)
+        points = [p for p in self._candidates(trials, y, rng)
                   if not self._duplicate(space_ops.active_values(self.hyperparameters, p))]
         if not points:
             return None

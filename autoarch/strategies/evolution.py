@@ -3,7 +3,9 @@
 The population is the ``population_size`` most recently finished trials, so old members age
 out whatever their score. A child is a one-decision mutation of the best of a random
 ``sample_size`` tournament; with probability ``crossover_rate`` it is first a uniform
-crossover of two tournament winners.
+crossover of two tournament winners. With several objectives or constraints "best" is
+NSGA-II's (Deb et al. 2002): the lower constrained non-dominated front within the
+population, then the larger crowding distance.
 
 With ``inherit`` (the default), each child names its parent (the first tournament winner;
 ``parents``), and a model search starts the child from the parent's trained weights
@@ -42,7 +44,8 @@ class Evolution(StrategyOracle):
 
     def _tournament(self, population, rng):
         picks = rng.choice(len(population), size=self.sample_size, replace=False)
-        return population[max(picks, key=lambda i: self.oriented(population[i].score))]
+        keys = self.ranking(population)
+        return population[max(picks, key=lambda i: keys[i])]
 
     def suggest(self, rng):
         population = self.population()

@@ -4,7 +4,8 @@ A small Keras recurrent policy emits one decision per step over the space's acti
 (floats and wide integer ranges are binned); the previous choice is the next step's input.
 After each finished trial the policy takes one policy-gradient step on
 ``-(reward - baseline) * log p(decisions) - entropy_weight * entropy`` with a moving-average
-baseline, rewards scaled by their running spread. The weights are rebuilt from the finished
+baseline, rewards scaled by their running spread; with constraints (as MnasNet, Tan et al.
+2019) the reward shrinks by the relative amount a trial breaks them. The weights are rebuilt from the finished
 trials, so a reloaded or replayed search continues with the same controller.
 """
 
@@ -133,6 +134,8 @@ class ReinforceController(StrategyOracle):
 
     def _learn(self, trial):
         reward = self.oriented(trial.score)
+        if self.constraints:  # MnasNet-style: a broken constraint scales the reward down
+            reward -= abs(reward) * min(1.0, self.outcomes[trial.trial_id][1])
         self._rewards.append(reward)
         if self._baseline is None:
             self._baseline = reward

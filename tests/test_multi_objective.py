@@ -1,0 +1,160 @@
+"""Searches with several objectives and constraints: Pareto fronts from ask/tell studies and
+from a real model search, refusal before training, NSGA-II and ParEGO against random search,
+``select`` on the estimators."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from autoarch import AutoClassifier, Study
+from autoarch.landscapes import ZDT1_OBJECTIVES as BOTH_MIN
+from autoarch.landscapes import ZDT1_SPACE as SPACE
+from autoarch.landscapes import ZDT1_REFERENCE, zdt1
+from autoarch.pareto import dominates, hypervolume
+
+
+def front_hypervolume(strategy, seed, trials, **options):
+    study = Study(SPACE, strategy=strategy, objectives=BOTH_MIN, seed=seed,
+                  strategy_options=options)
+    study.optimize(lambda t: zdt1(t.params), max_trials=trials)
+    return hypervolume([study.vector(t) for t in study.pareto_front()], ZDT1_REFERENCE,
+                       ("min", "min"))
+
+
+def test_nsga_evolution_and_parego_beat_random_search_in_hypervolume():
+    seeds = range(8)
+    random = np.mean([front_hypervolume("random", s, 80) for s in seeds])
+    nsga = np.mean([front_hypervolume("evolution", s, 80, population_size=20, sample_size=5)
+                    for s in seeds])
+    assert nsga > random + 0.15, (nsga, random)
+    parego = np.mean([front_hypervolume("bayesian", s, 30, num_initial_points=10,
+                                        num_candidates=200, num_local=50) for s in range(2)])
+    assert parego > random + 1.0, (parego, random)
+
+
+@pytest.mark.parametrize("strategy", ["random", "evolution", "bayesian", "reinforce"])
+def test_every_strategy_returns_a_front_without_dominated_points(strategy, tmp_path, capsys):
+    study = Study(SPACE, strategy=strategy, objectives=BOTH_MIN, constraints={"f2": 4.0},
+                  seed=1, directory=tmp_path)
+    study.optimize(lambda t: zdt1(t.params), max_trials=15)
+    front = study.pareto_front()
+    assert front
+    for a in front:
+        assert study.violation(a) == 0
+        assert not any(dominates(study.vector(b), study.vector(a), ("min", "min"))
+                       for b in front)
+    feasible = [t for t in study.trials if t.is_finite() and t.metrics["f2"] <= 4.0]
+    assert study.best_trial is min(feasible, key=lambda t: (t.value, t.number))
+    # the record says it all: a loaded study has the same front
+    study.close()
+    loaded = Study.load(tmp_path)
+    assert [t.number for t in loaded.pareto_front()] == [t.number for t in front]
+    assert loaded.constraints == {"f2": 4.0}
+    from autoarch.cli import print_trials
+
+    print_trials(loaded)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("Pareto front: ") and line.count("trial ") == len(front)
+
+
+def test_a_refused_trial_is_recorded_and_does_not_count(tmp_path):
+    from autoarch import TrialRefused
+
+    def objective(trial):
+        if trial.params["x0"] > 0.5:
+            raise TrialRefused(f"x0 {trial.params['x0']:.2f} > 0.5")
+        return zdt1(trial.params)
+
+    study = Study(SPACE, strategy="random", objectives=BOTH_MIN, seed=0, directory=tmp_path)
+    study.optimize(objective, max_trials=6)
+    refused = [t for t in study.trials if t.status == "REFUSED"]
+    assert refused and study.n_finished == 6
+    assert all(t.message.startswith("x0 ") for t in refused)
+    # a study whose every candidate is refused stops with a clear error
+    from autoarch.errors import TooManyFailures
+
+    stuck = Study(SPACE, strategy="random", seed=0)
+    with pytest.raises(TooManyFailures, match="constraints refused the last 100"):
+        stuck.optimize(lambda t: (_ for _ in ()).throw(TrialRefused("always")),
+                       max_trials=5)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = load_digits(return_X_y=True)
+    return (x / 16.0).astype("float32")[:500], y[:500]
+
+
+def test_a_model_search_refuses_before_training_and_selects_from_its_front(digits, tmp_path):
+    x, y = digits
+    clf = AutoClassifier(objectives=["val_accuracy", "params"], constraints={"params": 12_000},
+                         strategy="evolution",
+                         strategy_options={"population_size": 3, "sample_size": 2},
+                         max_trials=5, epochs=2, seed=0, directory=str(tmp_path))
+    clf.fit(x, y)
+    records = {r["number"]: r for r in clf.search_results_}
+    refused = [r for r in records.values() if r["status"] == "REFUSED"]
+    assert refused, [r["status"] for r in records.values()]
+    with open(tmp_path / "journal.jsonl") as handle:
+        journal = [json.loads(line) for line in handle]
+    for record in refused:  # refused with its measure, never trained
+        assert record["info"]["refused_by"]["params"]["value"] > 12_000
+        assert not any(r["event"] == "report" and r["number"] == record["number"]
+                       for r in journal)
+        assert not os.path.exists(tmp_path / "trials" / f"trial_{record['number']}.keras")
+    assert sum(r["status"] != "REFUSED" for r in records.values()) == 5
+    front = clf.pareto_front_
+    assert front and all(p["params"] <= 12_000 and p["violation"] == 0 for p in front)
+    assert not any(dominates((a["val_accuracy"], a["params"]),
+                             (b["val_accuracy"], b["params"]), ("max", "min"))
+                   for a in front for b in front)
+    assert any(r["event"] == "pareto_front" for r in journal)
+    page = open(clf.report(str(tmp_path / "report.html"))).read()
+    assert "Pareto front" in page and "refused before training" in page
+    assert page.count('r="4" fill="#2a7"') == len(front)  # the front's dots in the plot
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib"):  # mnist1d, a dependency, brings it
+        assert os.path.getsize(tmp_path / "report.pareto.png") > 1000
+    assert clf.selected_trial_ == front[0]["trial"] and clf.ensemble_ is None
+    # select: the smallest model of the front predicts and exports
+    smallest = min(front, key=lambda p: p["params"])
+    clf.select(smallest["trial"])
+    assert clf.best_model_.count_params() == smallest["params"]
+    path = clf.export(str(tmp_path / "chosen.keras"))["path"]
+    assert keras.models.load_model(path).count_params() == smallest["params"]
+    np.testing.assert_allclose(clf.predict_proba(x[:10]),
+                               clf.best_model_.predict(x[:10], verbose=0), rtol=1e-5)
+    with pytest.raises(ValueError, match="not on the Pareto front"):
+        clf.select(refused[0]["number"])
+
+
+def test_settings_are_checked_before_anything_trains(tmp_path):
+    from autoarch.config import ConfigError, SearchConfig
+    from autoarch.errors import SpecError
+    from autoarch.specfile import load_spec
+
+    with pytest.raises(ConfigError, match="objectives: must be a non-empty list"):
+        SearchConfig.from_flat({"objectives": []})
+    with pytest.raises(ConfigError, match="constraints: .*params is 'small'"):
+        SearchConfig.from_flat({"constraints": {"params": "small"}})
+    with pytest.raises(ConfigError, match="objective: is 'val_loss' but the first"):
+        SearchConfig.from_flat({"objective": "val_loss", "objectives": ["val_accuracy"]})
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("task: classification\nobjectives: [val_accuracy, latency_ms]\n"
+                    "constraints: {params: 50000}\nspace: {blocks: [{block: dense}]}\n")
+    config = load_spec(str(spec)).config
+    assert config.objectives == ["val_accuracy", "latency_ms"]
+    assert config.constraints == {"params": 50000}
+    spec.write_text("task: classification\nobjectives: val_accuracy\n"
+                    "space: {blocks: [{block: dense}]}\n")
+    with pytest.raises(SpecError, match=r"spec.yaml:2:.*objectives"):
+        load_spec(str(spec))
+    x, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="sensitive feature"):
+        AutoClassifier(objectives=["val_accuracy", "demographic_parity_difference"],
+                       max_trials=1, epochs=1).fit(x[:60], y[:60])
