@@ -39,6 +39,14 @@ def reweighing(y, groups):
     return weights
 
 
+def training_weights(params, y, groups):
+    """The sample weights a candidate trains with: reweighing over ``groups`` (one per row
+    of ``y``) where its parameters choose it (``training/reweigh``), else None."""
+    if groups is None or not params.get("training/reweigh"):
+        return None
+    return reweighing(y, groups)
+
+
 def predicted_labels(predictions):
     """Class indices from a classifier's outputs (probabilities per class, or one
     probability of class 1)."""

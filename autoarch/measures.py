@@ -34,7 +34,7 @@ REPEATS, WARMUP = 30, 5
 # -- size ------------------------------------------------------------------------------------
 def params(model, rows=None):
     """Every weight of the model, trainable or not (what it stores)."""
-    return int(sum(int(np.prod(v.shape)) for v in model.weights))
+    return int(model.count_params())
 
 
 def flops(model, rows):

@@ -225,14 +225,20 @@ def _pareto(notes, trials):
             + (f", among those within the constraints ({html.escape(bounds)})" if bounds
                else "") + ".</p>" + _table(rows, ["trial", *names], css="sortable"))
     if len(names) >= 2:
-        value = {t["number"]: [t["value"] if i == 0 else (t.get("metrics") or {}).get(n)
-                               for i, n in enumerate(names[:2])]
-                 for t in trials if t["status"] == "COMPLETED" and t["value"] is not None}
-        everything = [tuple(v) for v in value.values() if None not in v]
-        front = [tuple(value[p["trial"]]) for p in note["points"] if p["trial"] in value]
-        text += svg_scatter([(y, x) for x, y in everything], [(y, x) for x, y in front],
-                            names[1], names[0], join=len(names) == 2)
+        everything, front = _front_points(note, trials)
+        text += svg_scatter(everything, front, names[1], names[0], join=len(names) == 2)
     return [text]
+
+
+def _front_points(note, trials):
+    """``(every completed trial, the front)`` as ``(second objective, first objective)``
+    points, the front in the order of the second."""
+    first, second = [name for name, _ in note["objectives"][:2]]
+    values = {t["number"]: ((t.get("metrics") or {}).get(second), t["value"])
+              for t in trials if t["status"] == "COMPLETED" and t["value"] is not None}
+    values = {n: v for n, v in values.items() if v[0] is not None}
+    front = sorted(values[p["trial"]] for p in note["points"] if p["trial"] in values)
+    return list(values.values()), front
 
 
 def _direction(note, name):
@@ -355,17 +361,13 @@ def pareto_png(path, note, trials):
     except ImportError:
         return None
     first, second = [name for name, _ in note["objectives"][:2]]
-    values = {t["number"]: (t["value"], (t.get("metrics") or {}).get(second))
-              for t in trials if t["status"] == "COMPLETED" and t["value"] is not None}
-    points = [v for v in values.values() if v[1] is not None]
-    front = sorted((values[p["trial"]] for p in note["points"] if p["trial"] in values),
-                   key=lambda v: v[1])
+    points, front = _front_points(note, trials)
     figure = Figure(figsize=(5, 3.5), dpi=120)
     axes = figure.add_subplot()
-    axes.scatter([b for _, b in points], [a for a, _ in points], s=12, c="#bbb",
+    axes.scatter([x for x, _ in points], [y for _, y in points], s=12, c="#bbb",
                  label="trials")
     # joined where the front is the staircase of two objectives, not a projection of more
-    axes.plot([b for _, b in front], [a for a, _ in front],
+    axes.plot([x for x, _ in front], [y for _, y in front],
               "o-" if len(note["objectives"]) == 2 else "o", c="#2a7", ms=5,
               label="Pareto front")
     axes.set_xlabel(second)

@@ -99,10 +99,13 @@ class _Inheritance:
         return self.counts
 
     def _copy(self, layer, source):
+        """Copy ``source``'s weights where their shapes are ``layer``'s; whether it did."""
         weights = source.get_weights()
-        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
-            layer.set_weights(weights)
-            self.counts["layers"] += 1
+        if [w.shape for w in weights] != [tuple(w.shape) for w in layer.weights]:
+            return False
+        layer.set_weights(weights)
+        self.counts["layers"] += 1
+        return True
 
     def _pass(self, layer):
         in_map, shares = self._input(layer)
@@ -113,13 +116,11 @@ class _Inheritance:
         in_map, shares = self._input(layer)
         if source is None:
             return self._deepen(layer, in_map, shares)
+        if in_map is None and self._copy(layer, source):
+            return
         theirs = source.get_weights()
         kernel = theirs[0]
         ours = [tuple(w.shape) for w in layer.weights]
-        if in_map is None and [w.shape for w in theirs] == ours:
-            layer.set_weights(theirs)
-            self.counts["layers"] += 1
-            return
         shape = ours[0]
         if len(shape) != kernel.ndim or shape[:-2] != kernel.shape[:-2] \
                 or shape[-1] < kernel.shape[-1] or len(ours) != len(theirs):
@@ -195,12 +196,11 @@ class _Inheritance:
                 gamma_var[0].assign(np.full(gamma_var[0].shape, 1.0 - layer.epsilon,
                                             "float32"))
         elif source is not None:
-            theirs = source.get_weights()
             if in_map is None:
                 self._copy(layer, source)
                 return
             if all(len(w.shape) == 1 and w.shape[0] == len(in_map) for w in layer.weights):
-                layer.set_weights([w[in_map] for w in theirs])
+                layer.set_weights([w[in_map] for w in source.get_weights()])
                 self.counts["widened"] += 1
         if in_map is not None:
             self.maps[layer.name], self.shares[layer.name] = in_map, shares

@@ -38,6 +38,7 @@ from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection
 from autoarch.errors import TrialRefused
+from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
 
@@ -490,11 +491,8 @@ class ModelSearch:
         y = np.concatenate([y_train, y_val])
         model = self._trainer.build(trial.params, trial.seed)
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
-        weights = None
-        if self._val_groups is not None and trial.params.get("training/reweigh"):
-            from autoarch.fairness import reweighing
-
-            weights = reweighing(y, np.concatenate([self._trainer.groups, self._val_groups]))
+        weights = training_weights(trial.params, y, None if self._val_groups is None else
+                                   np.concatenate([self._trainer.groups, self._val_groups]))
         history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
                                                   sample_weight=weights),
                             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,

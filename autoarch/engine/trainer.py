@@ -24,6 +24,7 @@ from autoarch.engine import data as data_ops
 from autoarch.engine.inherit import inherit_weights
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.estimation import CurveStopping, subsample
+from autoarch.fairness import training_weights
 from autoarch.files import atomic_path
 
 
@@ -111,15 +112,6 @@ class TrialTrainer:
             inputs, y = data_ops.take_rows(inputs, rows), y[rows]
         return inputs, y, rows
 
-    def sample_weight(self, params, y, rows=slice(None)):
-        """Reweighing weights of these training rows when the candidate trains with it
-        (``training/reweigh``), else None."""
-        if self.groups is None or not params.get("training/reweigh"):
-            return None
-        from autoarch.fairness import reweighing
-
-        return reweighing(y, np.asarray(self.groups)[rows])
-
     def start_model(self, task, info):
         """The model a task starts from, and its first epoch: its parent trial's saved
         model (optimizer state included) when the task continues one (``initial_model``,
@@ -189,7 +181,8 @@ class TrialTrainer:
         if task.get("tensorboard_dir"):
             callbacks.append(keras.callbacks.TensorBoard(task["tensorboard_dir"]))
         inputs, y, rows = self._search_data(task["seed"])
-        weights = self.sample_weight(task["params"], y, rows)
+        weights = training_weights(task["params"], y,
+                                   None if self.groups is None else self.groups[rows])
         started = time.perf_counter()
         history = model.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],

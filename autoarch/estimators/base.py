@@ -288,11 +288,7 @@ class _AutoEstimator(BaseEstimator):
             on_front = [p["trial"] for p in self.pareto_front_]
             raise ValueError(f"select: trial {trial!r} is not on the Pareto front of a search "
                              f"with several objectives or constraints (front: {on_front})")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "model.keras")
-            with open(path, "wb") as handle:
-                handle.write(self._front_archives[trial])
-            self.best_model_ = keras.models.load_model(path, safe_mode=True)
+        self.best_model_ = _load_archive(self._front_archives[trial])
         record = next(r for r in self.search_results_ if r["number"] == trial)
         self.best_params_ = {k: v for k, v in record["params"].items()
                              if not k.startswith("tuner/")}
@@ -378,11 +374,16 @@ class _AutoEstimator(BaseEstimator):
         archive = state.pop("_best_model_archive", None)
         self.__dict__.update(state)
         if archive is not None:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "model.keras")
-                with open(path, "wb") as handle:
-                    handle.write(archive)
-                self.best_model_ = keras.models.load_model(path, safe_mode=True)
+            self.best_model_ = _load_archive(archive)
+
+
+def _load_archive(archive):
+    """A Keras model from the bytes of its ``.keras`` archive (safe mode)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as handle:
+            handle.write(archive)
+        return keras.models.load_model(path, safe_mode=True)
 
 
 class AutoClassifier(ClassifierMixin, _AutoEstimator):
