@@ -105,7 +105,7 @@ def cmd_search(args):
     try:  # the flags, checked as the spec's own values are, before anything loads
         config = SearchConfig.from_flat({**spec.settings, **settings})
     except ConfigError as err:
-        flag = "--" + err.name.replace("_", "-")
+        flag = setting_flag(err.name)
         print(f"error: {flag if err.name in settings else path + ': ' + err.name}: "
               f"{err.message}", file=sys.stderr)
         return 1
@@ -123,7 +123,10 @@ def cmd_search(args):
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25,
                                                         random_state=config.seed,
                                                         stratify=stratify)
-    estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1, **settings)
+    if args.token:
+        os.environ["AUTOARCH_TOKEN"] = args.token
+    estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1,
+                                         chief=args.chief, **settings)
     print(f"searching {path} on {spec.data} ({len(y_train)} train / {len(y_test)} test) with "
           f"'{config.strategy}' into {directory}", flush=True)
     if Journal(directory, create=False).exists():
@@ -156,6 +159,25 @@ def cmd_search(args):
     print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}: {test_score:.4f}   "
           f"best model: {os.path.join(directory, BEST_MODEL)}")
     lock.release()
+    return 0
+
+
+def cmd_worker(args):
+    import_tensorflow_quietly()
+    from autoarch.distributed import ChiefUnreachable, run_worker
+
+    print(f"worker: joining the chief at {args.chief}", flush=True)
+    try:
+        trained = run_worker(args.chief, token=args.token, wait=args.wait)
+    except ChiefUnreachable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nworker interrupted; the chief hands its trial to another worker",
+              file=sys.stderr)
+        return 130
+    print(f"worker: the search is over; {trained} trial{'s' * (trained != 1)} trained here",
+          flush=True)
     return 0
 
 
@@ -275,6 +297,14 @@ def _switch(text):
     raise argparse.ArgumentTypeError(f"expected yes, no or auto; got {text!r}")
 
 
+def setting_flag(name):
+    """The command flag of the search setting ``name``."""
+    from autoarch.config import FLAT_FIELDS
+
+    flag = FLAT_FIELDS[name][1].metadata["flag"]
+    return flag if isinstance(flag, str) else "--" + name.replace("_", "-")
+
+
 def add_setting_flags(parser):
     """One flag per search setting of :mod:`autoarch.config` (``--max-trials``, ...); a flag
     given overrides the spec's value."""
@@ -285,7 +315,7 @@ def add_setting_flags(parser):
     for name, (_, f) in FLAT_FIELDS.items():
         if not f.metadata["flag"]:
             continue
-        rule, flag = f.metadata["rule"], "--" + name.replace("_", "-")
+        rule, flag = f.metadata["rule"], setting_flag(name)
         options = {"dest": name, "default": None, "help": f.metadata["doc"].replace("%", "%%")}
         if isinstance(rule, Flag):
             options["action"] = argparse.BooleanOptionalAction
@@ -311,7 +341,22 @@ def build_parser(search_settings=True):
     if search_settings:
         add_setting_flags(search)
     search.add_argument("--resume", action="store_true", help="continue a search in --dir")
+    search.add_argument("--chief", metavar="HOST:PORT",
+                        help="serve the search at this address: workers on other machines "
+                        "(`autoarch worker HOST:PORT`) train trials too; --dir must then be "
+                        "shared storage")
+    search.add_argument("--token", help="the secret workers must give (default: the "
+                        "AUTOARCH_TOKEN environment variable); required when --chief is "
+                        "not a loopback address")
     search.set_defaults(run=cmd_search)
+    worker = commands.add_parser("worker", help="train trials for a search served by "
+                                 "`autoarch search --chief`")
+    worker.add_argument("chief", metavar="HOST:PORT", help="the chief's address")
+    worker.add_argument("--token", help="the chief's secret (default: the AUTOARCH_TOKEN "
+                        "environment variable)")
+    worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for the chief to answer (default 60)")
+    worker.set_defaults(run=cmd_worker)
     report = commands.add_parser("report", help="trials table and the winner's architecture")
     report.add_argument("dir")
     report.add_argument("--html", nargs="?", const="", metavar="FILE",

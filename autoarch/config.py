@@ -186,7 +186,8 @@ def _mapping_problem(value):
 
 
 def knob(default, rule, doc, *, none=False, flag=True):
-    """A configuration field: ``none`` allows ``None``; ``flag`` gives it a command flag."""
+    """A configuration field: ``none`` allows ``None``; ``flag`` gives it a command flag
+    (True: ``--name-with-dashes``; a string: that flag)."""
     metadata = {"rule": rule, "doc": doc, "none": none, "flag": flag}
     if isinstance(default, dict):
         return field(default_factory=dict, metadata=metadata)
@@ -272,6 +273,10 @@ class Training:
                                   "this process.")
     trials_per_worker: int = knob(25, Number(int, 1), "Trials a worker process runs before it "
                                   "is replaced (with `isolate_trials`).")
+    n_jobs: int = knob(1, Number(int, 0), "Trials trained at once on this machine, each in a "
+                       "worker process of its own (pinned to one GPU each where there are "
+                       "GPUs, else to an equal share of the cores); 0, with `--chief`: none "
+                       "here, workers that join train them all.", flag="--workers")
     tensorboard: bool = knob(False, Flag(), "Write TensorBoard logs per trial under the search "
                              "directory's tensorboard/trial_N (per-epoch scalars, and the "
                              "trial's parameters and objective for the HParams dashboard): "

@@ -61,3 +61,8 @@ class DirectoryLocked(AutoarchError, RuntimeError):
 
 class JournalError(AutoarchError, ValueError):
     """A journal line that cannot be part of a search (its message names the file and line)."""
+
+
+class TrialsPending(AutoarchError, RuntimeError):
+    """The strategy waits for running trials before it suggests another (Hyperband at the
+    end of a rung): ask again once one of them is told."""

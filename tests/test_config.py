@@ -11,7 +11,7 @@ from sklearn.datasets import load_iris
 
 from autoarch import AutoClassifier, AutoRegressor, SearchConfig, SpecError, load_spec
 from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace
-from autoarch.cli import build_parser, main
+from autoarch.cli import build_parser, setting_flag, main
 from autoarch.config import FLAT_FIELDS, ConfigError
 from autoarch.engine.journal import Journal
 from autoarch.engine.search import ModelSearch
@@ -88,7 +88,10 @@ def test_every_setting_is_an_estimator_parameter_and_a_flag():
     assert list(AutoRegressor().get_params()) == sorted([*OWN_PARAMETERS, *FLAT_FIELDS])
     help_text = build_parser()._subparsers._group_actions[0].choices["search"].format_help()
     for name, (_, f) in FLAT_FIELDS.items():
-        assert ("--" + name.replace("_", "-") in help_text) == f.metadata["flag"], name
+        if f.metadata["flag"]:
+            assert setting_flag(name) + " " in help_text, name
+        else:
+            assert "--" + name.replace("_", "-") not in help_text, name
         assert f"{name} : " in AutoClassifier.__doc__, name
     with pytest.raises(ConfigError, match="unknown setting.*did you mean 'max_trials'"):
         SearchConfig.from_flat({"max_trial": 3})

@@ -11,12 +11,17 @@ from autoarch.config import DISTRIBUTIONS
 _configured = False
 
 
-def cores():
-    """Cores this process may use (its CPU affinity where the system says, else all)."""
+def usable_cores():
+    """The cores this process may use (its CPU affinity where the system says, else all)."""
     try:
-        return len(os.sched_getaffinity(0))
+        return set(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        return set(range(os.cpu_count() or 1))
+
+
+def cores():
+    """How many cores this process may use."""
+    return len(usable_cores())
 
 
 def configure_threads():

@@ -44,6 +44,25 @@ from autoarch.objectives import make_objective
 
 # the best trials whose retraining the time limit keeps room for
 RESERVED_REFITS = 3
+# workers that may join a chief at once
+MAX_JOINED = 64
+
+
+def _local_pins(n_jobs):
+    """Keyword arguments of each local worker: one GPU each where there are GPUs
+    (``CUDA_VISIBLE_DEVICES``, round robin), else an equal share of this process's cores."""
+    import tensorflow as tf
+
+    from autoarch.engine.runtime import usable_cores
+
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    if gpus:
+        return [{"env": {"CUDA_VISIBLE_DEVICES": str(i % gpus)}} for i in range(n_jobs)]
+    cores = sorted(usable_cores())
+    if n_jobs > len(cores):
+        return [{} for _ in range(n_jobs)]
+    share = len(cores) // max(1, n_jobs)
+    return [{"cpus": set(cores[i * share:(i + 1) * share])} for i in range(n_jobs)]
 
 
 class ModelSearch:
@@ -54,15 +73,22 @@ class ModelSearch:
     objective defaults to ``val_accuracy`` (max) for classification and
     ``val_mean_squared_error`` (min; ``val_loss`` for a head without that metric) for
     regression. ``directory`` holds the journal (a temporary folder when ``None``).
+
+    Several trials at once (:mod:`autoarch.distributed`): ``n_jobs`` worker processes on
+    this machine, and with ``chief="HOST:PORT"`` workers on other machines that join
+    (``autoarch worker HOST:PORT``; ``token``: their shared secret, needed unless ``chief``
+    is a loopback address).
     """
 
-    def __init__(self, space, config=None, *, directory=None, verbose=0, **settings):
+    def __init__(self, space, config=None, *, directory=None, verbose=0, chief=None,
+                 token=None, **settings):
         if config is not None and settings:
             config = SearchConfig.from_flat({**config.flat(), **settings})
         self.space = space
         self.config = config if config is not None else SearchConfig.from_flat(settings)
         self.directory = directory
         self.verbose = verbose
+        self.chief, self.token = chief, token
         self.study = None
         self.best_model = None
 
@@ -146,7 +172,8 @@ class ModelSearch:
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
-        self._worker = self._make_worker(max_trials)
+        self._pool, self._in_use = None, {}
+        self._worker = None if self._parallel else self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
         self._started = time.monotonic() - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
@@ -156,8 +183,11 @@ class ModelSearch:
         elif getattr(self.study.oracle, "prescreen", 1) > 1:
             self.study.oracle.screen = self._prescreen
         try:  # a failing candidate is data: it is recorded as failed and the search goes on
-            self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
-                                stop=self._out_of_time)
+            if self._parallel:
+                self._search_in_parallel(max_trials)
+            else:
+                self.study.optimize(self._run_trial, max_trials=max_trials,
+                                    catch=(Exception,), stop=self._out_of_time)
         finally:
             if self._worker is not None:
                 self._worker.close()
@@ -279,6 +309,45 @@ class ModelSearch:
             worker.start()  # loads in the background while the first trials train here
         return worker
 
+    @property
+    def _parallel(self):
+        return self.chief is not None or self.config.training.n_jobs != 1
+
+    def _search_in_parallel(self, max_trials):
+        """Trials on ``n_jobs`` local workers and the workers that join the chief, one
+        thread of the study each (:mod:`autoarch.distributed`)."""
+        from autoarch.distributed import Chief, RunnerPool
+        from autoarch.engine.worker import trainer_payload
+
+        n_jobs = self.config.training.n_jobs
+        if n_jobs == 0 and self.chief is None:
+            raise ValueError("n_jobs=0 trains nothing on this machine: give a chief address "
+                             "for workers to join, or n_jobs >= 1")
+        payload = trainer_payload(self._trainer)
+        self._pool = pool = RunnerPool(
+            TrialWorker(None, self.config.training.trials_per_worker, payload=payload, **pin)
+            for pin in _local_pins(n_jobs))
+        chief = None
+        try:
+            for worker in pool.runners:
+                worker.start()  # they load at once, side by side
+            if self.chief is not None:
+                chief = Chief(self.chief, payload, pool, token=self.token,
+                              note=self.study.note)
+                self.study.note("chief", address=chief.address, local_workers=n_jobs,
+                                time=time.time())
+                if self.verbose:
+                    print(f"chief on {chief.address}: workers join with `autoarch worker "
+                          f"{chief.address}`", flush=True)
+            self.study.optimize(self._run_trial, max_trials=max_trials, catch=(Exception,),
+                                stop=self._out_of_time, n_jobs=n_jobs + (MAX_JOINED if chief
+                                                                         else 0),
+                                slot=pool.slot)
+        finally:
+            if chief is not None:
+                chief.close()
+            pool.close()
+
     def _runner(self):
         """The worker, or (with ``isolate_trials='auto'``) this process while the worker is
         still starting; a used-up worker is replaced in the background."""
@@ -343,8 +412,7 @@ class ModelSearch:
                 "seconds_left": None if self._deadline is None else
                 max(0.0, self._deadline - self._reserve() - time.monotonic())}
         task.update(self._continued(trial))
-        run = self._runner().run
-        metrics = run(task, lambda step, logs: self.study.report(trial, step, **logs), trial.info)
+        metrics = self._train(trial, task)
         if "refused" in metrics:
             raise TrialRefused(metrics["refused"])
         metrics.update(self._fairness_measures(task["predictions_path"]))
@@ -352,6 +420,29 @@ class ModelSearch:
             self._print_progress(trial, metrics[self._objective_.name])
         self._keep_models(trial, metrics[self._objective_.name])
         return metrics
+
+    def _train(self, trial, task):
+        """The trial's metrics from its runner: this process or its worker, or, in a
+        parallel search, the worker this thread holds; a trial whose worker on the network
+        is lost is handed to the next free one."""
+        def report(step, logs):
+            self.study.report(trial, step, **logs)
+
+        if self._pool is None:
+            return self._runner().run(task, report, trial.info)
+        from autoarch.distributed import WorkerLost
+
+        self._in_use[trial.number] = task.get("parent")
+        try:
+            while True:
+                try:
+                    return self._pool.runner.run(task, report, trial.info)
+                except WorkerLost as err:
+                    self.study.restart(trial, err)
+                    if self._pool.replace(self._pool.runner, self._out_of_time) is None:
+                        raise
+        finally:
+            self._in_use.pop(trial.number, None)
 
     def _continued(self, trial):
         """Where ``trial`` starts from another's saved model: a Hyperband promotion
@@ -400,6 +491,8 @@ class ModelSearch:
             kept |= set(done[-oracle.population_size:]) | {trial.number}
         if self.multi_objective:  # select() may pick any trial of the front
             kept |= {t.number for t in self.study.pareto_front()} | {trial.number}
+        # trials running on other workers start from these
+        kept |= {p for p in self._in_use.values() if p is not None}
         bracket = trial.params.get("tuner/bracket")
         if bracket is not None and getattr(oracle, "continue_training", True):
             kept |= {t.number for t in self.study.trials

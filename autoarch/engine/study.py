@@ -14,6 +14,7 @@ import math
 import numbers
 import secrets
 import tempfile
+import threading
 import time
 import traceback as tb
 
@@ -23,7 +24,7 @@ from autoarch import space as space_ops
 from autoarch.engine.journal import Journal
 from autoarch.engine.trial import Trial, TrialStatus
 from autoarch.errors import (JournalError, SearchFinished, StudyMismatch, TooManyFailures,
-                             TrialRefused)
+                             TrialRefused, TrialsPending)
 from autoarch.files import DirectoryLock
 from autoarch.objectives import make_objective
 from autoarch.pareto import non_dominated_sort, violation
@@ -34,6 +35,15 @@ COMPLETED, FAILED, RUNNING = TrialStatus.COMPLETED, TrialStatus.FAILED, TrialSta
 REFUSED = TrialStatus.REFUSED
 #: refusals in a row after which a search stops: its constraints refuse everything
 MAX_CONSECUTIVE_REFUSALS = 100
+
+
+def _locked(method):
+    """Holds the study's lock: trials of one study may run in several threads."""
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    locked.__name__, locked.__doc__ = method.__name__, method.__doc__
+    return locked
 
 
 def _is_number(value):
@@ -90,9 +100,11 @@ class Study:
         self._pending = []
         self._kt_trials = {}
         self._asks = 0
-        self._tmp = self._lock = None
+        self._tmp = self._dir_lock = None
         self.read_only = False
         self.notes = []
+        #: ask, report, tell and note hold it: trials may run in several threads at once
+        self._lock = threading.RLock()
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="autoarch-")
             self.directory, self.journal = self._tmp.name, None
@@ -100,7 +112,7 @@ class Study:
             self.directory = str(directory)
             self.journal = Journal(self.directory)
             # one process per directory: a second one would duplicate trial numbers
-            self._lock = DirectoryLock(self.directory).acquire()
+            self._dir_lock = DirectoryLock(self.directory).acquire()
         records = self.journal.read(repair=True) if self.journal is not None and \
             self.journal.exists() else []
         self.seed = self._check_header(records[0] if records else None, seed)
@@ -154,7 +166,8 @@ class Study:
         if not isinstance(header, dict) or header.get("event") != "study":
             raise StudyMismatch(f"{journal.path}: not an autoarch journal")
         study = cls.__new__(cls)
-        study.space, study.oracle, study._tmp, study._lock = None, None, None, None
+        study.space, study.oracle, study._tmp, study._dir_lock = None, None, None, None
+        study._lock = threading.RLock()
         study.directory, study.journal, study.read_only = str(directory), journal, True
         study.strategy = header["strategy"]
         study.strategy_options = header.get("strategy_options") or {}
@@ -264,8 +277,8 @@ class Study:
             raise SearchFinished(f"strategy '{self.strategy}' has no further trial to suggest "
                                  f"(space exhausted after {len(self.trials)} trials)")
         if kt_trial.status == kt.engine.trial.TrialStatus.IDLE:
-            raise RuntimeError(f"strategy '{self.strategy}' is waiting for running trials; "
-                               "tell their results before asking for more")
+            raise TrialsPending(f"strategy '{self.strategy}' is waiting for running trials; "
+                                "tell their results before asking for more")
         if recorded is not None and kt_trial.hyperparameters.values != recorded:
             kt_trial.hyperparameters.values = dict(recorded)  # the journal is the truth
         trial = Trial(number=number, params=dict(kt_trial.hyperparameters.values),
@@ -278,6 +291,7 @@ class Study:
     def _trial_seed(self, number):
         return (self.seed * 1_000_003 + number) % (2**31 - 1)
 
+    @_locked
     def ask(self):
         """The next trial to evaluate (a trial left running by a killed run comes first)."""
         self._check_writable()
@@ -298,6 +312,18 @@ class Study:
                                 params=trial.params, seed=trial.seed, time=trial.started)
         return trial
 
+    @_locked
+    def restart(self, trial, reason):
+        """``trial`` runs again from its start (its worker was lost): its reports so far go,
+        and the journal says why."""
+        self._check_writable()
+        self._check_running(trial)
+        trial.intermediate.clear()
+        if self.journal is not None:
+            self.journal.append("restart", number=trial.number, time=time.time(),
+                                reason=str(reason))
+
+    @_locked
     def report(self, trial, step, **metrics):
         """Record an intermediate result (for example one epoch) of a running trial."""
         self._check_writable()
@@ -306,6 +332,7 @@ class Study:
         if self.journal is not None:
             self.journal.append("report", number=trial.number, step=step, metrics=metrics)
 
+    @_locked
     def tell(self, trial, value=None, *, metrics=None, failed=None, traceback=None, info=None,
              refused=None):
         """Finish ``trial`` with its objective ``value`` (a number or a dict of metrics).
@@ -409,7 +436,8 @@ class Study:
         return text
 
     # -- the loop -----------------------------------------------------------------------
-    def optimize(self, fn, max_trials=None, time_limit=None, catch=(), stop=None):
+    def optimize(self, fn, max_trials=None, time_limit=None, catch=(), stop=None, n_jobs=1,
+                 slot=None):
         """Evaluate ``fn(trial) -> value or metrics dict`` until ``max_trials`` trials are
         finished in the study (resumed ones count), ``time_limit`` seconds pass, ``stop()``
         returns true (asked before each trial), or the strategy is exhausted.
@@ -417,49 +445,41 @@ class Study:
         Exceptions of the classes in ``catch`` fail the trial and the search goes on; any
         other exception fails the trial (recorded with its traceback) and is raised, so a
         bug in ``fn`` shows at once (as in Optuna).
+
+        ``n_jobs`` > 1 evaluates that many trials at once, each in its own thread (as
+        Optuna's ``n_jobs``: for ``fn`` that waits on other processes); a trial is asked only
+        when one of them is free, so strategies see every result told so far. ``slot``: a
+        context manager factory, ``slot(done) -> truthy while held``, that a thread enters
+        before it asks (e.g. to wait for a free worker; it yields a false value once
+        ``done()``).
         """
-        start = time.monotonic()
-        refusals = 0
-        while True:
-            if max_trials is not None and self.n_finished >= max_trials:
-                break
-            if time_limit is not None and time.monotonic() - start >= time_limit:
-                break
-            if stop is not None and stop():
-                break
+        run = _Run(self, fn, max_trials, time_limit, catch, stop, slot)
+        if n_jobs == 1:
+            run.loop()
+        else:
+            threads = [threading.Thread(target=run.loop, name=f"autoarch-trials-{i}",
+                                        daemon=True) for i in range(n_jobs)]
+            for thread in threads:
+                thread.start()
             try:
-                trial = self.ask()
-            except SearchFinished:
-                break
-            try:
-                result = fn(trial)
-            except TrialRefused as err:
-                self.tell(trial, refused=str(err))
-                refusals += 1
-                if refusals >= MAX_CONSECUTIVE_REFUSALS:
-                    raise TooManyFailures(
-                        f"search stopped: the constraints refused the last {refusals} "
-                        f"candidates (last: {err}); loosen them or narrow the space") from None
-                continue
-            except Exception as err:
-                failure = dict(failed=f"{type(err).__name__}: {err}", traceback=tb.format_exc())
-                if not isinstance(err, tuple(catch)):
-                    with contextlib.suppress(TooManyFailures):
-                        self.tell(trial, **failure)
-                    raise
-                self.tell(trial, **failure)
-                continue
-            self.tell(trial, result)
-            refusals = 0
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(0.2)
+            except BaseException:  # Ctrl-C: running trials stay in the journal for resume
+                run.aborted = True
+                raise
+            if run.error is not None:
+                raise run.error
         return self
 
     def close(self):
         """Let go of the run directory (its lock); the study stays readable, not writable."""
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        if self._dir_lock is not None:
+            self._dir_lock.release()
+            self._dir_lock = None
         self.read_only = True
 
+    @_locked
     def note(self, event, **fields):
         """Record a note in the journal (for example how the budget was spent); a loaded
         study lists them in ``notes``."""
@@ -533,3 +553,96 @@ class Study:
     def best_params(self):
         best = self.best_trial
         return None if best is None else best.hyperparameters
+
+
+class _Run:
+    """One ``Study.optimize`` call: its budget, and what its threads share."""
+
+    def __init__(self, study, fn, max_trials, time_limit, catch, stop, slot):
+        self.study, self.fn, self.max_trials, self.catch = study, fn, max_trials, tuple(catch)
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+        self.stop, self.slot = stop, slot
+        self.running = self.refusals = 0
+        self.exhausted = self.aborted = False
+        self.error = None
+
+    def done(self):
+        """Whether no further trial may start."""
+        if self.exhausted or self.aborted or self.error is not None:
+            return True
+        if self.max_trials is not None and \
+                self.study.n_finished + self.running >= self.max_trials:
+            return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return True
+        return self.stop is not None and self.stop()
+
+    def loop(self):
+        try:
+            while not self.done():
+                with self.slot(self.done) if self.slot else contextlib.nullcontext(True) as held:
+                    if not held or not self._one():
+                        return
+        except BaseException as err:
+            if self.error is None:
+                self.error = err
+            if threading.current_thread() is threading.main_thread():
+                raise
+
+    def _one(self):
+        """Ask, evaluate and tell one trial; False when there was none to ask."""
+        study = self.study
+        with study._lock:
+            if self.done():
+                return False
+            try:
+                trial = study.ask()
+            except SearchFinished:
+                self.exhausted = True
+                return False
+            except TrialsPending:
+                if not self.running:
+                    raise
+                pending = True
+            else:
+                pending = False
+                self.running += 1
+        if pending:  # another thread's trial ends the rung first
+            time.sleep(0.2)
+            return True
+        try:
+            result = self.fn(trial)
+        except TrialRefused as err:
+            self._settle(trial, refused=str(err))
+            with study._lock:
+                self.refusals += 1
+                if self.refusals >= MAX_CONSECUTIVE_REFUSALS:
+                    raise TooManyFailures(
+                        f"search stopped: the constraints refused the last {self.refusals} "
+                        f"candidates (last: {err}); loosen them or narrow the space") from None
+            return True
+        except Exception as err:
+            if self.aborted:  # interrupted: the trial stays running, for a resume
+                self._settle(trial)
+                return False
+            failure = dict(failed=f"{type(err).__name__}: {err}", traceback=tb.format_exc())
+            if not isinstance(err, self.catch):
+                with contextlib.suppress(TooManyFailures):
+                    self._settle(trial, **failure)
+                raise
+            self._settle(trial, **failure)
+            return True
+        except BaseException:
+            self._settle(trial)
+            raise
+        self._settle(trial, result)
+        with study._lock:
+            self.refusals = 0
+        return True
+
+    def _settle(self, trial, *args, **kwargs):
+        """Tell ``trial``'s outcome (none: leave it running) and free its place."""
+        with self.study._lock:
+            self.running -= 1
+            if args or kwargs:
+                self.study.tell(trial, *args, **kwargs)

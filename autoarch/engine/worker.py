@@ -19,6 +19,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import traceback
 from multiprocessing.connection import Connection, Pipe
 
@@ -40,15 +41,45 @@ class TrialError(RuntimeError):
     """A trial raised in the worker; the message carries the worker's traceback."""
 
 
-class TrialWorker:
-    """Runs tasks of ``trainer`` in a worker process, replaced every ``trials_per_worker``."""
+def trainer_payload(trainer):
+    """The pickled trainer a worker loads (its space, data and settings)."""
+    try:
+        return pickle.dumps(trainer)
+    except Exception as err:
+        raise ValueError("isolate_trials needs a search space and callbacks that pickle "
+                         f"(classes defined in an importable module): {err}") from err
 
-    def __init__(self, trainer, trials_per_worker=25):
-        try:
-            self._payload = pickle.dumps(trainer)
-        except Exception as err:
-            raise ValueError("isolate_trials needs a search space and callbacks that pickle "
-                             f"(classes defined in an importable module): {err}") from err
+
+def exchange(conn, task, report, info, silence=None):
+    """Send ``task`` over ``conn`` and relay the worker's messages until its result: the
+    metrics, or :class:`TrialError`; :class:`WorkerDied` when the connection ends, or
+    nothing (not even a heartbeat) arrives for ``silence`` seconds."""
+    conn.send(task)
+    while True:
+        if silence is not None and not conn.poll(silence):
+            raise WorkerDied(f"the worker sent nothing for {silence:.0f} s (no heartbeat)")
+        message = conn.recv()
+        if message[0] in ("ready", "alive"):
+            continue
+        if message[0] == "report":
+            report(message[1], message[2])
+            continue
+        info.update(message[-1])
+        if message[0] == "done":
+            return message[1]
+        raise TrialError(f"{message[1]}\n\nin the worker process:\n{message[2]}")
+
+
+class TrialWorker:
+    """Runs tasks of ``trainer`` in a worker process, replaced every ``trials_per_worker``.
+
+    ``env``: variables set for the worker process (e.g. ``CUDA_VISIBLE_DEVICES``, to pin it
+    to a GPU); ``cpus``: the cores it may use (its affinity; TensorFlow sizes its threads
+    from it), so that several workers share a machine without oversubscribing it."""
+
+    def __init__(self, trainer, trials_per_worker=25, env=None, cpus=None, payload=None):
+        self._payload = payload if payload is not None else trainer_payload(trainer)
+        self.env, self.cpus = dict(env or {}), cpus
         self.trials_per_worker = max(1, int(trials_per_worker))
         self._process = self._conn = None
         self._trials, self._ready = 0, False
@@ -64,9 +95,12 @@ class TrialWorker:
         ours, theirs = Pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # its errors come back as exceptions
+        env.update(self.env)
+        cpus = self.cpus
         self._process = subprocess.Popen(
             [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), env=env,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
             # its own session: a Ctrl-C in the terminal goes to the searching process alone,
             # which stops this worker (its traceback would only bury the one-line message)
             start_new_session=True)
@@ -86,29 +120,25 @@ class TrialWorker:
                                  f"{status})") from None
         return self._ready
 
+    @property
+    def pid(self):
+        """The worker process's id (None before it starts)."""
+        return None if self._process is None else self._process.pid
+
     def run(self, task, report, info):
         if self.used_up:
             self.start()
         self._trials += 1
-        self._conn.send(task)
-        while True:
-            try:
-                message = self._conn.recv()
-            except (EOFError, OSError):
-                status = self._process.wait()
-                self._process = None
-                raise WorkerDied(f"the worker process training this trial ended with exit "
-                                 f"status {status} (a native crash or the system's OOM killer)")
-            if message[0] == "ready":
-                self._ready = True
-                continue
-            if message[0] == "report":
-                report(message[1], message[2])
-                continue
-            info.update(message[-1])
-            if message[0] == "done":
-                return message[1]
-            raise TrialError(f"{message[1]}\n\nin the worker process:\n{message[2]}")
+        try:
+            metrics = exchange(self._conn, task, report, info)
+        except (EOFError, OSError):
+            status = self._process.wait()
+            self._process = None
+            raise WorkerDied(f"the worker process training this trial ended with exit "
+                             f"status {status} (a native crash, the system's OOM killer, or "
+                             "a kill)") from None
+        self._ready = True
+        return metrics
 
     def close(self):
         if self._process is None:
@@ -128,26 +158,52 @@ class TrialWorker:
         self._process = self._conn = None
 
 
-def main(fd):
-    conn = Connection(fd)
+def serve(conn, heartbeat=None, where="worker process"):
+    """A worker's life: load the trainer sent over ``conn``, then run tasks until told to
+    stop (``None``) or the searching process is gone. Returns the number of tasks run.
+    ``heartbeat``: seconds between ``("alive",)`` messages sent meanwhile, so a chief on
+    another machine can tell a busy worker from a lost one."""
     configure_threads()
     trainer = pickle.loads(conn.recv_bytes())
-    conn.send(("ready",))
-    while True:
-        try:
-            task = conn.recv()
-        except EOFError:  # the searching process is gone
-            return
-        if task is None:
-            return
-        info = {"trained_in": "worker process"}
-        try:
-            metrics = trainer.run(task, lambda step, logs: conn.send(("report", step, logs)),
-                                  info)
-        except Exception as err:  # noqa: BLE001 - sent back as the trial's failure
-            conn.send(("error", f"{type(err).__name__}: {err}", traceback.format_exc(), info))
-        else:
-            conn.send(("done", metrics, info))
+    lock, stopped = threading.Lock(), threading.Event()
+
+    def send(message):
+        with lock:
+            conn.send(message)
+
+    if heartbeat:
+        def beat():
+            while not stopped.wait(heartbeat):
+                try:
+                    send(("alive",))
+                except OSError:
+                    return
+        threading.Thread(target=beat, daemon=True).start()
+    send(("ready",))
+    tasks = 0
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except (EOFError, OSError):  # the searching process is gone
+                return tasks
+            if task is None:
+                return tasks
+            tasks += 1
+            info = {"trained_in": where}
+            try:
+                metrics = trainer.run(task, lambda step, logs: send(("report", step, logs)),
+                                      info)
+            except Exception as err:  # noqa: BLE001 - sent back as the trial's failure
+                send(("error", f"{type(err).__name__}: {err}", traceback.format_exc(), info))
+            else:
+                send(("done", metrics, info))
+    finally:
+        stopped.set()
+
+
+def main(fd):
+    serve(Connection(fd))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from autoarch.specfile import Spec, load_spec
 
 MIN_SAMPLES = 5
 #: the estimators' own parameters, beside one per search setting (autoarch.config)
-OWN_PARAMETERS = {"spec": None, "directory": None, "verbose": 0}
+OWN_PARAMETERS = {"spec": None, "directory": None, "verbose": 0, "chief": None}
 PARAMETERS = {**OWN_PARAMETERS, **{name: None for name in FLAT_FIELDS}}
 
 _PARAMETERS_DOC = f"""
@@ -52,6 +52,12 @@ _PARAMETERS_DOC = f"""
         returns (or kept, and named in the error, when no trial completed).
     verbose : int, default=0
         1 prints a line per trial; 2 adds Keras's progress output.
+    chief : str, default=None
+        ``"HOST:PORT"``: serve the search there, so that workers on other machines
+        (``autoarch worker HOST:PORT``) train trials beside the ``n_jobs`` local ones. A
+        chief on an address other machines reach needs a shared token in the
+        ``AUTOARCH_TOKEN`` environment variable, on the chief and on every worker; workers
+        write models into ``directory``, which must be shared storage.
 {parameters_doc()}
 
     Attributes
@@ -248,7 +254,8 @@ class _AutoEstimator(BaseEstimator):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         space = self._make_space(spec, kinds, config, n_outputs)
         directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
-        search = ModelSearch(space, config, directory=directory, verbose=self.verbose)
+        search = ModelSearch(space, config, directory=directory, verbose=self.verbose,
+                             chief=self.chief)
         search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
                    sensitive_features=sensitive_features)
         self.best_model_ = search.best_model

@@ -37,10 +37,11 @@ class BayesianOptimization(StrategyOracle):
         self.num_local = num_local
         self.xi = xi
 
-    def _fit(self, trials, rng):
+    def _fit(self, trials, rng, running=()):
         x = np.stack([space_ops.encode(self.hyperparameters, t.hyperparameters.values)
-                      for t in trials])
+                      for t in list(trials) + list(running)])
         y = self.scalarized(trials, rng)
+        lied = np.concatenate([y, np.full(len(running), y.min())])
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
             length_scale=np.ones(x.shape[1]), length_scale_bounds=(1e-2, 1e2), nu=2.5
         ) + WhiteKernel(1e-3, (1e-6, 1e0))
@@ -48,7 +49,7 @@ class BayesianOptimization(StrategyOracle):
                                       random_state=int(rng.integers(2**31)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            gp.fit(x, y)
+            gp.fit(x, lied)
         return gp, y
 
     def _candidates(self, trials, y, rng):
@@ -64,7 +65,8 @@ class BayesianOptimization(StrategyOracle):
         trials = self.finished_trials()
         if len(trials) < self.num_initial_points:
             return space_ops.sample(self.hyperparameters, rng)
-        gp, y = self._fit(trials, rng)
+        gp, y = self._fit(trials, rng, [t for t in self.ongoing_trials.values()
+                                        if t.hyperparameters.values])
         points = [p for p in self._candidates(trials, y, rng)
                   if not self._duplicate(space_ops.active_values(self.hyperparameters, p))]
         if not points:

@@ -1,11 +1,14 @@
 """Regularized (aging) evolution, after Real et al. (2019).
 
-The population is the ``population_size`` most recently finished trials, so old members age
-out whatever their score. A child is a one-decision mutation of the best of a random
+With one objective the population is the ``population_size`` most recently finished trials,
+so old members age out whatever their score. A child is a one-decision mutation of the best of a random
 ``sample_size`` tournament; with probability ``crossover_rate`` it is first a uniform
 crossover of two tournament winners. With several objectives or constraints "best" is
 NSGA-II's (Deb et al. 2002): the lower constrained non-dominated front within the
-population, then the larger crowding distance.
+population, then the larger crowding distance; and the population is NSGA-II's elitist one,
+the ``population_size`` best finished trials in that order, so a point of the front found
+early is kept until better points crowd it out (aging would drop it after
+``population_size`` trials and let the front recede).
 
 With ``inherit`` (the default), each child names its parent (the first tournament winner;
 ``parents``), and a model search starts the child from the parent's trained weights
@@ -40,7 +43,12 @@ class Evolution(StrategyOracle):
         self.inherit = bool(inherit)
 
     def population(self):
-        return self.finished_trials()[-self.population_size:]
+        finished = self.finished_trials()
+        if not self.multi_objective or len(finished) <= self.population_size:
+            return finished[-self.population_size:]
+        keys = self.ranking(finished)
+        best = sorted(range(len(finished)), key=lambda i: keys[i], reverse=True)
+        return [finished[i] for i in sorted(best[:self.population_size])]
 
     def _tournament(self, population, rng):
         picks = rng.choice(len(population), size=self.sample_size, replace=False)
