@@ -157,12 +157,14 @@ class RunnerPool:
         self._held.runner = self.take(done)
         return self._held.runner
 
-    def close(self):
+    def close(self, now=False):
+        """Stop every runner: once its trial is done, or ``now`` (local processes are
+        killed; a remote worker's trial stays in flight in the journal, for a resume)."""
         with self._changed:
             runners, self._all, self._free = self._all, [], []
         for runner in runners:
             with contextlib.suppress(Exception):
-                runner.close()
+                (getattr(runner, "kill", runner.close) if now else runner.close)()
 
 
 class Chief:

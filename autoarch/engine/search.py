@@ -343,6 +343,9 @@ class ModelSearch:
                                 stop=self._out_of_time, n_jobs=n_jobs + (MAX_JOINED if chief
                                                                          else 0),
                                 slot=pool.slot)
+        except BaseException:  # Ctrl-C, or a search that cannot go on: stop the workers now
+            pool.close(now=True)
+            raise
         finally:
             if chief is not None:
                 chief.close()

@@ -140,6 +140,14 @@ class TrialWorker:
         self._ready = True
         return metrics
 
+    def kill(self):
+        """End the worker process now, in the middle of a trial if need be (Ctrl-C)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._conn.close()
+            self._process = self._conn = None
+
     def close(self):
         if self._process is None:
             return
