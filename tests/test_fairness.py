@@ -83,6 +83,12 @@ def test_estimators_take_a_column_name_and_can_drop_it():
     assert clf.n_features_in_ == 3
     assert "worst_group_accuracy" in clf.search_results_[0]["metrics"]
     assert clf.predict(frame.drop(columns="group")).shape == (300,)
+    # the final model is the trial whose fairness was measured, not a refit on all rows
+    assert "not retrained" in clf.search_summary_["final_model"]
+    before = clf.predict_proba(frame.drop(columns="group"))
+    clf.select(clf.selected_trial_)
+    np.testing.assert_allclose(clf.predict_proba(frame.drop(columns="group")), before,
+                               atol=1e-6)
     with pytest.raises(ValueError, match="no column 'grup'.*group"):
         clf.fit(frame, y, sensitive_features="grup")
     with pytest.raises(ValueError, match="give sensitive_features as column names"):

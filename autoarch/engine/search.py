@@ -18,6 +18,7 @@ point of accuracy) where the time left allows; one the deadline would cut keeps 
 model. A ``summary`` record in the journal says how the budget was spent.
 """
 
+import contextlib
 import glob
 import math
 import os
@@ -494,7 +495,8 @@ class ModelSearch:
             kept |= set(done[-oracle.population_size:]) | {trial.number}
         if self.multi_objective:  # select() may pick any trial of the front
             kept |= {t.number for t in self.study.pareto_front()} | {trial.number}
-        # trials running on other workers start from these
+        # trials running on other workers: their own models, and those they start from
+        kept |= {t.number for t in self.study.trials if t.status == "RUNNING"}
         kept |= {p for p in self._in_use.values() if p is not None}
         bracket = trial.params.get("tuner/bracket")
         if bracket is not None and getattr(oracle, "continue_training", True):
@@ -504,7 +506,8 @@ class ModelSearch:
         for path in glob.glob(os.path.join(self._trials_dir, "trial_*.keras")):
             number = int(os.path.basename(path)[len("trial_"):-len(".keras")])
             if number not in kept:
-                os.remove(path)
+                with contextlib.suppress(FileNotFoundError):  # another thread's removal
+                    os.remove(path)
 
     def _print_progress(self, trial, value):
         done = self.study.n_finished + 1
@@ -566,6 +569,11 @@ class ModelSearch:
                            "final_seconds": round(time.monotonic() - started, 1)}
         self.ensemble = None
         best = self.study.best_trial
+        if self._fairness:  # a retrained model's fairness is not the one that was validated
+            return self._trial_model(best.number), {
+                "final_model": f"trial {best.number} (not retrained: its fairness measures "
+                               "hold for this model)",
+                "final_seconds": round(time.monotonic() - started, 1)}
         model, retrained = self._retrained(best)
         how = (f"trial {best.number} retrained on all rows" if retrained
                else f"trial {best.number}" if not self.config.budget.final_fit
