@@ -207,13 +207,14 @@ class Chief:
             threading.Thread(target=self._join, args=(conn,), daemon=True).start()
 
     def _join(self, conn):
+        name = "?"
         try:
             name = conn.recv()
             conn.send_bytes(self._payload)
             if not conn.poll(JOIN_SECONDS) or conn.recv() != ("ready",):
                 raise OSError(f"it did not load the search in {JOIN_SECONDS:.0f} s")
         except (EOFError, OSError, pickle.UnpicklingError) as err:
-            self._note("worker_lost", worker=str(locals().get("name", "?")),
+            self._note("worker_lost", worker=str(name),
                        reason=f"while joining: {err}", time=time.time())
             conn.close()
             return

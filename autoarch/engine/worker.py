@@ -13,6 +13,8 @@ It receives a pickled :class:`~autoarch.engine.trainer.TrialTrainer`, says ``("r
 it has loaded it (starting TensorFlow takes seconds: a search can train in its own process
 meanwhile, see ``ready``), then takes tasks; it answers with ``("report", step, logs)`` per
 epoch and ``("done", metrics, info)`` or ``("error", summary, traceback, info)`` per task.
+The same two ends, :func:`exchange` and :func:`serve`, run the workers of a parallel search,
+local or on other machines (:mod:`autoarch.distributed`, which adds heartbeats).
 """
 
 import os
@@ -119,11 +121,6 @@ class TrialWorker:
                 raise WorkerDied(f"the worker process ended while starting (exit status "
                                  f"{status})") from None
         return self._ready
-
-    @property
-    def pid(self):
-        """The worker process's id (None before it starts)."""
-        return None if self._process is None else self._process.pid
 
     def run(self, task, report, info):
         if self.used_up:
