@@ -158,3 +158,12 @@ def test_settings_are_checked_before_anything_trains(tmp_path):
     with pytest.raises(ValueError, match="sensitive feature"):
         AutoClassifier(objectives=["val_accuracy", "demographic_parity_difference"],
                        max_trials=1, epochs=1).fit(x[:60], y[:60])
+
+
+def test_when_every_trial_breaks_a_constraint_the_least_breaking_is_best():
+    study = Study({"x": {"type": "int", "min": 0, "max": 10}}, objectives=["max", ("size", "min")],
+                  constraints={"size": 1.0}, seed=0)
+    for size, value in [(5.0, 0.9), (2.0, 0.5), (3.0, 0.8)]:
+        study.tell(study.ask(), {study.objective.name: value, "size": size})
+    assert study.best_trial.number == 1
+    assert [t.number for t in study.pareto_front()] == [1]

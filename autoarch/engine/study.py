@@ -520,14 +520,14 @@ class Study:
 
     @property
     def best_trial(self):
-        """The trial best in the (first) objective among those that break no constraint
-        (among all, when every trial breaks one)."""
+        """The trial best in the (first) objective among those that break no constraint;
+        when every trial breaks one, the one that breaks them least (Deb's rule, as the
+        front has it)."""
         done = [t for t in self.trials if t.is_finite()]
         if not done:
             return None
-        feasible = [t for t in done if self.violation(t) == 0] or done
         sign = 1 if self.objective.direction == "max" else -1
-        return max(feasible, key=lambda t: (sign * t.value, -t.number))
+        return max(done, key=lambda t: (-self.violation(t), sign * t.value, -t.number))
 
     def pareto_front(self):
         """The completed trials no other beats in every objective, constraints first (Deb's
