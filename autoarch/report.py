@@ -189,6 +189,29 @@ def _screening(notes):
             + _table(rows, ["#", "rank score", *names, "parameters"], css="sortable")]
 
 
+def _columns(notes, best):
+    """A table's columns ranked by importance (what ``TableFeatures`` keeps from), and the
+    ones the winner kept."""
+    parts = []
+    for note in notes:
+        ranking = note.get("column_importance") or []
+        if not ranking:
+            continue
+        keep = ((best or {}).get("params") or {}).get(f"{note['block']}/keep", "all")
+        rows = ["<tr>" + _cell(i + 1, i + 1) + _cell(html.escape(str(name)))
+                + _cell(f"{mean:.4f} ± {std:.4f}", mean) + _cell("yes" if informative else "")
+                + _cell("kept" if informative or keep != "informative" else "") + "</tr>"
+                for i, (name, mean, std, informative) in enumerate(ranking)]
+        parts.append("<h2>Columns by importance</h2><p>Permutation importance of a quick "
+                     "gradient boosting model on the training rows: the drop of its score when "
+                     "the column is shuffled (mean ± spread over shuffles); informative: a mean "
+                     f"above twice the spread. The winner kept {html.escape(str(keep))} "
+                     "columns.</p>"
+                     + _table(rows, ["#", "column", "importance", "informative", "winner"],
+                              css="sortable"))
+    return parts
+
+
 def svg_scatter(points, marked, x_label, y_label, width=480, height=300, join=True):
     """Every ``(x, y)`` point as a grey dot and the ``marked`` ones (the Pareto front) as
     green dots, joined in order of x with ``join``. Plain SVG."""
@@ -303,6 +326,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
     parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
     parts += _screening([n for n in notes if n.get("event") == "zero_cost"])
+    parts += _columns([n for n in notes if n.get("event") == "adapted"], best)
     parts += _pareto(fronts, trials)
     start = min((t["started"] for t in trials if t.get("started")), default=0.0)
     by_trial = [(t["number"], t["value"]) for t in sorted(finished, key=lambda t: t["number"])]

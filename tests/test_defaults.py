@@ -366,25 +366,75 @@ def test_piecewise_linear_encoding_follows_its_formula():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected, atol=1e-6)
 
 
-def test_a_table_gets_piecewise_linear_numeric_columns_as_a_choice():
+def _table_with_noise(rows=600):
     import pandas as pd
 
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"income": rng.lognormal(10, 1, rows), "age": rng.integers(18, 90, rows),
+                          "city": rng.choice(["a", "b", "c"], rows),
+                          "noise": rng.normal(size=rows),
+                          "state": rng.choice([f"s{i}" for i in range(40)], rows),
+                          "tenure": rng.integers(0, 10, rows).astype(float)})
+    frame.loc[::7, "tenure"] = np.nan
+    y = ((frame.income > np.median(frame.income)) & (frame.age < 50) |
+         (frame.city == "c")).astype(int).to_numpy()
+    return frame, y
+
+
+def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
     from autoarch.blocks.piecewise import PiecewiseLinear
+    from autoarch.blocks.table import SelectFeatures
     from autoarch.engine.data import make_dataset
 
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"income": rng.lognormal(10, 1, 300), "age": rng.integers(18, 90, 300),
-                          "city": rng.choice(["a", "b", "c"], 300)})
-    y = ((frame.income > np.median(frame.income)) & (frame.age < 50)).astype(int).to_numpy()
+    frame, y = _table_with_noise()
     kind = TabularInput("input").fit(frame)
     blocks = kind.default_blocks()
-    assert blocks[0].kind == "piecewise_linear" and len(blocks[0].edges) == 2
-    assert len(blocks[0].edges[0]) == 17  # 16 bins of a continuous column
+    assert blocks[0].kind == "table_features" and blocks[0].importance is None
     space = ModelSpace([*blocks, ClassificationHead(num_classes=2)], inputs={"input": kind})
-    data = make_dataset(space.arrays({"input": frame}), y, 32)
-    for encode in (True, False):
+    arrays = space.arrays({"input": frame})
+    space.adapt(arrays, y)  # ranks the columns on these rows
+    features = blocks[0]
+    assert features.kept("informative") == {"income", "age", "city"}
+    assert features.kept("all") == set(frame.columns)
+    assert features.learned()["column_importance"][-1][3] is False  # the last: noise
+    params = {p.name: p for p in space.hyperparameters().space}
+    assert params["features/keep"].values == ["all", "informative"]
+    data, unlabelled = make_dataset(arrays, y, 64), make_dataset(arrays, None, 64)
+    for keep, encode in (("informative", False), ("informative", True), ("all", True),
+                         ("all", False)):
         hp = kt.HyperParameters()
-        hp.Fixed("numeric_bins/encode", encode)
+        hp.Fixed("features/keep", keep)
+        hp.Fixed("features/encode", encode)
         model = space.build(hp)
         assert any(isinstance(layer, PiecewiseLinear) for layer in model.layers) == encode
+        selects = [layer for layer in model.layers if isinstance(layer, SelectFeatures)]
+        assert len(selects) == (keep == "informative")
+        if selects:  # income and age standardized, their missing indicators, city one-hot
+            seen = keras.Model(model.inputs, selects[0].output).predict(unlabelled, verbose=0)
+            assert seen.shape == (len(frame), 2 + 2 + 4)
+            mean, std = kind.stats["income"]
+            np.testing.assert_allclose(seen[:, 0], (frame.income - mean) / std, rtol=1e-4)
+            np.testing.assert_allclose(seen[:, 5:].argmax(1), frame.city.map(  # unknown first
+                {"a": 0, "b": 1, "c": 2}), atol=0)
         assert np.isfinite(model.fit(data, epochs=1, verbose=0).history["loss"][-1])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(unlabelled, verbose=0),
+                               model.predict(unlabelled, verbose=0), atol=1e-6)
+
+
+def test_few_columns_are_not_ranked_and_a_search_picks_the_kept_fraction():
+    import pandas as pd
+
+    few = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 3})
+    kind = TabularInput("input").fit(few)
+    space = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=2)],
+                       inputs={"input": kind})
+    space.adapt(space.arrays({"input": few}), np.arange(50) % 2)
+    assert next(space.all_blocks()).importance is None
+    assert "features/keep" not in [p.name for p in space.hyperparameters().space]
+    frame, y = _table_with_noise(300)
+    clf = AutoClassifier(max_trials=2, epochs=1, **TINY).fit(frame, y)
+    assert clf.best_params_["features/keep"] in ("all", "informative")
+    assert clf.predict(frame.iloc[:5]).shape == (5,)

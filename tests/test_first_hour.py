@@ -150,6 +150,8 @@ def test_an_estimator_writes_the_same_report_with_its_model(tmp_path):
     parsed = _Page()
     parsed.feed(page)
     assert len(parsed.rows) == 2 and "The final model" in page and "Total params" in page
+    # the table's 30 columns ranked, with the ones the winner kept
+    assert "Columns by importance" in page and page.count("<td>kept</td>") >= 1
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,

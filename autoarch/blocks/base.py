@@ -116,6 +116,11 @@ class Block(kt.HyperModel):
     def build(self, hp, inputs):  # noqa: D401 - keras-tuner's HyperModel signature, plus inputs
         raise NotImplementedError
 
+    def learned(self):
+        """What ``adapt`` or ``adapt_target`` learned that a reader of the journal should see
+        (``{field: JSON value}``; empty when nothing)."""
+        return {}
+
     def adapt(self, data):
         """Learn preprocessing state (vocabularies, statistics) from training inputs."""
 

@@ -157,13 +157,17 @@ class ModelSpace(kt.HyperModel):
 
     def adapt(self, arrays, y=None):
         """Let blocks learn preprocessing state from training arrays (``{model input name:
-        array}``) and the head from the targets ``y`` (a regression head's target scale)."""
+        array}``), the head from the targets ``y`` (a regression head's target scale), and
+        blocks with an ``adapt_target`` from both (a table's column ranking)."""
         if y is not None and hasattr(self.head, "adapt_targets"):
             self.head.adapt_targets(y)
         for name in self._input_order():
-            if name in arrays:  # a table's columns are its model inputs; no block adapts
-                for block in self.branches.get(name, self.blocks if not self.branches else []):
+            for block in self.branches.get(name, self.blocks if not self.branches else []):
+                if name in arrays:  # a table's columns are its model inputs instead
                     block.adapt(arrays[name])
+                if y is not None and hasattr(block, "adapt_target"):
+                    block.adapt_target(arrays, y, classification=hasattr(self.head,
+                                                                         "num_classes"))
 
     def build(self, hp):
         if not self.inputs:

@@ -5,16 +5,14 @@ Each numeric feature ``x`` with bin edges ``b_0 < ... < b_T`` (quantiles of the 
 values) becomes ``T`` numbers: bin ``t`` gives ``clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``,
 so 1 for the bins below ``x``, the position inside its own bin, 0 above. An MLP on these can
 cut a feature at thresholds as a tree does, which is what lets small networks match gradient
-boosting on tables. The block appends the encoding of the first ``len(edges)`` features of its
-input to the input itself; the tabular input kind puts its numeric columns there, in its own
-standardized units, and computes the edges when it is fitted.
+boosting on tables. ``TableFeatures`` (:mod:`autoarch.blocks.table`) appends the encoding of
+the kept numeric columns, in the tabular input's standardized units (the input kind computes
+the edges when it is fitted).
 """
 
 import keras
 import numpy as np
 from keras import layers
-
-from autoarch.blocks.base import Block, boolean
 
 
 def quantile_edges(values, bins):
@@ -55,21 +53,3 @@ class PiecewiseLinear(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "edges": self.edges}
-
-
-class PiecewiseLinearBlock(Block):
-    """Searched: whether to append the piecewise-linear encoding (``encode``)."""
-
-    kind = "piecewise_linear"
-
-    def __init__(self, name=None, edges=None, **arguments):
-        self.edges = edges or []  # not an argument: a list there would be a searched choice
-        super().__init__(name=name, **arguments)
-
-    def search_space(self):
-        return {"encode": boolean(True) if self.edges else False}
-
-    def build(self, hp, inputs):
-        if not self.declare(hp)["encode"] or not self.edges:
-            return inputs
-        return layers.Concatenate()([inputs, PiecewiseLinear(self.edges)(inputs)])

@@ -170,6 +170,10 @@ class ModelSearch:
                            strategy_options=config.strategy_options,
                            max_consecutive_failures=config.budget.max_consecutive_failures,
                            first_trials=self.space.first_trials(hp))
+        noted = {n.get("block") for n in self.study.notes if n.get("event") == "adapted"}
+        for block in self.space.all_blocks():  # once per study: a resume adapts the same way
+            if block.learned() and block.name not in noted:
+                self.study.note("adapted", block=block.name, **block.learned())
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()

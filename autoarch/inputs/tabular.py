@@ -5,9 +5,10 @@ indicator, then standardized. Text/categorical columns: ``StringLookup`` one-hot
 out-of-vocabulary slot (missing values become their own category). The exported model
 therefore takes the raw columns, as the training DataFrame had them.
 
-The default space is an MLP over that vector, with the piecewise-linear encoding of the
-numeric columns (``autoarch.blocks.piecewise``; bin edges are the training quantiles) as a
-choice the search makes.
+The default space is an MLP over that vector, after ``TableFeatures``
+(``autoarch.blocks.table``): which of the most important columns to keep, and the
+piecewise-linear encoding of the numeric ones (bin edges are the training quantiles), both
+choices the search makes.
 """
 
 import collections
@@ -21,7 +22,8 @@ from keras import layers
 from sklearn.utils import check_array
 
 from autoarch.blocks import DenseBlock
-from autoarch.blocks.piecewise import PiecewiseLinearBlock, quantile_edges
+from autoarch.blocks.piecewise import quantile_edges
+from autoarch.blocks.table import TableFeatures
 from autoarch.inputs.base import InputKind
 
 MISSING = "<missing>"
@@ -152,11 +154,21 @@ class TabularInput(InputKind):
         return x.shape[1]
 
     def default_blocks(self):
-        """An MLP, with the piecewise-linear encoding of the numeric columns as a choice."""
-        edges = [self.edges.get(c, []) for c in self.columns if c in self.numeric]
-        if not any(len(e) > 2 for e in edges):  # nothing but constant or binary columns
-            return [DenseBlock()]
-        return [PiecewiseLinearBlock(name="numeric_bins", edges=edges), DenseBlock()]
+        """An MLP over the columns ``TableFeatures`` keeps and encodes."""
+        return [TableFeatures(name="features", table=self), DenseBlock()]
+
+    def layout(self):
+        """``{column: its positions in encode's vector}``: a numeric column's value and its
+        missing indicator, a string column's one-hot slots (its vocabulary, then unknown)."""
+        numeric = [c for c in self.columns if c in self.numeric]
+        layout = {c: [i, len(numeric) + i] for i, c in enumerate(numeric)}
+        start = 2 * len(numeric)
+        for column in self.columns:
+            if column not in self.numeric:
+                width = len(self.vocabularies[column]) + 1
+                layout[column] = list(range(start, start + width))
+                start += width
+        return layout
 
     def _columns(self, frame):
         """``(input name, series)`` per column, in order."""

@@ -1,0 +1,162 @@
+"""Which of a table's columns the network sees, and how.
+
+Networks on tables suffer from columns that carry nothing (Grinsztajn et al., 2022, "Why do
+tree-based models still outperform deep learning on tabular data?"): gradient boosting ignores
+them, an MLP fits noise to them. On the development churn table (19 columns, among them a
+51-state column), an MLP on the half of the columns that matter most reaches 0.956 against
+0.912 on all of them. So the columns are ranked once, on the training rows, by the permutation
+importance of a quick gradient boosting model, and the search chooses how many of the most
+important ones to keep (``keep``: ``"all"``, which wins where every column helps, or
+``"informative"``: the columns whose importance is clearly above zero, more than twice its
+spread over the shuffles). The piecewise-linear encoding of the kept numeric columns
+(:mod:`autoarch.blocks.piecewise`) is the block's other choice (``encode``).
+"""
+
+import keras
+import numpy as np
+import pandas as pd
+from keras import layers
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.inspection import permutation_importance
+from sklearn.model_selection import train_test_split
+
+from autoarch.blocks.base import Block, boolean, choice
+from autoarch.blocks.piecewise import PiecewiseLinear
+
+#: a table with fewer columns is not ranked: every column is kept
+MIN_COLUMNS = 4
+#: rows the ranking model sees at most (a random subset of larger tables)
+RANKING_ROWS = 10_000
+#: category codes beyond this count are ranked as ordered numbers (gradient boosting's bins)
+MAX_CATEGORIES = 255
+
+
+def column_importance(columns, numeric, y, classification, seed=0):
+    """``{column: (mean, std)}``: the drop of a ``HistGradientBoosting`` model's score
+    (accuracy or R²) on a quarter of the rows it did not fit when the column is shuffled,
+    over several shuffles.
+
+    ``columns``: ``{name: (n,) or (n, 1) array}``; ``numeric``: the names of numeric columns
+    (the rest are strings, one category per value).
+    """
+    frame = {}
+    for name, values in columns.items():
+        values = np.asarray(values).reshape(-1)
+        frame[name] = values.astype("float64") if name in numeric else \
+            pd.factorize(pd.Series(values, dtype=object))[0].astype("float64")
+    frame = pd.DataFrame(frame)
+    mask = [name not in numeric and frame[name].max() < MAX_CATEGORIES for name in frame]
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    if len(frame) > RANKING_ROWS:
+        rows = np.sort(rng.choice(len(frame), RANKING_ROWS, replace=False))
+        frame, y = frame.iloc[rows], y[rows]
+    stratify = None
+    if classification:
+        _, counts = np.unique(y, return_counts=True)
+        stratify = y if counts.min() >= 2 else None
+    x_fit, x_held, y_fit, y_held = train_test_split(frame, y, test_size=0.25, random_state=seed,
+                                                    stratify=stratify)
+    model = (HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor)(
+        categorical_features=mask, random_state=seed)
+    model.fit(x_fit, y_fit)
+    repeats = max(1, min(5, 150 // max(1, frame.shape[1])))
+    result = permutation_importance(model, x_held, y_held, n_repeats=repeats,
+                                    random_state=seed)
+    return {name: (float(mean), float(std)) for name, mean, std in
+            zip(frame.columns, result.importances_mean, result.importances_std)}
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class SelectFeatures(layers.Layer):
+    """The features at ``indices`` of a (batch, features) input, in that order."""
+
+    def __init__(self, indices, **kwargs):
+        super().__init__(**kwargs)
+        self.indices = [int(i) for i in indices]
+
+    def call(self, x):
+        return keras.ops.take(x, keras.ops.convert_to_tensor(self.indices, "int32"), axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.indices))
+
+    def get_config(self):
+        return {**super().get_config(), "indices": self.indices}
+
+
+class TableFeatures(Block):
+    """Searched: which columns are kept (``keep``: ``"all"`` or ``"informative"``) and whether
+    the kept numeric columns also get the piecewise-linear encoding (``encode``).
+
+    ``table``: the fitted :class:`~autoarch.inputs.tabular.TabularInput` whose ``encode``
+    vector this block reads; a search ranks its columns (``adapt_target``) before the space's
+    parameters are declared.
+    """
+
+    kind = "table_features"
+
+    def __init__(self, name=None, table=None, **arguments):
+        self.table = table  # not an argument: its edges and layout come from the data
+        self.importance = None  # {column: (mean, std)}, from adapt_target
+        super().__init__(name=name, **arguments)
+
+    def _numeric(self, kept=None):
+        return [c for c in self.table.columns if c in self.table.numeric
+                and (kept is None or c in kept)]
+
+    def informative(self):
+        """Columns whose importance is above zero by more than twice its spread, most
+        important first."""
+        if self.importance is None:
+            return []
+        ranked = sorted(self.table.columns, key=lambda c: -self.importance[c][0])
+        return [c for c in ranked if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])]
+
+    def search_space(self):
+        ranked = self.table is not None and 0 < len(self.informative()) < len(self.table.columns)
+        binned = self.table is not None and any(
+            len(self.table.edges.get(c, [])) > 2 for c in self._numeric())
+        return {"keep": choice("all", "informative") if ranked else "all",
+                "encode": boolean(True) if binned else False}
+
+    def adapt_target(self, arrays, y, classification):
+        """Rank the table's columns by :func:`column_importance` on the training rows."""
+        columns = self.table.columns
+        y = np.asarray(y)
+        if len(columns) < MIN_COLUMNS or (y.ndim > 1 and y.shape[1] > 1):
+            self.importance = None
+            return
+        self.importance = column_importance({c: arrays[c] for c in columns},
+                                            self.table.numeric, y.reshape(-1), classification)
+
+    def learned(self):
+        """The ranking, most important first (the journal's ``adapted`` note)."""
+        if self.importance is None:
+            return {}
+        ranked = sorted(self.table.columns, key=lambda c: -self.importance[c][0])
+        informative = set(self.informative())
+        return {"column_importance": [[c, round(self.importance[c][0], 5),
+                                       round(self.importance[c][1], 5), c in informative]
+                                      for c in ranked]}
+
+    def kept(self, keep):
+        """The names of the columns ``keep`` (``"all"`` or ``"informative"``) keeps."""
+        informative = self.informative() if keep == "informative" else []
+        return set(informative or self.table.columns)
+
+    def build(self, hp, inputs):
+        v = self.declare(hp)
+        kept = self.kept(v["keep"])
+        numeric = self._numeric(kept)
+        x = inputs
+        if len(kept) < len(self.table.columns):  # numeric values, their indicators, one-hots
+            layout = self.table.layout()
+            indices = [layout[c][0] for c in numeric] + [layout[c][1] for c in numeric] + [
+                i for c in self.table.columns if c in kept and c not in self.table.numeric
+                for i in layout[c]]
+            x = SelectFeatures(indices)(inputs)
+        edges = [self.table.edges.get(c, []) for c in numeric]
+        if v["encode"] and any(len(e) > 2 for e in edges):
+            x = layers.Concatenate()([x, PiecewiseLinear(edges)(x)])
+        return x
