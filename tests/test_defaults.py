@@ -306,7 +306,49 @@ def test_the_default_text_space_starts_with_the_sgd_bag(tmp_path):
     first, second = clf.search_results_[0]["params"], clf.search_results_[1]["params"]
     assert first["text_1/encoder"] == "bag" and first["training/optimizer"] == "sgd"
     assert first["training/learning_rate"] == 0.01
+    assert first["classification_head_1/loss"] == "hinge"  # a linear SVM's loss, searched
     assert second != first
+
+
+def test_the_squared_hinge_follows_its_formula_on_softmax_and_sigmoid_outputs():
+    from autoarch.blocks.heads import HINGE_MARGIN, squared_hinge
+
+    logits = np.array([[2.0, -1.0, 10.0], [0.5, 0.2, 0.1], [40.0, 0.0, -3.0]])
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([2, 1, 0])
+    gap = logits[np.arange(3), labels] - np.array([2.0, 0.5, 0.0])  # true minus best other
+    expected = np.maximum(0, 1 - gap / HINGE_MARGIN) ** 2
+    got = keras.ops.convert_to_numpy(squared_hinge(labels, probs.astype("float32")))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert got[2] == 0 and got[0] == pytest.approx(0.25, rel=1e-3)  # margins 40 and 8 of 16
+    odds = np.array([3.0, -2.0, 1.0])
+    sig = 1 / (1 + np.exp(-odds))
+    got = keras.ops.convert_to_numpy(squared_hinge(np.array([1, 1, 0]),
+                                                   sig.reshape(-1, 1).astype("float32")))
+    np.testing.assert_allclose(got, np.maximum(0, 1 - odds * [1, 1, -1] / HINGE_MARGIN) ** 2,
+                               rtol=1e-4)
+
+
+def test_a_hinge_head_learns_keeps_its_softmax_and_reloads(tmp_path):
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    space = ModelSpace([ClassificationHead(num_classes=10, dropout=0.0, loss="hinge")],
+                       inputs={"input": SignalInput("input").fit(x)},
+                       training={"learning_rate": 1e-2})
+    keras.utils.set_random_seed(0)
+    model = space.build(space.hyperparameters())
+    model.fit(x[:1200], y[:1200], epochs=15, batch_size=32, verbose=0)  # 0.92; 5 epochs: 0.89
+    probs = model.predict(x[1200:], verbose=0)
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+    assert (probs.argmax(1) == y[1200:]).mean() > 0.85
+    path = str(tmp_path / "hinge.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(x[1200:], verbose=0), probs, atol=1e-6)
+    assert reloaded.evaluate(x[1200:], y[1200:], verbose=0)[0] > 0  # its loss came back too
+    with pytest.raises(ValueError, match="unknown loss 'svm'.*crossentropy, hinge"):
+        ModelSpace([ClassificationHead(num_classes=10, loss="svm")],
+                   inputs=space.inputs).build(kt.HyperParameters())
 
 
 # -- regression targets ------------------------------------------------------------------------
@@ -424,7 +466,7 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
                                model.predict(unlabelled, verbose=0), atol=1e-6)
 
 
-def test_few_columns_are_not_ranked_and_a_search_picks_the_kept_fraction():
+def test_few_columns_are_not_ranked_and_the_first_trials_try_the_proven_mlp_on_both_keeps():
     import pandas as pd
 
     few = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 3})
@@ -434,7 +476,12 @@ def test_few_columns_are_not_ranked_and_a_search_picks_the_kept_fraction():
     space.adapt(space.arrays({"input": few}), np.arange(50) % 2)
     assert next(space.all_blocks()).importance is None
     assert "features/keep" not in [p.name for p in space.hyperparameters().space]
+    assert len(space.first_trials()) == 1  # the two first points are the same without keep
     frame, y = _table_with_noise(300)
-    clf = AutoClassifier(max_trials=2, epochs=1, **TINY).fit(frame, y)
-    assert clf.best_params_["features/keep"] in ("all", "informative")
+    clf = AutoClassifier(max_trials=3, epochs=1, **TINY).fit(frame, y)
+    params = [t["params"] for t in clf.search_results_]
+    assert [p["features/keep"] for p in params[:2]] == ["informative", "all"]
+    assert all(p["dense_1/units"] == 256 and p["dense_1/num_layers"] == 2
+               and p["training/learning_rate"] == 1e-3 for p in params[:2])
+    assert params[2] not in params[:2]
     assert clf.predict(frame.iloc[:5]).shape == (5,)

@@ -40,11 +40,12 @@ class Block(kt.HyperModel):
     #: the name specs use for this block (``block: dense``)
     kind = None
 
-    def __init__(self, name=None, **arguments):
+    def __init__(self, name=None, first_trials=None, **arguments):
         # an unnamed block is named by its kind and place when a ModelSpace takes it
         super().__init__(name=name or self.kind or type(self).__name__.lower())
         self.auto_named = name is None
         self.arguments = arguments
+        self.given_first_trials = [dict(point) for point in first_trials or []]
         defaults = self.search_space()
         unknown = set(arguments) - set(defaults)
         if unknown:
@@ -64,8 +65,9 @@ class Block(kt.HyperModel):
         """Known-good points of this block's space, tried before the strategy's own
         suggestions (as auto-sklearn and AutoGluon start from proven configurations): a list
         of ``{argument: value}``; a key with a ``/`` names a parameter of the whole space
-        (``training/optimizer``). Values the space does not search are ignored."""
-        return []
+        (``training/optimizer``). Values the space does not search are ignored. By default
+        the ``first_trials`` the block was given."""
+        return list(self.given_first_trials)
 
     def declare(self, hp):
         """Register every searched argument; return ``{argument: value}`` for this trial

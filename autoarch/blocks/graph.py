@@ -101,7 +101,9 @@ class ModelSpace(kt.HyperModel):
 
     @property
     def is_classification(self):
-        return getattr(self.head, "loss", "").endswith("crossentropy")
+        """A classification head, or a head of one's own with a cross-entropy loss."""
+        return hasattr(self.head, "num_classes") or \
+            str(getattr(self.head, "loss", "")).endswith("crossentropy")
 
     def all_blocks(self):
         for branch in self.branches.values():
@@ -119,7 +121,7 @@ class ModelSpace(kt.HyperModel):
     def first_trials(self, hp=None):
         """The blocks' first trials (:meth:`Block.first_trials`, the i-th of every block in
         one point) as ``{parameter: value}``, keeping only searched parameters and values
-        their choice holds; the strategy fills in the rest."""
+        their choice holds, each distinct point once; the strategy fills in the rest."""
         hp = hp or self.hyperparameters()
         params = {p.name: p for p in hp.space}
         points = []
@@ -133,7 +135,7 @@ class ModelSpace(kt.HyperModel):
                     if param is not None and value in getattr(param, "values", [value]) \
                             and not isinstance(param, kt.engine.hyperparameters.Fixed):
                         points[i][name] = value
-        return [p for p in points if p]
+        return [p for i, p in enumerate(points) if p and p not in points[:i]]
 
     def _input_order(self):
         if self.branches:
@@ -166,8 +168,7 @@ class ModelSpace(kt.HyperModel):
                 if name in arrays:  # a table's columns are its model inputs instead
                     block.adapt(arrays[name])
                 if y is not None and hasattr(block, "adapt_target"):
-                    block.adapt_target(arrays, y, classification=hasattr(self.head,
-                                                                         "num_classes"))
+                    block.adapt_target(arrays, y, classification=self.is_classification)
 
     def build(self, hp):
         if not self.inputs:

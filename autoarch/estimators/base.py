@@ -323,7 +323,11 @@ class _AutoEstimator(BaseEstimator):
         if blocks and isinstance(blocks[-1], HEADS):
             head, blocks = blocks[-1], blocks[:-1]
         else:
-            head = ClassificationHead() if self._task == "classification" else RegressionHead()
+            arguments = {}
+            for kind in defaulted:
+                arguments.update(kind.default_head(self._task))
+            head = (ClassificationHead if self._task == "classification" else
+                    RegressionHead)(**arguments)
         if self._task == "classification":
             head.num_classes = n_outputs
         else:

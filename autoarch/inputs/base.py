@@ -51,6 +51,11 @@ class InputKind:
         """The searched blocks of this input's branch when the user gives none."""
         return []
 
+    def default_head(self, task):
+        """Arguments of the default head of a ``task`` (``"classification"`` or
+        ``"regression"``) when this kind's default blocks are used."""
+        return {}
+
     def default_training(self):
         """Training choices (``optimizer``, ``learning_rate``) this kind's default blocks
         need beyond the usual ones; settings the user gives win."""

@@ -154,8 +154,15 @@ class TabularInput(InputKind):
         return x.shape[1]
 
     def default_blocks(self):
-        """An MLP over the columns ``TableFeatures`` keeps and encodes."""
-        return [TableFeatures(name="features", table=self), DenseBlock()]
+        """An MLP over the columns ``TableFeatures`` keeps and encodes; the first two trials
+        are a proven MLP (2 x 256, dropout 0.1, learning rate 1e-3, piecewise-linear encoding)
+        on the informative columns, then on all of them (each won on some of the development
+        tables, in one trial: churn 0.956 against gradient boosting's 0.954)."""
+        mlp = {"num_layers": 2, "units": 256, "activation": "relu", "dropout": 0.1,
+               "batch_norm": False, "training/learning_rate": 1e-3}
+        return [TableFeatures(name="features", table=self, first_trials=[
+                    {"keep": "informative", "encode": True}, {"keep": "all", "encode": True}]),
+                DenseBlock(first_trials=[mlp, mlp])]
 
     def layout(self):
         """``{column: its positions in encode's vector}``: a numeric column's value and its
