@@ -227,8 +227,9 @@ class Budget:
     search_data_fraction: float = knob(1.0, Number(float, 0, 1, low_open=True),
                                        "Fraction of the training rows each trial sees (low "
                                        "fidelity).")
-    early_stopping_patience: int = knob(3, Number(int, 1), "Epochs without improvement of the "
-                                        "objective before a trial stops; None: never.",
+    early_stopping_patience: int = knob(3, Number(int, 0), "Epochs without improvement of the "
+                                        "objective before a trial stops; 0 or None in a spec: "
+                                        "never (an estimator's None keeps the default: give 0).",
                                         none=True)
     curve_stopping: bool = knob(True, Flag(), "Stop trials whose extrapolated learning curve "
                                 "cannot beat the best so far.")

@@ -49,6 +49,17 @@ def test_max_trials_stops_at_its_count_and_the_journal_says_so(tmp_path):
     assert summary[0]["trials"] == 3 and summary[0]["total_seconds"] > 0
 
 
+def test_an_estimators_patience_of_zero_never_stops_early(tmp_path):
+    """None in an estimator keeps the default patience (3); 0 turns early stopping off."""
+    x, y = _tiny_data()
+    runs = {}
+    for patience in (1, 0):
+        clf = AutoClassifier(max_trials=1, epochs=6, learning_rate=1e-9, final_fit=False,
+                             ensemble_size=1, **{**TINY, "early_stopping_patience": patience})
+        runs[patience] = clf.fit(x["input"], y).search_results_[0]["metrics"]["epochs_run"]
+    assert runs == {1: 2, 0: 6}  # nothing improves at this learning rate
+
+
 def test_time_limit_alone_searches_until_the_time_is_spent_and_returns_in_time(tmp_path):
     """No max_trials: the search goes on until the time is spent, the final fit included."""
     x, y = _tiny_data()

@@ -169,7 +169,7 @@ class TrialTrainer:
         reporter = _Report(report)
         deadline = Deadline(None if seconds_left is None else time.monotonic() + seconds_left)
         # keeps the best epoch's weights (Keras restores them at the end); with no patience
-        # it never stops training
+        # (0 or None) it never stops training
         patience = self.budget.early_stopping_patience
         best_weights = keras.callbacks.EarlyStopping(
             name, patience=patience or epochs + 1, mode=direction, restore_best_weights=True)
