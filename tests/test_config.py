@@ -200,3 +200,16 @@ def test_the_readme_spec_is_valid(tmp_path):
     spec = load_spec(tmp_path / "my_spec.yaml")
     assert spec.config.strategy == "evolution" and spec.config.budget.max_trials == 12
     assert [b.kind for b in spec.blocks] == ["choice", "classification_head"]
+
+
+def test_a_blocks_first_trials_in_a_spec_come_first_and_a_bad_one_names_its_place(tmp_path):
+    text = ("task: classification\nspace:\n  blocks:\n    - block: dense\n"
+            "      first_trials: {points}\n    - block: classification_head\n")
+    path = tmp_path / "space.yaml"
+    path.write_text(text.format(points="[{units: 64, num_layers: 2}]"))
+    space = ModelSpace(load_spec(str(path)).blocks)
+    assert space.first_trials() == [{"dense_1/units": 64, "dense_1/num_layers": 2}]
+    path.write_text(text.format(points="3"))
+    with pytest.raises(SpecError, match=r"space.yaml:4:7: space.blocks\[0\]: DenseBlock: "
+                                        r"first_trials must be a list"):
+        load_spec(str(path))

@@ -45,6 +45,10 @@ class Block(kt.HyperModel):
         super().__init__(name=name or self.kind or type(self).__name__.lower())
         self.auto_named = name is None
         self.arguments = arguments
+        if not isinstance(first_trials or [], list) or \
+                not all(isinstance(point, dict) for point in first_trials or []):
+            raise ValueError(f"{type(self).__name__}: first_trials must be a list of "
+                             f"{{argument: value}} mappings, got {first_trials!r}")
         self.given_first_trials = [dict(point) for point in first_trials or []]
         defaults = self.search_space()
         unknown = set(arguments) - set(defaults)

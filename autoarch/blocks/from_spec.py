@@ -55,7 +55,10 @@ def build_block(doc, path, item):
             raise doc.error(path + ("options",), str(err)) from None
     structural = _constructor_options(cls)
     init_args = {k: v for k, v in item.items() if k in structural}
-    block = cls(name=name, **init_args)
+    try:
+        block = cls(name=name, **init_args)
+    except ValueError as err:  # a structural option's value (first_trials: 3)
+        raise doc.error(path, str(err)) from None
     arguments = {k: v for k, v in item.items() if k not in structural | {"block", "name"}}
     allowed = set(block.search_space()) | structural | {"block", "name"}
     check_keys(doc, path, item, allowed)

@@ -105,13 +105,17 @@ class TableFeatures(Block):
         return [c for c in self.table.columns if c in self.table.numeric
                 and (kept is None or c in kept)]
 
+    def _ranked(self):
+        """The columns, most important first (none before ``adapt_target`` ranks them)."""
+        if self.importance is None:
+            return []
+        return sorted(self.table.columns, key=lambda c: -self.importance[c][0])
+
     def informative(self):
         """Columns whose importance is above zero by more than twice its spread, most
         important first."""
-        if self.importance is None:
-            return []
-        ranked = sorted(self.table.columns, key=lambda c: -self.importance[c][0])
-        return [c for c in ranked if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])]
+        return [c for c in self._ranked()
+                if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])]
 
     def search_space(self):
         ranked = self.table is not None and 0 < len(self.informative()) < len(self.table.columns)
@@ -134,11 +138,10 @@ class TableFeatures(Block):
         """The ranking, most important first (the journal's ``adapted`` note)."""
         if self.importance is None:
             return {}
-        ranked = sorted(self.table.columns, key=lambda c: -self.importance[c][0])
         informative = set(self.informative())
         return {"column_importance": [[c, round(self.importance[c][0], 5),
                                        round(self.importance[c][1], 5), c in informative]
-                                      for c in ranked]}
+                                      for c in self._ranked()]}
 
     def kept(self, keep):
         """The names of the columns ``keep`` (``"all"`` or ``"informative"``) keeps."""

@@ -172,8 +172,9 @@ class ModelSearch:
                            first_trials=self.space.first_trials(hp))
         noted = {n.get("block") for n in self.study.notes if n.get("event") == "adapted"}
         for block in self.space.all_blocks():  # once per study: a resume adapts the same way
-            if block.learned() and block.name not in noted:
-                self.study.note("adapted", block=block.name, **block.learned())
+            learned = block.learned()
+            if learned and block.name not in noted:
+                self.study.note("adapted", block=block.name, **learned)
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
