@@ -235,8 +235,10 @@ class Budget:
                                 "cannot beat the best so far.")
     final_fit: bool = knob(True, Flag(), "Retrain the winner on training + validation data "
                            "(False keeps the trial's own model).")
-    max_consecutive_failures: int = knob(5, Number(int, 1), "Stop the search after this many "
-                                         "failed trials in a row; None: never.", none=True)
+    max_consecutive_failures: int = knob(5, Number(int, 0), "Stop the search after this many "
+                                         "failed trials in a row; 0 or None in a spec: never "
+                                         "(an estimator's None keeps the default: give 0).",
+                                         none=True)
 
     def __post_init__(self):
         _check_fields(self)

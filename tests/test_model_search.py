@@ -66,6 +66,20 @@ def test_diverging_candidate_is_failed_and_search_goes_on(tmp_path):
     assert tells[0]["status"] == "FAILED" and tells[1]["status"] == "COMPLETED"
 
 
+@pytest.mark.parametrize("limit", [2, 0])
+def test_consecutive_failures_stop_the_search_unless_the_limit_is_zero(limit, tmp_path):
+    """``max_consecutive_failures=0`` never stops for failures (an estimator's None keeps 5)."""
+    from autoarch import TooManyFailures
+
+    space = ModelSpace([DenseBlock(num_layers=1), RegressionHead()],
+                       training={"optimizer": "sgd", "learning_rate": 1e12})
+    search = ModelSearch(space, strategy="random", max_trials=3, epochs=1, seed=0,
+                         directory=tmp_path, final_fit=False, max_consecutive_failures=limit)
+    with pytest.raises(TooManyFailures if limit else RuntimeError):
+        search.fit(*_regression_data())
+    assert [t.status for t in search.study.trials] == ["FAILED"] * (limit or 3)
+
+
 def test_time_limit_is_honoured(tmp_path):
     space = ModelSpace([DenseBlock(), ClassificationHead(num_classes=2)])
     rng = np.random.default_rng(0)

@@ -168,7 +168,7 @@ class ModelSearch:
                            objectives=config.objectives, constraints=config.constraints,
                            seed=config.seed, directory=self.directory,
                            strategy_options=config.strategy_options,
-                           max_consecutive_failures=config.budget.max_consecutive_failures,
+                           max_consecutive_failures=config.budget.max_consecutive_failures or None,
                            first_trials=self.space.first_trials(hp))
         noted = {n.get("block") for n in self.study.notes if n.get("event") == "adapted"}
         for block in self.space.all_blocks():  # once per study: a resume adapts the same way
