@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 from autoarch.blocks.base import Block, boolean, choice
 from autoarch.blocks.piecewise import PiecewiseLinear
+from autoarch.splits import stratify_labels
 
 #: a table with fewer columns is not ranked: every column is kept
 MIN_COLUMNS = 4
@@ -51,12 +52,9 @@ def column_importance(columns, numeric, y, classification, seed=0):
     if len(frame) > RANKING_ROWS:
         rows = np.sort(rng.choice(len(frame), RANKING_ROWS, replace=False))
         frame, y = frame.iloc[rows], y[rows]
-    stratify = None
-    if classification:
-        _, counts = np.unique(y, return_counts=True)
-        stratify = y if counts.min() >= 2 else None
-    x_fit, x_held, y_fit, y_held = train_test_split(frame, y, test_size=0.25, random_state=seed,
-                                                    stratify=stratify)
+    x_fit, x_held, y_fit, y_held = train_test_split(
+        frame, y, test_size=0.25, random_state=seed,
+        stratify=stratify_labels(y, 0.25) if classification else None)
     model = (HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor)(
         categorical_features=mask, random_state=seed)
     model.fit(x_fit, y_fit)

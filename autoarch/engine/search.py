@@ -39,6 +39,7 @@ from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection
 from autoarch.errors import TrialRefused
+from autoarch.splits import stratify_labels
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
@@ -112,12 +113,7 @@ class ModelSearch:
             return arrays, y, self.space.arrays(data_ops.as_input_dict(x_val)), np.asarray(y_val)
         rows = np.arange(len(y))
         split = self.config.training.validation_split
-        stratify = None
-        if self.space.is_classification:  # stratified where every class fits on both sides
-            counts = np.unique(y, return_counts=True)[1]
-            n_val = math.ceil(split * len(y))
-            if counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts):
-                stratify = y
+        stratify = stratify_labels(y, split) if self.space.is_classification else None
         train, val = train_test_split(rows, test_size=split, random_state=self.config.seed,
                                       stratify=stratify)
         self._rows = train, val
