@@ -73,9 +73,7 @@ def searched_parameters(spec):
         blocks = list(branch.get("blocks") or []) + blocks
     if not blocks:
         return len(spec.hyperparameters.space)
-    training = {"optimizer": spec.config.training.optimizer,
-                "learning_rate": spec.config.training.learning_rate}
-    space = ModelSpace(blocks, training=training).hyperparameters()
+    space = ModelSpace(blocks, training=spec.config.training.choices()).hyperparameters()
     return sum(1 for p in space.space if not isinstance(p, kt.engine.hyperparameters.Fixed))
 
 

@@ -33,6 +33,7 @@ DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
 #: the budget when neither ``max_trials`` nor ``time_limit`` is given
 DEFAULT_LIMITS = {"max_trials": 10, "time_limit": 900}
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "plateau")  # autoarch.engine.schedules, which imports Keras
 
 
 class ConfigError(ValueError):
@@ -264,6 +265,11 @@ class Training:
                                 "Learning rate (a number, a list to search, or a parameter "
                                 "definition); None: searched over 3e-4, 1e-3, 3e-3.", none=True,
                                 flag=False)
+    lr_schedule: str = knob(None, _searched(OneOf(LR_SCHEDULES)), "Learning-rate schedule: "
+                            "'plateau' divides the rate by about 3 after each epoch in which the "
+                            "objective did not improve (the winner's final fit replays the "
+                            "rates), 'constant' keeps it; a list searches them. None: constant.",
+                            none=True, flag=False)
     distribution: str = knob("auto", StrategyName(DISTRIBUTIONS), "tf.distribute strategy for "
                              "each trial: 'auto' is MirroredStrategy over several GPUs, else "
                              "the default; in Python also a tf.distribute.Strategy.")
@@ -287,6 +293,13 @@ class Training:
 
     def __post_init__(self):
         _check_fields(self)
+
+    def choices(self):
+        """The training choices given (optimizer, learning rate, schedule), for the space's
+        ``training/`` parameters; those left None keep the space's defaults."""
+        return {name: getattr(self, name) for name in ("optimizer", "learning_rate",
+                                                        "lr_schedule")
+                if getattr(self, name) is not None}
 
 
 SECTIONS = {"budget": Budget, "training": Training}

@@ -419,6 +419,36 @@ def test_piecewise_linear_encoding_follows_its_formula():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected, atol=1e-6)
 
 
+def test_quantile_normal_maps_columns_to_normal_scores_like_scikit_learn():
+    from scipy.stats import norm
+    from sklearn.preprocessing import QuantileTransformer
+
+    from autoarch.blocks.piecewise import QuantileNormal, normal_knots
+
+    rng = np.random.default_rng(0)
+    skewed, counts = rng.lognormal(0, 1.5, 3000), rng.integers(0, 3, 3000).astype(float)
+    edges, scores = normal_knots(skewed)
+    assert normal_knots([4.0, 4.0]) == ([], [])
+    # ties: the levels 0 and 0.5 both fall on the value 0, which scores their mean, 0.25
+    assert normal_knots([0] * 20 + [1] * 10, 2) == ([0.0, 1.0], pytest.approx(
+        list(norm.ppf([0.25, 0.999]))))
+    layer = QuantileNormal([(edges, scores), normal_knots(counts), ([], [])])
+    x = np.stack([skewed, counts, skewed, np.full(3000, 7.0)], 1).astype("float32")
+    got = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(np.array(
+        [[e, 0, 0, 0] for e in edges], dtype="float32")))[:, 0], scores, atol=1e-5)
+    order = np.argsort(skewed)
+    assert np.all(np.diff(got[order, 0]) >= -1e-6) and np.abs(got[:, 0]).max() < 3.1
+    assert abs(got[:, 0].mean()) < 0.02 and abs(got[:, 0].std() - 1) < 0.03
+    reference = QuantileTransformer(output_distribution="normal", n_quantiles=65).fit_transform(
+        skewed[:, None])[:, 0]
+    inside = np.abs(reference) < 2  # they differ only in the outer bins, toward the clip
+    np.testing.assert_allclose(got[inside, 0], reference[inside], atol=0.05)
+    assert np.allclose(got[:, 2], 0.0) and np.allclose(got[:, 3], 7.0)  # no knots; passed on
+    copy = QuantileNormal.from_config(layer.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), got, atol=1e-6)
+
+
 def _table_with_noise(rows=600):
     import pandas as pd
 
@@ -435,7 +465,7 @@ def _table_with_noise(rows=600):
 
 
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
-    from autoarch.blocks.piecewise import PiecewiseLinear
+    from autoarch.blocks.piecewise import PiecewiseLinear, QuantileNormal
     from autoarch.blocks.table import SelectFeatures
     from autoarch.engine.data import make_dataset
 
@@ -452,14 +482,18 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
     assert features.learned()["column_importance"][-1][3] is False  # the last: noise
     params = {p.name: p for p in space.hyperparameters().space}
     assert params["features/keep"].values == ["all", "informative"]
+    assert params["features/scale"].values == ["quantile", "standard"]
     data, unlabelled = make_dataset(arrays, y, 64), make_dataset(arrays, None, 64)
-    for keep, encode in (("informative", False), ("informative", True), ("all", True),
-                         ("all", False)):
+    for keep, encode, scale in (("informative", False, "quantile"), ("informative", True,
+                                "standard"), ("all", True, "quantile"), ("all", False, "standard")):
         hp = kt.HyperParameters()
         hp.Fixed("features/keep", keep)
         hp.Fixed("features/encode", encode)
+        hp.Fixed("features/scale", scale)
         model = space.build(hp)
         assert any(isinstance(layer, PiecewiseLinear) for layer in model.layers) == encode
+        assert any(isinstance(layer, QuantileNormal) for layer in model.layers) == \
+            (scale == "quantile")
         selects = [layer for layer in model.layers if isinstance(layer, SelectFeatures)]
         assert len(selects) == (keep == "informative")
         if selects:  # income and age standardized, their missing indicators, city one-hot

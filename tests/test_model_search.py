@@ -19,6 +19,7 @@ from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace, Regressi
 from autoarch.blocks.base import Block, choice
 from autoarch.data import load_data
 from autoarch.engine.journal import Journal
+from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.search import ModelSearch
 from autoarch.estimation import CurveStopping, extrapolate
 from autoarch.estimators import estimator_for_task
@@ -147,6 +148,52 @@ def test_out_of_memory_retries_at_half_batch_then_fails_the_trial(tmp_path):
     assert second["status"] == "FAILED"
     assert second["info"]["batch_size_halved_to"] == 8
     assert "ResourceExhaustedError" in second["traceback"]
+
+
+@pytest.mark.parametrize("schedule", ["plateau", "constant"])
+def test_plateau_schedule_lowers_the_rate_and_the_final_fit_ends_at_the_best_epochs(
+        schedule, tmp_path):
+    """Noisy labels: the validation loss stops improving within ten epochs, so under
+    ``plateau`` the rate falls (one epoch's rate per record); the winner, retrained on all
+    rows for its best epoch count, ends at the rate its best epoch had."""
+    space = ModelSpace([DenseBlock(num_layers=1, units=32), ClassificationHead(num_classes=2)],
+                       training={"learning_rate": 0.01, "lr_schedule": schedule})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8)).astype("float32")
+    y = ((x[:, 0] + rng.normal(size=400)) > 0).astype("int32")
+    search = ModelSearch(space, strategy="random", max_trials=1, epochs=10, seed=0,
+                         directory=tmp_path, early_stopping_patience=None, curve_stopping=False,
+                         ensemble_size=1, isolate_trials=False)
+    search.fit({"input": x}, y)
+    trial = search.study.trials[0]
+    final_rate = float(search.best_model.optimizer.learning_rate)
+    if schedule == "constant":
+        assert not any("learning_rate" in r for r in trial.intermediate)
+        assert final_rate == pytest.approx(0.01)
+        return
+    rates = [r["learning_rate"] for r in trial.intermediate]
+    losses = [r["val_loss"] for r in trial.intermediate]
+    assert len(rates) == 10 and rates[0] == pytest.approx(0.01)
+    assert all(b <= a for a, b in zip(rates, rates[1:])) and rates[-1] < 0.01 / 10
+    for epoch in range(1, 9):  # a drop follows each epoch that did not improve the loss
+        improved = losses[epoch] < min(losses[:epoch]) - 1e-4
+        assert (rates[epoch + 1] < rates[epoch]) == (not improved), (epoch, losses, rates)
+    assert final_rate == pytest.approx(rates[trial.metrics["best_epoch"] - 1])
+
+
+def test_replayed_rates_are_set_at_each_epochs_start():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    seen = []
+    watch = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(
+        float(model.optimizer.learning_rate)))
+    record = [{"step": 1, "learning_rate": 0.01, "val_loss": 1.0},
+              {"step": 2, "learning_rate": 0.003, "val_loss": 1.0},
+              {"step": 3, "learning_rate": 0.0009, "val_loss": 1.0}]
+    model.fit(np.ones((8, 2)), np.ones(8), epochs=4, verbose=0,
+              callbacks=[*replay_callbacks(record), watch])
+    assert seen == pytest.approx([0.01, 0.003, 0.0009, 0.0009])  # past the record: kept
+    assert replay_callbacks([{"step": 1, "val_loss": 1.0}]) == []
 
 
 def test_user_callbacks_run_in_every_trial_but_not_the_final_fit(tmp_path):

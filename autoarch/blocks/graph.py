@@ -16,9 +16,9 @@ DEFAULT_INPUT = "input"
 
 
 class TrainingChoices(Block):
-    """Optimizer and learning rate, searched like any block (under ``training/``); with
-    sensitive features given to the search (``groups``), also whether to train with
-    reweighing (:mod:`autoarch.fairness`)."""
+    """Optimizer, learning rate and its schedule, searched like any block (under
+    ``training/``); with sensitive features given to the search (``groups``), also whether
+    to train with reweighing (:mod:`autoarch.fairness`)."""
 
     kind = "training"
     #: the search has sensitive features: ``reweigh`` becomes a choice
@@ -28,7 +28,8 @@ class TrainingChoices(Block):
         super().__init__(name="training", **arguments)
 
     def search_space(self):
-        space = {"optimizer": "adam", "learning_rate": choice(1e-3, 3e-3, 3e-4, ordered=False)}
+        space = {"optimizer": "adam", "learning_rate": choice(1e-3, 3e-3, 3e-4, ordered=False),
+                 "lr_schedule": "constant"}
         if self.groups:
             space["reweigh"] = boolean(False)
         return space
@@ -42,6 +43,16 @@ class TrainingChoices(Block):
             raise ValueError(f"training.optimizer: unknown optimizer {v['optimizer']!r}; "
                              f"known: {', '.join(options)}")
         return options[v["optimizer"]](learning_rate=v["learning_rate"])
+
+    def lr_schedule(self, hp):
+        """The trial's learning-rate schedule, by name (:mod:`autoarch.engine.schedules`)."""
+        from autoarch.engine.schedules import SCHEDULES
+
+        name = self.declare(hp)["lr_schedule"]
+        if name not in SCHEDULES:
+            raise ValueError(f"training.lr_schedule: unknown schedule {name!r}; "
+                             f"known: {', '.join(SCHEDULES)}")
+        return name
 
 
 def _walk(blocks):

@@ -1,5 +1,5 @@
-"""Piecewise-linear encoding of numeric features (Gorishniy et al., 2022, "On Embeddings for
-Numerical Features in Tabular Deep Learning").
+"""Piecewise-linear maps of numeric features: their encoding (Gorishniy et al., 2022, "On
+Embeddings for Numerical Features in Tabular Deep Learning") and their quantile transform.
 
 Each numeric feature ``x`` with bin edges ``b_0 < ... < b_T`` (quantiles of the training
 values) becomes ``T`` numbers: bin ``t`` gives ``clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``,
@@ -13,6 +13,11 @@ the edges when it is fitted).
 import keras
 import numpy as np
 from keras import layers
+from scipy.stats import norm
+
+#: probability levels of the quantile transform's knots (as scikit-learn's QuantileTransformer
+#: maps into [1e-7, 1 - 1e-7], this keeps outputs within about 3.1 standard deviations)
+QUANTILE_LEVELS, QUANTILE_CLIP = 64, 1e-3
 
 
 def quantile_edges(values, bins):
@@ -25,6 +30,73 @@ def quantile_edges(values, bins):
     return [float(e) for e in edges] if len(edges) > 1 else []
 
 
+def normal_knots(values, levels=QUANTILE_LEVELS):
+    """``(edges, scores)`` of the finite ``values``: distinct quantiles and the standard normal
+    score of their probability (the mean level of tied quantiles, as a value repeated in
+    many rows sits in the middle of its rows); empty when fewer than two values differ."""
+    finite = np.asarray(values, dtype="float64")
+    finite = finite[np.isfinite(finite)]
+    if finite.size < 2:
+        return [], []
+    probabilities = np.linspace(0.0, 1.0, levels + 1)
+    quantiles = np.quantile(finite, probabilities)
+    edges, inverse = np.unique(quantiles, return_inverse=True)
+    if len(edges) < 2:
+        return [], []
+    level = np.bincount(inverse, probabilities) / np.bincount(inverse)
+    scores = norm.ppf(np.clip(level, QUANTILE_CLIP, 1 - QUANTILE_CLIP))
+    return [float(e) for e in edges], [float(z) for z in scores]
+
+
+def _segments(edges):
+    """``(low, width)`` arrays of shape (features, most bins); empty bins never rise."""
+    bins = max(1, max((len(c) - 1 for c in edges), default=1))
+    low = np.full((len(edges), bins), 0.0, dtype="float32")
+    width = np.full((len(edges), bins), np.inf, dtype="float32")
+    for i, column in enumerate(edges):
+        if len(column) > 1:
+            low[i, :len(column) - 1] = column[:-1]
+            width[i, :len(column) - 1] = np.diff(column)
+    return low, width
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class QuantileNormal(layers.Layer):
+    """The first ``len(knots)`` features replaced by their quantile transform to a standard
+    normal (scikit-learn's ``QuantileTransformer(output_distribution="normal")``, linear
+    between the knots of :func:`normal_knots`, flat beyond them); the other features pass.
+
+    An MLP on standardized columns sees a skewed column's few large values (a lot area 20
+    standard deviations out) as extremes it must extrapolate to; on quantiles every column is
+    spread alike and bounded, which is what Gorishniy et al. (2021) feed their MLPs.
+    """
+
+    def __init__(self, knots, **kwargs):
+        super().__init__(**kwargs)
+        self.knots = [[[float(e) for e in edges], [float(z) for z in scores]]
+                      for edges, scores in knots]
+        self._low, self._width = _segments([edges for edges, _ in self.knots])
+        self._start = np.zeros(len(self.knots), dtype="float32")
+        self._rise = np.zeros_like(self._low)
+        for i, (edges, scores) in enumerate(self.knots):
+            if len(edges) > 1:
+                self._start[i] = scores[0]
+                self._rise[i, :len(scores) - 1] = np.diff(scores)
+
+    def call(self, x):
+        features = len(self.knots)
+        values = keras.ops.expand_dims(x[:, :features], -1)
+        steps = keras.ops.clip((values - self._low) / self._width, 0.0, 1.0)
+        scores = self._start + keras.ops.sum(steps * self._rise, axis=-1)
+        return keras.ops.concatenate([scores, x[:, features:]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "knots": self.knots}
+
+
 @keras.saving.register_keras_serializable(package="autoarch")
 class PiecewiseLinear(layers.Layer):
     """The encoding above for the first ``len(edges)`` features (``edges``: one list of
@@ -33,14 +105,7 @@ class PiecewiseLinear(layers.Layer):
     def __init__(self, edges, **kwargs):
         super().__init__(**kwargs)
         self.edges = [[float(e) for e in column] for column in edges]
-        bins = max(1, max((len(c) - 1 for c in self.edges), default=1))
-        low = np.full((len(self.edges), bins), 0.0, dtype="float32")
-        width = np.full((len(self.edges), bins), np.inf, dtype="float32")  # empty: always 0
-        for i, column in enumerate(self.edges):
-            if len(column) > 1:
-                low[i, :len(column) - 1] = column[:-1]
-                width[i, :len(column) - 1] = np.diff(column)
-        self._low, self._width = low, width
+        self._low, self._width = _segments(self.edges)
 
     def call(self, x):
         features = len(self.edges)

@@ -21,7 +21,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
 
 from autoarch.blocks.base import Block, boolean, choice
-from autoarch.blocks.piecewise import PiecewiseLinear
+from autoarch.blocks.piecewise import PiecewiseLinear, QuantileNormal
 from autoarch.splits import stratify_labels
 
 #: a table with fewer columns is not ranked: every column is kept
@@ -120,7 +120,8 @@ class TableFeatures(Block):
         binned = self.table is not None and any(
             len(self.table.edges.get(c, [])) > 2 for c in self._numeric())
         return {"keep": choice("all", "informative") if ranked else "all",
-                "encode": boolean(True) if binned else False}
+                "encode": boolean(True) if binned else False,
+                "scale": choice("quantile", "standard") if binned else "standard"}
 
     def adapt_target(self, arrays, y, classification):
         """Rank the table's columns by :func:`column_importance` on the training rows."""
@@ -158,6 +159,8 @@ class TableFeatures(Block):
                 for i in layout[c]]
             x = SelectFeatures(indices)(inputs)
         edges = [self.table.edges.get(c, []) for c in numeric]
-        if v["encode"] and any(len(e) > 2 for e in edges):
-            x = layers.Concatenate()([x, PiecewiseLinear(edges)(x)])
-        return x
+        encoded = PiecewiseLinear(edges)(x) if v["encode"] and any(len(e) > 2 for e in edges) \
+            else None
+        if v["scale"] == "quantile" and numeric:  # the numeric values come first in x
+            x = QuantileNormal([self.table.knots.get(c, ([], [])) for c in numeric])(x)
+        return x if encoded is None else layers.Concatenate()([x, encoded])

@@ -34,6 +34,7 @@ from autoarch.config import SearchConfig
 from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import configure_threads
+from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
@@ -601,7 +602,8 @@ class ModelSearch:
         history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
                                                   sample_weight=weights),
                             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
-                            callbacks=[Deadline(self._deadline)]).history
+                            callbacks=[*replay_callbacks(trial.intermediate),
+                                       Deadline(self._deadline)]).history
         if len(history.get("loss", [])) < epochs:
             return self._trial_model(trial.number), False
         return model, True

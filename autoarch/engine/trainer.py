@@ -23,6 +23,7 @@ import tensorflow as tf
 from autoarch.engine import data as data_ops
 from autoarch.engine.inherit import inherit_weights
 from autoarch.engine.runtime import distribution_strategy
+from autoarch.engine.schedules import search_callbacks
 from autoarch.estimation import CurveStopping, subsample
 from autoarch.fairness import training_weights
 from autoarch.files import atomic_path
@@ -68,6 +69,13 @@ def _log_hparams(directory, params, name, value):
         tf.summary.scalar(name, value, step=0)
 
 
+def _values(params):
+    """A trial's parameters as the ``HyperParameters`` a space builds from."""
+    hp = kt.HyperParameters()
+    hp.values = {k: v for k, v in params.items() if not k.startswith("tuner/")}
+    return hp
+
+
 class TrialTrainer:
     """Builds and trains candidates of ``space`` on fixed training and validation arrays,
     as the search's ``budget`` and ``training`` settings (:mod:`autoarch.config`) say."""
@@ -86,10 +94,14 @@ class TrialTrainer:
         keras.backend.clear_session()
         gc.collect()
         keras.utils.set_random_seed(seed)
-        hp = kt.HyperParameters()
-        hp.values = {k: v for k, v in params.items() if not k.startswith("tuner/")}
         with distribution_strategy(self.training.distribution).scope():
-            return self.space.build(hp)
+            return self.space.build(_values(params))
+
+    def lr_schedule(self, params):
+        """The candidate's learning-rate schedule (``training/lr_schedule``); ``constant``
+        for a space without training choices (a user's own HyperModel)."""
+        training = getattr(self.space, "training", None)
+        return "constant" if training is None else training.lr_schedule(_values(params))
 
     def run(self, task, report, info):
         """Train ``task``'s candidate; out of memory retries once at half the batch size."""
@@ -173,7 +185,9 @@ class TrialTrainer:
         patience = self.budget.early_stopping_patience
         best_weights = keras.callbacks.EarlyStopping(
             name, patience=patience or epochs + 1, mode=direction, restore_best_weights=True)
-        callbacks = [reporter, deadline, best_weights, *self.callbacks]
+        # the schedule logs each epoch's rate before the reporter reads the logs
+        callbacks = [*search_callbacks(self.lr_schedule(task["params"])),
+                     reporter, deadline, best_weights, *self.callbacks]
         curve = None
         if self.budget.curve_stopping and best is not None:
             curve = CurveStopping(name, direction, best, epochs, min_epochs=max(3, epochs // 3))

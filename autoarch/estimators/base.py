@@ -335,9 +335,7 @@ class _AutoEstimator(BaseEstimator):
         training = {}
         for kind in defaulted:
             training.update(kind.default_training())
-        training.update({k: v for k, v in (("optimizer", config.training.optimizer),
-                                            ("learning_rate", config.training.learning_rate))
-                         if v is not None})
+        training.update(config.training.choices())
         return ModelSpace(blocks + [head], branches=branches, training=training, inputs=kinds)
 
     def _raw_predict(self, X):

@@ -22,7 +22,7 @@ from keras import layers
 from sklearn.utils import check_array
 
 from autoarch.blocks import DenseBlock
-from autoarch.blocks.piecewise import quantile_edges
+from autoarch.blocks.piecewise import normal_knots, quantile_edges
 from autoarch.blocks.table import TableFeatures
 from autoarch.inputs.base import InputKind
 
@@ -121,6 +121,7 @@ class TabularInput(InputKind):
         super().__init__(input_name)
         self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
         self.edges = {}  # numeric column: quantile bin edges, in standardized units
+        self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
 
     @classmethod
     def recognises(cls, x):
@@ -197,6 +198,7 @@ class TabularInput(InputKind):
 
     def fit(self, frame):
         self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
+        self.knots = {}
         self.numeric = {name for name, series in self._columns(frame) if _is_numeric(series)}
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
@@ -204,8 +206,9 @@ class TabularInput(InputKind):
                 mean = float(finite.mean()) if finite.size else 0.0
                 std = float(finite.std()) if finite.size > 1 else 1.0
                 self.stats[column] = (mean, std if 0 < std < math.inf else 1.0)
-                self.edges[column] = [(e - mean) / self.stats[column][1]
-                                      for e in quantile_edges(finite, BINS)]
+                scaled = (finite - mean) / self.stats[column][1]
+                self.edges[column] = quantile_edges(scaled, BINS)
+                self.knots[column] = normal_knots(scaled)
             else:
                 self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
         self.columns = input_names(frame.columns)
