@@ -33,7 +33,7 @@ DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
 #: the budget when neither ``max_trials`` nor ``time_limit`` is given
 DEFAULT_LIMITS = {"max_trials": 10, "time_limit": 900}
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-LR_SCHEDULES = ("constant", "plateau")  # autoarch.engine.schedules, which imports Keras
+LR_SCHEDULES = ("constant", "plateau")  # made by autoarch.engine.schedules
 
 
 class ConfigError(ValueError):

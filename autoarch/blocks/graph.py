@@ -46,12 +46,12 @@ class TrainingChoices(Block):
 
     def lr_schedule(self, hp):
         """The trial's learning-rate schedule, by name (:mod:`autoarch.engine.schedules`)."""
-        from autoarch.engine.schedules import SCHEDULES
+        from autoarch.config import LR_SCHEDULES
 
         name = self.declare(hp)["lr_schedule"]
-        if name not in SCHEDULES:
+        if name not in LR_SCHEDULES:
             raise ValueError(f"training.lr_schedule: unknown schedule {name!r}; "
-                             f"known: {', '.join(SCHEDULES)}")
+                             f"known: {', '.join(LR_SCHEDULES)}")
         return name
 
 

@@ -9,7 +9,9 @@ importance of a quick gradient boosting model, and the search chooses how many o
 important ones to keep (``keep``: ``"all"``, which wins where every column helps, or
 ``"informative"``: the columns whose importance is clearly above zero, more than twice its
 spread over the shuffles). The piecewise-linear encoding of the kept numeric columns
-(:mod:`autoarch.blocks.piecewise`) is the block's other choice (``encode``).
+(:mod:`autoarch.blocks.piecewise`) is the block's second choice (``encode``), their scale the
+third (``scale``: ``"quantile"``, each column's normal scores, robust to skewed columns'
+outliers, or ``"standard"``, as the input kind standardized them).
 """
 
 import keras
@@ -84,8 +86,9 @@ class SelectFeatures(layers.Layer):
 
 
 class TableFeatures(Block):
-    """Searched: which columns are kept (``keep``: ``"all"`` or ``"informative"``) and whether
-    the kept numeric columns also get the piecewise-linear encoding (``encode``).
+    """Searched: which columns are kept (``keep``: ``"all"`` or ``"informative"``), whether
+    the kept numeric columns also get the piecewise-linear encoding (``encode``) and whether
+    their values are quantile-transformed (``scale``: ``"quantile"`` or ``"standard"``).
 
     ``table``: the fitted :class:`~autoarch.inputs.tabular.TabularInput` whose ``encode``
     vector this block reads; a search ranks its columns (``adapt_target``) before the space's

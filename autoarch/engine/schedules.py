@@ -12,8 +12,6 @@ replays it epoch by epoch.
 """
 
 import keras
-
-from autoarch.config import LR_SCHEDULES as SCHEDULES
 PLATEAU_FACTOR = 0.3
 
 

@@ -6,9 +6,9 @@ out-of-vocabulary slot (missing values become their own category). The exported 
 therefore takes the raw columns, as the training DataFrame had them.
 
 The default space is an MLP over that vector, after ``TableFeatures``
-(``autoarch.blocks.table``): which of the most important columns to keep, and the
-piecewise-linear encoding of the numeric ones (bin edges are the training quantiles), both
-choices the search makes.
+(``autoarch.blocks.table``): which of the most important columns to keep, the piecewise-linear
+encoding of the numeric ones (bin edges are the training quantiles) and their quantile
+transform, all choices the search makes.
 """
 
 import collections
