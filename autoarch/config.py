@@ -267,7 +267,7 @@ class Training:
                                 flag=False)
     lr_schedule: str = knob(None, _searched(OneOf(LR_SCHEDULES)), "Learning-rate schedule: "
                             "'plateau' divides the rate by about 3 after each epoch in which the "
-                            "objective did not improve (the winner's final fit replays the "
+                            "validation loss did not improve (the winner's final fit replays the "
                             "rates), 'constant' keeps it; a list searches them. None: constant.",
                             none=True, flag=False)
     distribution: str = knob("auto", StrategyName(DISTRIBUTIONS), "tf.distribute strategy for "
