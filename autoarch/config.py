@@ -270,6 +270,11 @@ class Training:
                             "validation loss did not improve (the winner's final fit replays the "
                             "rates), 'constant' keeps it; a list searches them. None: constant.",
                             none=True, flag=False)
+    weight_decay: float = knob(None, _searched(Number(float, 0)), "Decoupled weight decay: "
+                               "each step shrinks every weight by learning rate x this (a "
+                               "number, a list to search, or a parameter definition). None: "
+                               "the optimizer's own (none; adamw's 0.004).", none=True,
+                               flag=False)
     distribution: str = knob("auto", StrategyName(DISTRIBUTIONS), "tf.distribute strategy for "
                              "each trial: 'auto' is MirroredStrategy over several GPUs, else "
                              "the default; in Python also a tf.distribute.Strategy.")
@@ -295,10 +300,10 @@ class Training:
         _check_fields(self)
 
     def choices(self):
-        """The training choices given (optimizer, learning rate, schedule), for the space's
-        ``training/`` parameters; those left None keep the space's defaults."""
+        """The training choices given (optimizer, learning rate, schedule, weight decay), for
+        the space's ``training/`` parameters; those left None keep the space's defaults."""
         return {name: getattr(self, name) for name in ("optimizer", "learning_rate",
-                                                        "lr_schedule")
+                                                        "lr_schedule", "weight_decay")
                 if getattr(self, name) is not None}
 
 

@@ -96,6 +96,33 @@ def test_conditional_arguments_of_choice_and_chain():
     assert repr(BlockChoice([DenseBlock(units=8)])) == "BlockChoice([DenseBlock(units=8)])"
 
 
+@pytest.mark.parametrize("depths", [[0, 2], {"type": "int", "min": 0, "max": 2}, [1, 2], 0])
+def test_a_dense_block_of_no_layers_has_no_layer_settings(depths):
+    """0 among the depths: units, activation, dropout and batch norm exist only for the
+    others; without 0 they are unconditional; fixed at 0 they are not searched at all."""
+    hp = ModelSpace([DenseBlock(name="mlp", num_layers=depths),
+                     ClassificationHead(num_classes=3)]).hyperparameters()
+    params = {p.name: p for p in hp.space}
+    settings = ("mlp/units", "mlp/activation", "mlp/dropout", "mlp/batch_norm")
+    if depths == 0:
+        assert not set(settings) & set(params)
+        return
+    for name in settings:
+        conditions = params[name].conditions
+        if depths == [1, 2]:
+            assert conditions == []
+        else:
+            deeper = [2] if depths == [0, 2] else [1, 2]
+            assert [(c.name, list(c.values)) for c in conditions] == [("mlp/num_layers", deeper)]
+    space = ModelSpace([DenseBlock(name="mlp", num_layers=depths),
+                        ClassificationHead(num_classes=3)])
+    hp = kt.HyperParameters()
+    hp.Fixed("mlp/num_layers", 0)  # pinned by the caller: the layer settings drop out
+    history, predictions = train_once(space, "tabular", hp)
+    assert bool(set(settings) & set(hp.values)) == (depths == [1, 2])
+    assert np.isfinite(history.history["loss"][0]) and predictions.shape == (24, 3)
+
+
 def test_every_block_from_yaml(tmp_path):
     spec = tmp_path / "blocks.yaml"
     spec.write_text("""

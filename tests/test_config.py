@@ -36,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("strategy", "bayes", "did you mean 'bayesian'?"),
     ("learning_rate", [0.1, -1.0], "every value must be a number > 0, got -1.0"),
     ("lr_schedule", "cosine", "one of 'constant', 'plateau'"),
+    ("weight_decay", -0.1, ">= 0"),
 ])
 def test_bad_values_are_refused_before_anything_trains(setting, value, message, tmp_path):
     with pytest.raises(ValueError) as info:
@@ -105,7 +106,7 @@ strategy: {name: evolution, population_size: 4, sample_size: 2}
 objective: val_loss
 budget: {max_trials: 3, epochs: 4, early_stopping_patience: 2, curve_stopping: false}
 training: {batch_size: 16, learning_rate: [0.01, 0.02], optimizer: sgd,
-           lr_schedule: [constant, plateau]}
+           lr_schedule: [constant, plateau], weight_decay: [0.0, 0.05]}
 space:
   blocks:
     - {block: dense, num_layers: 1, units: [4, 8]}
@@ -130,6 +131,7 @@ def test_a_spec_is_honoured_wholly_and_set_parameters_override_it(tmp_path):
     assert {p["training/learning_rate"] for p in params} <= {0.01, 0.02}
     assert {p["training/lr_schedule"] for p in params} <= {"constant", "plateau"}
     assert type(clf.best_model_.optimizer).__name__ == "SGD"
+    assert clf.best_model_.optimizer.weight_decay == clf.best_params_["training/weight_decay"]
     # a strategy set explicitly drops the spec's strategy's options
     assert AutoClassifier(spec=str(path), strategy="random")._config(
         load_spec(path)).strategy_options == {}

@@ -511,7 +511,7 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
                                model.predict(unlabelled, verbose=0), atol=1e-6)
 
 
-def test_few_columns_are_not_ranked_and_the_first_trials_try_the_proven_mlp_on_both_keeps():
+def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_linear_model():
     import pandas as pd
 
     few = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 3})
@@ -521,12 +521,20 @@ def test_few_columns_are_not_ranked_and_the_first_trials_try_the_proven_mlp_on_b
     space.adapt(space.arrays({"input": few}), np.arange(50) % 2)
     assert next(space.all_blocks()).importance is None
     assert "features/keep" not in [p.name for p in space.hyperparameters().space]
-    assert len(space.first_trials()) == 1  # the two first points are the same without keep
+    # without keep, the two MLP points are one; then the linear model
+    assert [p["dense_1/num_layers"] for p in space.first_trials()] == [2, 0]
     frame, y = _table_with_noise(300)
-    clf = AutoClassifier(max_trials=3, epochs=1, **TINY).fit(frame, y)
+    clf = AutoClassifier(max_trials=4, epochs=1, ensemble_size=1, **TINY).fit(frame, y)
     params = [t["params"] for t in clf.search_results_]
-    assert [p["features/keep"] for p in params[:2]] == ["informative", "all"]
+    assert [p["features/keep"] for p in params[:3]] == ["informative", "all", "all"]
     assert all(p["dense_1/units"] == 256 and p["dense_1/num_layers"] == 2
                and p["training/learning_rate"] == 1e-3 for p in params[:2])
-    assert params[2] not in params[:2]
+    linear = params[2]  # no hidden layer, so no layer settings
+    assert linear["dense_1/num_layers"] == 0 and linear["training/learning_rate"] == 3e-3
+    assert not {"dense_1/units", "dense_1/dropout"} & set(linear)
+    assert params[3] not in params[:3]
+    hp = kt.HyperParameters()
+    hp.Fixed("dense_1/num_layers", 0)
+    dense = [layer for layer in space.build(hp).layers if isinstance(layer, keras.layers.Dense)]
+    assert len(dense) == 1  # the head alone: a linear model of the encoded columns
     assert clf.predict(frame.iloc[:5]).shape == (5,)

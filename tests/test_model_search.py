@@ -196,6 +196,32 @@ def test_replayed_rates_are_set_at_each_epochs_start():
     assert replay_callbacks([{"step": 1, "val_loss": 1.0}]) == []
 
 
+def test_weight_decay_shrinks_the_weights_and_is_the_optimizers_own():
+    """The same seeded training with and without decoupled weight decay: a strong decay
+    leaves far smaller weights; None keeps the optimizer's default (adamw's 0.004)."""
+    import keras_tuner as kt
+
+    from autoarch.blocks.graph import TrainingChoices
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = x @ rng.normal(size=8).astype("float32")
+    norms = {}
+    for decay in (None, 2.0):
+        optimizer = TrainingChoices(learning_rate=0.01, weight_decay=decay).optimizer(
+            kt.HyperParameters())
+        assert optimizer.weight_decay == decay
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+        norms[decay] = sum(float(np.sum(w ** 2)) for w in model.get_weights())
+    assert norms[2.0] < 0.5 * norms[None]
+    adamw = TrainingChoices(optimizer="adamw", learning_rate=0.01).optimizer(kt.HyperParameters())
+    assert adamw.weight_decay == pytest.approx(0.004)
+
+
 def test_user_callbacks_run_in_every_trial_but_not_the_final_fit(tmp_path):
     epochs_seen = []
     callback = keras.callbacks.LambdaCallback(

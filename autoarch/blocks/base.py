@@ -34,6 +34,21 @@ def as_definition(value):
     return None
 
 
+def searched_values(value):
+    """The values an argument can take: a fixed value's own, a choice's, an int range's;
+    none where it is not given or is a float range."""
+    definition = as_definition(value)
+    if definition is None:
+        return [] if value is None else [value]
+    if "values" in definition:
+        return list(definition["values"])
+    if definition.get("type") == "int" and definition.get("sampling", "linear") == "linear":
+        return list(range(definition["min"], definition["max"] + 1, definition.get("step") or 1))
+    if definition.get("type") == "fixed":
+        return [definition["value"]]
+    return []
+
+
 class Block(kt.HyperModel):
     """Base of every block: stores its arguments; subclasses write ``search_space`` and ``build``."""
 
@@ -82,11 +97,12 @@ class Block(kt.HyperModel):
             value = default if given is None else given
             when = {}
             for parent, allowed in conditions.get(argument, {}).items():
-                if parent in fixed:  # a fixed parent decides statically
-                    if fixed[parent] not in allowed:
+                full_parent = f"{self.name}/{parent}"
+                if parent in fixed or _fixed_in(hp, full_parent):  # decided statically
+                    if fixed.get(parent, hp.values.get(full_parent)) not in allowed:
                         break
                 else:
-                    when[f"{self.name}/{parent}"] = allowed
+                    when[full_parent] = allowed
             else:
                 definition = as_definition(value)
                 if definition is None:  # a fixed value
@@ -133,6 +149,12 @@ class Block(kt.HyperModel):
     def __repr__(self):
         given = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
         return f"{type(self).__name__}({given})"
+
+
+def _fixed_in(hp, name):
+    """Whether ``hp`` already holds ``name`` as a fixed value (a caller pinned it)."""
+    return any(p.name == name and isinstance(p, kt.engine.hyperparameters.Fixed)
+               for p in hp.space)
 
 
 def _active(hp, name):

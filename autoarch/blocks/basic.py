@@ -4,7 +4,7 @@ import math
 
 from keras import layers
 
-from autoarch.blocks.base import Block, boolean, choice
+from autoarch.blocks.base import Block, boolean, choice, searched_values
 
 
 def flatten_to_vector(x):
@@ -17,7 +17,11 @@ def flatten_to_vector(x):
 
 
 class DenseBlock(Block):
-    """A multi-layer perceptron: ``num_layers`` x (Dense, [BatchNorm], activation, Dropout)."""
+    """A multi-layer perceptron: ``num_layers`` x (Dense, [BatchNorm], activation, Dropout).
+
+    ``num_layers`` may be 0: no hidden layer, so the head that follows is a linear model of
+    the inputs (the table space offers it: on small tables a linear model of the encoded
+    columns often beats any MLP)."""
 
     kind = "dense"
 
@@ -29,6 +33,15 @@ class DenseBlock(Block):
             "dropout": choice(0.0, 0.1, 0.25, 0.5, ordered=True),
             "batch_norm": boolean(False),
         }
+
+    def conditions(self):
+        """Where 0 is one of the depths searched, the layers' settings exist only for the
+        others."""
+        depths = searched_values(self.arguments.get("num_layers"))
+        if 0 not in depths:
+            return {}
+        deeper = {"num_layers": [d for d in depths if d]}
+        return {argument: deeper for argument in ("units", "activation", "dropout", "batch_norm")}
 
     def build(self, hp, inputs):
         v = self.declare(hp)

@@ -16,7 +16,7 @@ DEFAULT_INPUT = "input"
 
 
 class TrainingChoices(Block):
-    """Optimizer, learning rate and its schedule, searched like any block (under
+    """Optimizer, learning rate, its schedule and weight decay, searched like any block (under
     ``training/``); with sensitive features given to the search (``groups``), also whether
     to train with reweighing (:mod:`autoarch.fairness`)."""
 
@@ -29,7 +29,7 @@ class TrainingChoices(Block):
 
     def search_space(self):
         space = {"optimizer": "adam", "learning_rate": choice(1e-3, 3e-3, 3e-4, ordered=False),
-                 "lr_schedule": "constant"}
+                 "lr_schedule": "constant", "weight_decay": None}
         if self.groups:
             space["reweigh"] = boolean(False)
         return space
@@ -37,12 +37,13 @@ class TrainingChoices(Block):
     def optimizer(self, hp):
         v = self.declare(hp)
         options = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
-                   "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9),
+                   "sgd": lambda **kwargs: keras.optimizers.SGD(momentum=0.9, **kwargs),
                    "rmsprop": keras.optimizers.RMSprop}
         if v["optimizer"] not in options:
             raise ValueError(f"training.optimizer: unknown optimizer {v['optimizer']!r}; "
                              f"known: {', '.join(options)}")
-        return options[v["optimizer"]](learning_rate=v["learning_rate"])
+        decay = {} if v["weight_decay"] is None else {"weight_decay": v["weight_decay"]}
+        return options[v["optimizer"]](learning_rate=v["learning_rate"], **decay)
 
     def lr_schedule(self, hp):
         """The trial's learning-rate schedule, by name (:mod:`autoarch.engine.schedules`)."""
