@@ -160,14 +160,14 @@ HELDOUT_TASKS = {**{name: (lambda d, name=name: heldout_table(name)) for name in
                  "debian_heldout": lambda d: text("debian_heldout", d)}
 
 
-def run_default(task, data_dir, time_limit=None):
+def run_default(task, data_dir, time_limit=None, seed=0):
     if task == "debian_heldout" and not os.path.exists(HELDOUT_TEXT):
         print(f"| {task} | skipped: build {HELDOUT_TEXT} with make_heldout_text.py |", flush=True)
         return
     (x_train, x_test, y_train, y_test), regression, limit, baselines = \
         {**DEFAULT_TASKS, **HELDOUT_TASKS}[task](data_dir)
     limit = time_limit or limit
-    estimator = (AutoRegressor if regression else AutoClassifier)(time_limit=limit)
+    estimator = (AutoRegressor if regression else AutoClassifier)(time_limit=limit, seed=seed)
     started = time.perf_counter()
     estimator.fit(x_train, y_train)
     seconds = time.perf_counter() - started
@@ -182,7 +182,8 @@ def run_default(task, data_dir, time_limit=None):
                      f"({time.perf_counter() - fit_started:.1f} s)")
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
-    print(f"| {task} | {'R^2' if regression else 'accuracy'} | {score:.4f} | {seconds:.0f} s "
+    name = task if seed == 0 else f"{task} (seed {seed})"
+    print(f"| {name} | {'R^2' if regression else 'accuracy'} | {score:.4f} | {seconds:.0f} s "
           f"(limit {limit:.0f} s) | {'; '.join(cells)} | {how} |", flush=True)
 
 
@@ -244,6 +245,9 @@ def main():
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
     parser.add_argument("--time-limit", type=float, help="override every default task's limit "
                         "(strategies suite: each strategy's limit, default 300 s)")
+    parser.add_argument("--seeds", default="0", help="comma-separated search seeds of the "
+                        "default path (a row per seed; the search's spread between seeds is "
+                        "wider than most single changes)")
     args = parser.parse_args()
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
@@ -256,9 +260,10 @@ def main():
             print("| task | metric | autoarch (test) | wall time | baselines (test, fit time) | "
                   "search |")
             print("|---|---|---|---|---|---|")
-            for task in tasks:
-                if wanted is None or task in wanted:
-                    run_default(task, args.data_dir, args.time_limit)
+            for seed in map(int, args.seeds.split(",")):
+                for task in tasks:
+                    if wanted is None or task in wanted:
+                        run_default(task, args.data_dir, args.time_limit, seed)
     if args.suite in ("specs", "all"):
         print("\nReady specs (`autoarch search NAME`)\n")
         print("| task | metric | autoarch (test) | wall time | baseline (test, fit time) |")

@@ -161,9 +161,9 @@ class TabularInput(InputKind):
         MLP (2 x 256, dropout 0.1, learning rate 1e-3, piecewise-linear encoding) on the
         informative columns, then on all of them (each won on some of the development
         tables, in one trial: churn 0.956 against gradient boosting's 0.954), then the linear
-        model of every column's encoding (a generalized additive model, quick to train; a
-        choice that put attrition and cells, where a linear model or trees beat the MLPs,
-        at or above both)."""
+        model of every column's encoding (a generalized additive model, quick to train:
+        over three seeds ames' R² rose by 0.011, other tables moved within their noise;
+        ``docs/design.md``)."""
         mlp = {"num_layers": 2, "units": 256, "activation": "relu", "dropout": 0.1,
                "batch_norm": False, "training/learning_rate": 1e-3}
         linear = {"num_layers": 0, "training/learning_rate": 3e-3}
