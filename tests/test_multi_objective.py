@@ -167,3 +167,20 @@ def test_when_every_trial_breaks_a_constraint_the_least_breaking_is_best():
         study.tell(study.ask(), {study.objective.name: value, "size": size})
     assert study.best_trial.number == 1
     assert [t.number for t in study.pareto_front()] == [1]
+
+
+def test_a_trial_no_better_than_a_trivial_model_never_wins_by_breaking_least():
+    """A near-constant classifier is almost fair by demographic parity: with every trial
+    over the bound, it would break it least. ``useful_from`` (the majority class's rate,
+    which ``ModelSearch`` sets) leaves it out while a better trial exists."""
+    study = Study({"x": {"type": "int", "min": 0, "max": 10}},
+                  objectives=["val_accuracy", ("parity", "min")],
+                  constraints={"parity": 0.02}, seed=0)
+    for parity, accuracy in [(0.06, 0.80), (0.028, 0.47), (0.10, 0.81)]:
+        study.tell(study.ask(), {"val_accuracy": accuracy, "parity": parity})
+    assert study.best_trial.number == 1  # Deb's rule alone: the useless model
+    study.useful_from = 0.735
+    assert study.best_trial.number == 0
+    assert 1 not in [t.number for t in study.pareto_front()]
+    study.useful_from = 0.9  # no trial is better than the trivial model: all stay
+    assert study.best_trial.number == 1

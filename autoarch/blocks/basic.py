@@ -20,8 +20,8 @@ class DenseBlock(Block):
     """A multi-layer perceptron: ``num_layers`` x (Dense, [BatchNorm], activation, Dropout).
 
     ``num_layers`` may be 0: no hidden layer, so the head that follows is a linear model of
-    the inputs (the table space offers it: on small tables a linear model of the encoded
-    columns often beats any MLP)."""
+    the inputs (the table space offers it: over encoded columns, a generalized additive
+    model, which on some small tables beats the MLPs)."""
 
     kind = "dense"
 

@@ -167,6 +167,10 @@ class ModelSearch:
                            strategy_options=config.strategy_options,
                            max_consecutive_failures=config.budget.max_consecutive_failures or None,
                            first_trials=self.space.first_trials(hp))
+        if self._objective_.name == "val_accuracy" and np.ndim(y_val) == 1 and len(y_val):
+            # what predicting the majority class reaches: no winner may be worse
+            counts = np.unique(np.asarray(y_val), return_counts=True)[1]
+            self.study.useful_from = float(counts.max() / len(y_val))
         noted = {n.get("block") for n in self.study.notes if n.get("event") == "adapted"}
         for block in self.space.all_blocks():  # once per study: a resume adapts the same way
             learned = block.learned()

@@ -518,12 +518,26 @@ class Study:
         return violation([float(v) if _is_number(v) else 0.0 for v in values.values()],
                          present)
 
+    #: the first objective's value that a trivial model reaches (for accuracy, the majority
+    #: class's rate; ``ModelSearch`` sets it): trials no better are left out of
+    #: ``best_trial`` and the front while any trial is better, so that a constraint a useless
+    #: model meets trivially (a near-constant classifier is fair by demographic parity) never
+    #: makes it the winner
+    useful_from = None
+
+    def _useful(self, done):
+        if self.useful_from is None:
+            return done
+        sign = 1 if self.objective.direction == "max" else -1
+        better = [t for t in done if sign * t.value > sign * self.useful_from]
+        return better or done
+
     @property
     def best_trial(self):
         """The trial best in the (first) objective among those that break no constraint;
         when every trial breaks one, the one that breaks them least (Deb's rule, as the
-        front has it)."""
-        done = [t for t in self.trials if t.is_finite()]
+        front has it); trials no better than ``useful_from`` only when no trial is."""
+        done = self._useful([t for t in self.trials if t.is_finite()])
         if not done:
             return None
         sign = 1 if self.objective.direction == "max" else -1
@@ -532,9 +546,10 @@ class Study:
     def pareto_front(self):
         """The completed trials no other beats in every objective, constraints first (Deb's
         constrained domination), best first in the first objective; with one objective and
-        no constraints, the best trial."""
-        done = [t for t in self.trials if t.is_finite()
-                and all(math.isfinite(v) for v in self.vector(t))]
+        no constraints, the best trial. Trials no better than ``useful_from`` are left out
+        while any trial is better."""
+        done = self._useful([t for t in self.trials if t.is_finite()
+                             and all(math.isfinite(v) for v in self.vector(t))])
         if not done:
             return []
         directions = [o.direction for o in self.objectives]
