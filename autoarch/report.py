@@ -323,6 +323,10 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
                     f"{runner['number']} ({runner['value']:.4f})")
         why += ", with " + ", ".join(f"{k}={v}" for k, v in best["params"].items()
                                      if not k.startswith("tuner/")) + "."
+        useful = [n["value"] for n in notes if n.get("event") == "useful_from"]
+        if useful and useful[-1] is not None:
+            why += (f" To be eligible a trial had to beat {name} = {useful[-1]:.4f}, what "
+                    "predicting the majority class reaches.")
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
     parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
     parts += _screening([n for n in notes if n.get("event") == "zero_cost"])

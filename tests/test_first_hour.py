@@ -150,6 +150,9 @@ def test_an_estimator_writes_the_same_report_with_its_model(tmp_path):
     parsed = _Page()
     parsed.feed(page)
     assert len(parsed.rows) == 2 and "The final model" in page and "Total params" in page
+    # the bar a trial had to clear: the majority class's share of the validation rows
+    bar = float(page.split("had to beat val_accuracy = ")[1].split(",")[0])
+    assert abs(bar - max(np.mean(y[:120]), 1 - np.mean(y[:120]))) < 0.15
     # the table's 30 columns ranked, with the ones the winner kept
     assert "Columns by importance" in page and page.count("<td>kept</td>") >= 1
 

@@ -184,3 +184,21 @@ def test_a_trial_no_better_than_a_trivial_model_never_wins_by_breaking_least():
     assert 1 not in [t.number for t in study.pareto_front()]
     study.useful_from = 0.9  # no trial is better than the trivial model: all stay
     assert study.best_trial.number == 1
+
+
+def test_the_useful_threshold_survives_a_resume_and_a_load(tmp_path):
+    space = {"x": {"type": "int", "min": 0, "max": 10}}
+    options = dict(objectives=["val_accuracy", ("parity", "min")],
+                   constraints={"parity": 0.02}, seed=0)
+    study = Study(space, directory=tmp_path, **options)
+    for parity, accuracy in [(0.06, 0.80), (0.028, 0.47)]:
+        study.tell(study.ask(), {"val_accuracy": accuracy, "parity": parity})
+    study.useful_from = 0.735
+    study.close()
+    loaded = Study.load(tmp_path)
+    assert loaded.useful_from == 0.735 and loaded.best_trial.number == 0
+    assert [t.number for t in loaded.pareto_front()] == [0]
+    resumed = Study(space, directory=tmp_path, **options)
+    assert resumed.useful_from == 0.735 and resumed.best_trial.number == 0
+    resumed.useful_from = 0.735  # the same value again is not noted twice
+    assert sum(n["event"] == "useful_from" for n in Study.load(tmp_path).notes) == 1

@@ -247,6 +247,8 @@ class Study:
                              record.get("message"), record.get("traceback"),
                              record.get("info") or {})
         else:
+            if event == "useful_from":
+                self._useful_from = record.get("value")
             self.notes.append(record)
 
     def _recorded_trial(self, record):
@@ -522,8 +524,21 @@ class Study:
     #: class's rate; ``ModelSearch`` sets it): trials no better are left out of
     #: ``best_trial`` and the front while any trial is better, so that a constraint a useless
     #: model meets trivially (a near-constant classifier is fair by demographic parity) never
-    #: makes it the winner
-    useful_from = None
+    #: makes it the winner. Set, it is noted in the journal, so a resumed or loaded study
+    #: keeps it.
+    _useful_from = None
+
+    @property
+    def useful_from(self):
+        return self._useful_from
+
+    @useful_from.setter
+    def useful_from(self, value):
+        value = None if value is None else float(value)
+        if value != self._useful_from:
+            self._useful_from = value
+            if not self.read_only:
+                self.note("useful_from", value=value)
 
     def _useful(self, done):
         if self.useful_from is None:
