@@ -202,3 +202,21 @@ def test_the_useful_threshold_survives_a_resume_and_a_load(tmp_path):
     assert resumed.useful_from == 0.735 and resumed.best_trial.number == 0
     resumed.useful_from = 0.735  # the same value again is not noted twice
     assert sum(n["event"] == "useful_from" for n in Study.load(tmp_path).notes) == 1
+
+
+def test_curve_stopping_compares_with_a_feasible_best_of_one_objective_only():
+    """A trial behind the most accurate one may still be the first within a fairness bound,
+    or on the front of several objectives: learning-curve stopping must not cut it."""
+    space = {"x": {"type": "int", "min": 0, "max": 10}}
+    plain = Study(space, seed=0)
+    plain.tell(plain.ask(), 0.8)
+    assert plain.value_to_beat == 0.8
+    parity = "demographic_parity_difference"
+    bounded = Study(space, objective="val_accuracy", constraints={parity: 0.02}, seed=0)
+    bounded.tell(bounded.ask(), {"val_accuracy": 0.82, parity: 0.2})
+    assert bounded.best_trial.number == 0 and bounded.value_to_beat is None
+    bounded.tell(bounded.ask(), {"val_accuracy": 0.79, parity: 0.01})
+    assert bounded.value_to_beat == 0.79  # the feasible trial is now the bar
+    several = Study(space, objectives=["val_accuracy", ("params", "min")], seed=0)
+    several.tell(several.ask(), {"val_accuracy": 0.9, "params": 1000})
+    assert several.value_to_beat is None

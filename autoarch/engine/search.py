@@ -408,7 +408,7 @@ class ModelSearch:
             time.monotonic() + self._reserve() >= self._deadline
 
     def _run_trial(self, trial):
-        best = self.study.best_value
+        best = self.study.value_to_beat
         path = os.path.join(self._trials_dir, f"trial_{trial.number}")
         task = {"params": trial.params, "seed": trial.seed,
                 "model_path": path + ".keras", "predictions_path": path + ".val.npy",

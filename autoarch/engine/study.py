@@ -580,6 +580,18 @@ class Study:
         return None if best is None else best.value
 
     @property
+    def value_to_beat(self):
+        """The first objective's value a new trial must be able to beat to matter (what
+        learning-curve stopping compares with): the best trial's, with one objective and a
+        best trial that breaks no constraint; else None: with several objectives a trial
+        behind in the first may join the front, and while no trial meets the constraints
+        one behind may be the first that does (a fair model gives up some accuracy)."""
+        best = self.best_trial
+        if len(self.objectives) > 1 or best is None or self.violation(best) > 0:
+            return None
+        return best.value
+
+    @property
     def best_params(self):
         best = self.best_trial
         return None if best is None else best.hyperparameters
