@@ -233,7 +233,8 @@ class Budget:
                                         "never (an estimator's None keeps the default: give 0).",
                                         none=True)
     curve_stopping: bool = knob(True, Flag(), "Stop trials whose extrapolated learning curve "
-                                "cannot beat the best so far.")
+                                "cannot beat the best so far (with one objective, once a "
+                                "trial meets the constraints).")
     final_fit: bool = knob(True, Flag(), "Retrain the winner on training + validation data "
                            "(False keeps the trial's own model).")
     max_consecutive_failures: int = knob(5, Number(int, 0), "Stop the search after this many "
