@@ -324,7 +324,9 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
         why += ", with " + ", ".join(f"{k}={v}" for k, v in best["params"].items()
                                      if not k.startswith("tuner/")) + "."
         useful = [n["value"] for n in notes if n.get("event") == "useful_from"]
-        if useful and useful[-1] is not None:
+        # the bar holds only while some trial clears it (``Study.useful_from``)
+        if useful and useful[-1] is not None and \
+                (best["value"] - useful[-1]) * (1 if maximize else -1) > 0:
             why += (f" To be eligible a trial had to beat {name} = {useful[-1]:.4f}, what "
                     "predicting the majority class reaches.")
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
