@@ -511,6 +511,49 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
                                model.predict(unlabelled, verbose=0), atol=1e-6)
 
 
+class _SeesTheModel(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.inputs = [tuple(t.shape) for t in self.model.inputs]
+
+
+def test_a_table_trains_on_its_encoding_computed_once_and_the_model_keeps_the_raw_columns(
+        tmp_path):
+    from autoarch.engine.data import make_dataset
+
+    frame, y = _table_with_noise(300)
+
+    def search(directory, callbacks=None):
+        kind = TabularInput("input").fit(frame)
+        space = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=2)],
+                           inputs={"input": kind})
+        done = ModelSearch(space, max_trials=2, epochs=3, directory=directory,
+                           ensemble_size=1, **TINY)
+        done.fit({"input": frame}, y, callbacks=callbacks)
+        return done
+
+    ahead = search(tmp_path / "ahead")
+    train, val = ahead._trainer.ahead()
+    raw = make_dataset(ahead._trainer.val[0], None, 64)
+    model = keras.models.load_model(tmp_path / "ahead" / "trials" / "trial_1.keras")
+    assert len(model.inputs) == frame.shape[1]  # the saved model takes the raw columns
+    # the encoding computed once is the model's own
+    encoding = keras.Model(model.inputs, model.get_layer("input_encoded").output)
+    np.testing.assert_allclose(val["input"], encoding.predict(raw, verbose=0), atol=1e-6)
+    assert len(train["input"]) == len(ahead._trainer.train[1])
+    # the view trained the saved model: its predictions on the raw columns are the ones
+    # the view made on the encoding (the ensemble selects from those)
+    predicted = np.load(tmp_path / "ahead" / "trials" / "trial_1.val.npy")
+    np.testing.assert_allclose(model.predict(raw, verbose=0), predicted, atol=1e-5)
+    # with callbacks of one's own, trials train the model itself (the callback sees its raw
+    # inputs), to the same values
+    sees = _SeesTheModel()
+    raw_search = search(tmp_path / "raw", callbacks=[sees])
+    assert len(sees.inputs) == frame.shape[1]
+    np.testing.assert_allclose([t.value for t in raw_search.study.trials],
+                               [t.value for t in ahead.study.trials], rtol=1e-4)
+    assert ahead.study.trials[1].value > 0.6
+
+
 def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_linear_model():
     import pandas as pd
 

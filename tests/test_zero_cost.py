@@ -116,9 +116,9 @@ def test_a_promoted_hyperband_trial_continues_its_parents_model(digits, tmp_path
     info = {}
     task = {"params": trial.params, "seed": 0, "parent": parent.number, "initial_epoch": start,
             "initial_model": str(tmp_path / "trials" / f"trial_{parent.number}.keras")}
-    model, initial_epoch = search._trainer.start_model(task, info)
+    model, view, initial_epoch = search._trainer.start_model(task, info)
     saved = keras.models.load_model(task["initial_model"])
-    assert initial_epoch == start and info == {"continued_from": parent.number}
+    assert initial_epoch == start and view is None and info == {"continued_from": parent.number}
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), saved.get_weights()))
     assert int(model.optimizer.iterations.numpy()) > 0
     # continue_training=False: a promotion trains from scratch to tuner/epochs
@@ -165,7 +165,7 @@ def test_an_evolution_child_starts_from_its_parents_weights(digits, tmp_path):
     params[name] = options[0]
     path = str(tmp_path / "trials" / f"trial_{parent.number}.keras")
     info = {}
-    model, _ = search._trainer.start_model(
+    model, _, _ = search._trainer.start_model(
         {"params": params, "seed": 1, "parent": parent.number, "inherit_model": path}, info)
     saved = keras.models.load_model(path)
     assert info["inherited"]["layers"] == info["inherited"]["of"] > 0

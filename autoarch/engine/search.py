@@ -596,14 +596,16 @@ class ModelSearch:
                 time.monotonic() + self._refit_seconds(trial) > self._deadline):
             return self._trial_model(trial.number), False
         epochs = max(1, self._final_epochs(trial))
-        (train, y_train), (val, y_val) = self._trainer.train, self._trainer.val
+        model, view = self._trainer.build(trial.params, trial.seed)
+        ahead = self._trainer.ahead() if view is not None else None
+        trained, (train, val) = (model, (self._trainer.train[0], self._trainer.val[0])) \
+            if ahead is None else (view, ahead)
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
-        y = np.concatenate([y_train, y_val])
-        model = self._trainer.build(trial.params, trial.seed)
+        y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
         weights = training_weights(trial.params, y, None if self._val_groups is None else
                                    np.concatenate([self._trainer.groups, self._val_groups]))
-        history = model.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
+        history = trained.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
                                                   sample_weight=weights),
                             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
                             callbacks=[*replay_callbacks(trial.intermediate),

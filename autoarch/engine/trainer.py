@@ -20,6 +20,7 @@ import keras_tuner as kt
 import numpy as np
 import tensorflow as tf
 
+from autoarch.blocks.graph import DEFAULT_INPUT
 from autoarch.engine import data as data_ops
 from autoarch.engine.inherit import inherit_weights
 from autoarch.engine.runtime import distribution_strategy
@@ -76,9 +77,20 @@ def _values(params):
     return hp
 
 
+#: the most bytes of inputs encoded ahead a trainer keeps (training and validation rows
+#: together); a larger encoding (many string columns of many levels) is computed per batch
+AHEAD_BYTES = 512 * 2**20
+
+
 class TrialTrainer:
     """Builds and trains candidates of ``space`` on fixed training and validation arrays,
-    as the search's ``budget`` and ``training`` settings (:mod:`autoarch.config`) say."""
+    as the search's ``budget`` and ``training`` settings (:mod:`autoarch.config`) say.
+
+    Where an input's kind encodes ahead (a table), the arrays are encoded once
+    (:meth:`ahead`) and each candidate trains through its view
+    (``ModelSpace.build_for_training``), unless callbacks of the user's own are given: those
+    see the model that takes the raw inputs, as they would without a search.
+    """
 
     def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0,
                  groups=None):
@@ -89,13 +101,44 @@ class TrialTrainer:
         self.budget, self.training = budget, training
         self.callbacks = list(callbacks)
         self.verbose = verbose
+        self._ahead = None  # (train, validation inputs) encoded ahead; False: not encoded
+
+    def __getstate__(self):  # a worker encodes its own copy rather than receive one
+        return {**self.__dict__, "_ahead": None}
 
     def build(self, params, seed):
+        """The candidate's compiled model, and the view of it that trains on the inputs
+        :meth:`ahead` gives (None where it trains on the raw inputs)."""
         keras.backend.clear_session()
         gc.collect()
         keras.utils.set_random_seed(seed)
         with distribution_strategy(self.training.distribution).scope():
-            return self.space.build(_values(params))
+            build = getattr(self.space, "build_for_training", None)
+            if build is None or self.callbacks:
+                return self.space.build(_values(params)), None
+            return build(_values(params))
+
+    def ahead(self):
+        """``(training inputs, validation inputs)`` with each input whose kind encodes ahead
+        replaced by its encoding, computed on the first call; None when no input encodes
+        ahead or the encoding would take more than ``AHEAD_BYTES``."""
+        if self._ahead is None:
+            self._ahead = self._encode_ahead() or False
+        return self._ahead or None
+
+    def _encode_ahead(self):
+        encoder = getattr(self.space, "encoder", lambda: None)()
+        if encoder is None:
+            return None
+        rows = data_ops.n_rows(self.train[0]) + data_ops.n_rows(self.val[0])
+        if 4 * int(np.prod(encoder.output.shape[1:])) * rows > AHEAD_BYTES:
+            return None
+
+        def encode(inputs):
+            return {DEFAULT_INPUT: np.asarray(encoder.predict(
+                data_ops.make_dataset(inputs, None, 1024), verbose=0), dtype="float32")}
+
+        return encode(self.train[0]), encode(self.val[0])
 
     def lr_schedule(self, params):
         """The candidate's learning-rate schedule (``training/lr_schedule``); ``constant``
@@ -115,8 +158,8 @@ class TrialTrainer:
         info["batch_size_halved_to"] = batch_size
         return self._train(task, report, batch_size, info)
 
-    def _search_data(self, seed):
-        inputs, y = self.train
+    def _search_data(self, seed, inputs):
+        y = self.train[1]
         rows = slice(None)
         if self.budget.search_data_fraction < 1.0:
             rows = subsample(len(y), self.budget.search_data_fraction, seed,
@@ -125,11 +168,11 @@ class TrialTrainer:
         return inputs, y, rows
 
     def start_model(self, task, info):
-        """The model a task starts from, and its first epoch: its parent trial's saved
-        model (optimizer state included) when the task continues one (``initial_model``,
-        Hyperband's promotions); else a new one built from its parameters that inherits
-        the weights of ``inherit_model`` (an evolution child's parent) where they fit
-        (:mod:`autoarch.engine.inherit`)."""
+        """The model a task starts from, its training view (see :meth:`build`) and its first
+        epoch: its parent trial's saved model (optimizer state included; no view) when the
+        task continues one (``initial_model``, Hyperband's promotions); else a new one built
+        from its parameters that inherits the weights of ``inherit_model`` (an evolution
+        child's parent) where they fit (:mod:`autoarch.engine.inherit`)."""
         parent = task.get("initial_model")
         if parent and os.path.exists(parent):
             keras.backend.clear_session()
@@ -137,15 +180,15 @@ class TrialTrainer:
             with distribution_strategy(self.training.distribution).scope():
                 model = keras.models.load_model(parent, safe_mode=True)
             info["continued_from"] = task.get("parent")
-            return model, int(task.get("initial_epoch", 0))
-        model = self.build(task["params"], task["seed"])
+            return model, None, int(task.get("initial_epoch", 0))
+        model, view = self.build(task["params"], task["seed"])
         source = task.get("inherit_model")
         if source and os.path.exists(source):
             counts = inherit_weights(model, keras.models.load_model(source, safe_mode=True),
                                      seed=task["seed"])
             info["inherited"] = {"from": task.get("parent"), **counts,
                                  "of": sum(1 for layer in model.layers if layer.weights)}
-        return model, 0
+        return model, view, 0
 
     def measure(self, model, names):
         """``{name: value}`` of the :mod:`autoarch.measures` named, on a few training rows."""
@@ -173,7 +216,7 @@ class TrialTrainer:
     def _train(self, task, report, batch_size, info):
         name, direction = self.objective
         epochs, best = task["epochs"], task.get("best_value")
-        model, initial_epoch = self.start_model(task, info)
+        model, view, initial_epoch = self.start_model(task, info)
         refused = self._refusal(model, task, info)
         if refused:
             return {"refused": refused}
@@ -194,14 +237,17 @@ class TrialTrainer:
             callbacks.append(curve)
         if task.get("tensorboard_dir"):
             callbacks.append(keras.callbacks.TensorBoard(task["tensorboard_dir"]))
-        inputs, y, rows = self._search_data(task["seed"])
+        ahead = self.ahead() if view is not None else None
+        trained, (train_inputs, val_inputs) = (model, (self.train[0], self.val[0])) \
+            if ahead is None else (view, ahead)
+        inputs, y, rows = self._search_data(task["seed"], train_inputs)
         weights = training_weights(task["params"], y,
                                    None if self.groups is None else self.groups[rows])
         started = time.perf_counter()
-        history = model.fit(
+        history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],
                                   sample_weight=weights),
-            validation_data=data_ops.make_dataset(*self.val, batch_size),
+            validation_data=data_ops.make_dataset(val_inputs, self.val[1], batch_size),
             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
             verbose=max(0, self.verbose - 1), shuffle=False).history
         losses = history.get("loss", [])
@@ -233,8 +279,8 @@ class TrialTrainer:
         if math.isfinite(value):  # each file whole or absent, whenever a kill comes
             with atomic_path(task["model_path"]) as path:
                 model.save(path)
-            val_inputs = data_ops.make_dataset(self.val[0], None, batch_size)
             with atomic_path(task["predictions_path"]) as path:
                 with open(path, "wb") as handle:
-                    np.save(handle, model.predict(val_inputs, verbose=0))
+                    np.save(handle, trained.predict(
+                        data_ops.make_dataset(val_inputs, None, batch_size), verbose=0))
         return metrics

@@ -30,6 +30,9 @@ class InputKind:
     kind = "array"
     #: what scikit-learn's input tags may say of estimators that take this kind
     tags = {}
+    #: ``encode`` has no weights and no randomness, so a search computes it once and trains
+    #: on its output (``ModelSpace.build_for_training``) instead of on every batch
+    encodes_ahead = False
 
     def __init__(self, input_name=DEFAULT_INPUT):
         self.input_name = input_name

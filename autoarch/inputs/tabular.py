@@ -117,6 +117,7 @@ class TabularInput(InputKind):
 
     kind = "tabular"
     tags = {"allow_nan": True, "categorical": True, "two_d_array": True}
+    encodes_ahead = True
 
     def __init__(self, input_name=None):
         super().__init__(input_name)
