@@ -73,6 +73,21 @@ def test_time_limit_alone_searches_until_the_time_is_spent_and_returns_in_time(t
     assert elapsed <= limit * 1.1 + 5, elapsed
 
 
+def test_the_time_limit_counts_from_the_call_preparing_the_data_included(tmp_path):
+    """A table's column ranking (a gradient boosting model and its permutation importance)
+    runs before the first trial, on the search's clock."""
+    frame, y = _table_with_noise(10000)
+    kind = TabularInput("input").fit(frame)
+    space = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=2)],
+                       inputs={"input": kind})
+    started = time.monotonic()
+    search = ModelSearch(space, time_limit=8, epochs=1, directory=tmp_path, ensemble_size=1,
+                         **TINY).fit({"input": frame}, y)
+    elapsed = time.monotonic() - started
+    assert next(space.all_blocks()).importance is not None  # the ranking ran
+    assert search.summary["total_seconds"] >= elapsed - 0.3, (elapsed, search.summary)
+
+
 def test_the_final_refit_is_kept_inside_the_time_limit(tmp_path):
     """Long trials (50 epochs do not fit): the search stops early enough for the winner's
     retraining, and the whole fit returns within the limit + 10% + a few seconds."""

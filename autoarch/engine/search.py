@@ -137,7 +137,11 @@ class ModelSearch:
         ``sensitive_features``: one group per row (:func:`autoarch.fairness.group_labels`),
         for the fairness measures as objectives or constraints (on the validation rows;
         the positive class is class 1) and the searched ``training/reweigh``.
+
+        ``time_limit`` counts from here: preparing the data (a table's column ranking),
+        starting the worker and the final model are inside it.
         """
+        entered = time.monotonic()
         configure_threads()
         if y is None:
             x, y = dataset_to_arrays(x)
@@ -182,7 +186,7 @@ class ModelSearch:
         self._pool, self._in_use = None, {}
         self._worker = None if self._parallel else self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
-        self._started = time.monotonic() - self.study.seconds_spent
+        self._started = entered - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
         self._screen = None
         if getattr(self.study.oracle, "runs_phase", False):
