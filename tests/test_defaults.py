@@ -596,3 +596,10 @@ def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_li
     dense = [layer for layer in space.build(hp).layers if isinstance(layer, keras.layers.Dense)]
     assert len(dense) == 1  # the head alone: a linear model of the encoded columns
     assert clf.predict(frame.iloc[:5]).shape == (5,)
+    # one objective: the front is the best trial, and select() gives its own trained model
+    # in place of the one retrained on all rows
+    assert [p["trial"] for p in clf.pareto_front_] == [clf.selected_trial_]
+    retrained = clf.predict_proba(frame)
+    clf.select(clf.selected_trial_)
+    assert "retrained on all rows" in clf.search_summary_["final_model"]
+    assert not np.allclose(clf.predict_proba(frame), retrained)

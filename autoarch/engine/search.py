@@ -601,9 +601,7 @@ class ModelSearch:
             return self._trial_model(trial.number), False
         epochs = max(1, self._final_epochs(trial))
         model, view = self._trainer.build(trial.params, trial.seed)
-        ahead = self._trainer.ahead() if view is not None else None
-        trained, (train, val) = (model, (self._trainer.train[0], self._trainer.val[0])) \
-            if ahead is None else (view, ahead)
+        trained, train, val = self._trainer.fitting(model, view)
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
         y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))

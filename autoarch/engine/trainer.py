@@ -126,6 +126,15 @@ class TrialTrainer:
             self._ahead = self._encode_ahead() or False
         return self._ahead or None
 
+    def fitting(self, model, view):
+        """What trains, on what: ``(view, training inputs, validation inputs)`` encoded
+        ahead where there is a view and :meth:`ahead` gives its inputs, else the model and
+        the raw inputs."""
+        ahead = self.ahead() if view is not None else None
+        if ahead is None:
+            return model, self.train[0], self.val[0]
+        return view, ahead[0], ahead[1]
+
     def _encode_ahead(self):
         encoder = getattr(self.space, "encoder", lambda: None)()
         if encoder is None:
@@ -237,9 +246,7 @@ class TrialTrainer:
             callbacks.append(curve)
         if task.get("tensorboard_dir"):
             callbacks.append(keras.callbacks.TensorBoard(task["tensorboard_dir"]))
-        ahead = self.ahead() if view is not None else None
-        trained, (train_inputs, val_inputs) = (model, (self.train[0], self.val[0])) \
-            if ahead is None else (view, ahead)
+        trained, train_inputs, val_inputs = self.fitting(model, view)
         inputs, y, rows = self._search_data(task["seed"], train_inputs)
         weights = training_weights(task["params"], y,
                                    None if self.groups is None else self.groups[rows])

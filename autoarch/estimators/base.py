@@ -273,7 +273,7 @@ class _AutoEstimator(BaseEstimator):
         self.ensemble_ = search.ensemble
         self.pareto_front_ = search.pareto_front()
         self._front_archives = {}  # select() needs them after the search folder is gone
-        for point in self.pareto_front_ if search.multi_objective else ():
+        for point in self.pareto_front_:
             path = os.path.join(search._trials_dir, f"trial_{point['trial']}.keras")
             if os.path.exists(path):
                 with open(path, "rb") as handle:
