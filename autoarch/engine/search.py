@@ -607,11 +607,11 @@ class ModelSearch:
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
         weights = training_weights(trial.params, y, None if self._val_groups is None else
                                    np.concatenate([self._trainer.groups, self._val_groups]))
-        history = trained.fit(data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
-                                                  sample_weight=weights),
-                            epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
-                            callbacks=[*replay_callbacks(trial.intermediate),
-                                       Deadline(self._deadline)]).history
+        history = trained.fit(
+            data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
+                                  sample_weight=weights),
+            epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
+            callbacks=[*replay_callbacks(trial.intermediate), Deadline(self._deadline)]).history
         if len(history.get("loss", [])) < epochs:
             return self._trial_model(trial.number), False
         return model, True
