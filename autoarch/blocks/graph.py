@@ -199,13 +199,13 @@ class ModelSpace(kt.HyperModel):
         if not self.inputs:
             raise ValueError("the space has no inputs yet: a search sets them from the data, or "
                              "give ModelSpace(inputs={name: fitted input kind})")
-        keras_inputs, tensors, ahead = {}, [], None
+        keras_inputs, tensors, ahead, ahead_kind = {}, [], None, self._ahead()
         for name in self._input_order():
             kind = self.inputs[name]
             made = kind.keras_inputs()
             keras_inputs.update(made)
             encoded = kind.encode(made)
-            if self._ahead() is kind:
+            if kind is ahead_kind:
                 encoded = ahead = keras.layers.Identity(name=f"{name}_encoded")(encoded)
             tensors.append(self._chain(hp, self.branches.get(name, []), encoded))
         output = self._chain(hp, self.blocks, tensors if self.branches else tensors[0])
