@@ -10,7 +10,8 @@ searches ``objectives=["val_accuracy", "demographic_parity_difference"]`` under
 ``constraints={"demographic_parity_difference": --bound}`` with the sensitive column kept
 as an input (its default), ``--trials`` trials of ``--epochs`` epochs, NSGA-II evolution;
 the model ``fit`` selects (the most accurate on validation rows within the bound) and every
-point of its front are scored on the test rows (``select``). fairlearn: the logistic
+point of its front are scored on the test rows (``select``), each with what it did about
+parity (``parity_thresholds``, ``reweigh``, both or none). fairlearn: the logistic
 regression (one-hot strings, scaled numbers) alone and under the exponentiated-gradient
 reduction (its default ``eps=0.01``). Printed per split and on average: test accuracy and
 test demographic parity difference of each, and whether autoarch's selected model, or any
@@ -87,11 +88,19 @@ def searched(args, x_train, y_train, x_test, y_test):
         predicted = clf.predict(x_test)
         return (predicted == y_test).mean(), dpd(y_test, predicted, group_test)
 
-    selected = (clf.selected_trial_, *scored())
+    params = {r["number"]: r["params"] for r in clf.search_results_}
+
+    def mitigation(trial):
+        """What the trial did about parity: group thresholds, reweighing, both or none."""
+        used = [name for name in ("parity_thresholds", "reweigh")
+                if params[trial].get(f"training/{name}")]
+        return "+".join(used) or "none"
+
+    selected = (f"{clf.selected_trial_} ({mitigation(clf.selected_trial_)})", *scored())
     points = []
     for point in clf.pareto_front_:
         clf.select(point["trial"])
-        points.append((point["trial"], *scored()))
+        points.append((f"{point['trial']} ({mitigation(point['trial'])})", *scored()))
     return selected, points
 
 
@@ -118,7 +127,7 @@ def main():
         rows.append((plain[1:], fair[1:], selected[1:]))
         wins.append((selected[1] >= fair[1] and selected[2] <= fair[2], bool(dominating)))
         print(f"split {split}: LR {plain[1]:.4f}/{plain[2]:.4f}, fairlearn {fair[1]:.4f}/"
-              f"{fair[2]:.4f}, autoarch selected trial {selected[0]} {selected[1]:.4f}/"
+              f"{fair[2]:.4f}, autoarch selected trial {selected[0]}: {selected[1]:.4f}/"
               f"{selected[2]:.4f}; front: " + ", ".join(f"{t}: {a:.4f}/{p:.4f}"
                                                          for t, a, p in points), flush=True)
     minutes = (time.perf_counter() - started) / 60

@@ -58,6 +58,8 @@ def test_a_search_measures_fairness_on_validation_rows_and_searches_reweighing(t
     search.fit(x, y, sensitive_features=frame["group"].to_numpy())
     done = [t for t in search.study.trials if t.is_finite()]
     assert {t.params["training/reweigh"] for t in search.study.trials} <= {True, False}
+    # groups given as values, not as an input column: no thresholds to search
+    assert "training/parity_thresholds" not in search.study.trials[0].params
     y_val = search._trainer.val[1]
     for trial in done:  # the recorded measure is the one computed by hand from the record
         predictions = np.load(tmp_path / "trials" / f"trial_{trial.number}.val.npy")
@@ -97,3 +99,84 @@ def test_estimators_take_a_column_name_and_can_drop_it():
     with pytest.raises(ValueError, match="give sensitive_features as column names"):
         clf.fit(frame, y, sensitive_features=frame["group"].to_numpy(),
                 sensitive_as_input=False)
+
+
+def test_parity_thresholds_give_every_group_the_most_accurate_common_rate():
+    from autoarch.engine.parity import RATES, parity_thresholds
+
+    rng = np.random.default_rng(0)
+    groups = rng.choice(["a", "b"], size=2000, p=[0.8, 0.2])
+    y = (rng.random(2000) < np.where(groups == "a", 0.4, 0.15)).astype(int)
+    p = np.clip(0.5 * y + 0.5 * rng.random(2000) + np.where(groups == "a", 0.1, 0.0), 0, 1)
+    thresholds = parity_thresholds(p, groups, y)
+    predicted = p > np.array([thresholds[g] for g in groups])
+    rates = [predicted[groups == g].mean() for g in ("a", "b")]
+    assert abs(rates[0] - rates[1]) < 0.01  # the same positive rate in both groups
+    assert abs((p > 0.5)[groups == "a"].mean() - (p > 0.5)[groups == "b"].mean()) > 0.1
+
+    def accuracy(rate):
+        cut = {g: np.quantile(p[groups == g], 1 - rate) for g in ("a", "b")}
+        return np.mean((p > np.array([cut[g] for g in groups])) == y)
+
+    # no rate of the grid is more accurate than the one chosen
+    assert np.mean(predicted == y) == pytest.approx(max(accuracy(r) for r in RATES))
+
+
+@pytest.mark.parametrize("column", [np.array([["a"], ["b"], ["c"]]),
+                                    np.array([[0.0], [1.0], [2.0]], "float32")])
+def test_group_thresholds_move_each_groups_cut_to_one_half(column):
+    from autoarch.engine.parity import GroupThresholds
+
+    values = ["a", "b"] if column.dtype.kind == "U" else [0.0, 1.0]
+    layer = GroupThresholds(values, [0.3, 0.8])
+    p = np.array([[0.35], [0.75], [0.6]], "float32")  # the third row's value has no group
+    moved = np.asarray(layer([p, column]))
+    assert list(moved[:, 0] > 0.5) == [True, False, True]  # 0.35 > 0.3, 0.75 < 0.8
+    np.testing.assert_allclose(moved[2], p[2], atol=1e-6)
+    two = np.asarray(layer([np.concatenate([1 - p, p], axis=1), column]))  # softmax output
+    np.testing.assert_allclose(two[:, 1], moved[:, 0], atol=1e-6)
+    np.testing.assert_allclose(two.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_a_search_can_give_the_groups_thresholds_that_the_saved_model_applies(tmp_path):
+    from autoarch import load_model
+    from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace
+    from autoarch.engine.data import make_dataset
+    from autoarch.engine.parity import without_thresholds
+    from autoarch.engine.search import ModelSearch
+    from autoarch.estimators.base import _sensitive
+    from autoarch.inputs.tabular import TabularInput
+
+    frame, y = biased_table()
+    frame = frame.rename(columns={"group": "the group"})  # the input is named "the_group"
+    assert _sensitive(frame, "the group", True)[2] == "the_group"
+    assert _sensitive(frame, "the group", False)[2] is None
+    kind = TabularInput("input").fit(frame)
+    first = [{"training/parity_thresholds": True}, {"training/parity_thresholds": False}]
+    space = ModelSpace([DenseBlock(num_layers=1, first_trials=first),
+                        ClassificationHead(num_classes=2)], inputs={"input": kind})
+    search = ModelSearch(space, strategy="random", seed=0, max_trials=2, epochs=5,
+                         objectives=["val_accuracy", "demographic_parity_difference"],
+                         directory=str(tmp_path), isolate_trials=False, curve_stopping=False)
+    search.fit({"input": frame}, y, sensitive_features=frame["the group"].to_numpy(),
+               sensitive_input="the_group")
+    fair, plain = search.study.trials
+    assert fair.params["training/parity_thresholds"]
+    assert not plain.params["training/parity_thresholds"]
+    thresholds = fair.info["parity_thresholds"]
+    assert set(thresholds) == {"a", "b"} and thresholds["a"] > thresholds["b"]
+    parity = "demographic_parity_difference"
+    assert fair.metrics[parity] < plain.metrics[parity] - 0.2
+    # the recorded accuracy and parity are the thresholded model's, on the validation rows
+    y_val = search._trainer.val[1]
+    predicted = (np.load(tmp_path / "trials" / "trial_0.val.npy")[:, 0] > 0.5).astype(int)
+    assert fair.value == pytest.approx(np.mean(predicted == y_val), abs=1e-6)
+    assert fair.metrics[parity] == pytest.approx(measures.demographic_parity_difference(
+        y_val, predicted, search._val_groups))
+    # the saved model applies the thresholds itself, from the column, after a reload
+    model = load_model(tmp_path / "trials" / "trial_0.keras")
+    inner = without_thresholds(model)
+    rows = make_dataset(space.arrays({"input": frame}), None, batch_size=256)
+    p, moved = inner.predict(rows, verbose=0)[:, 0], model.predict(rows, verbose=0)[:, 0]
+    cut = np.array([thresholds[g] for g in frame["the group"]])
+    assert np.mean((moved > 0.5) == (p > cut)) > 0.995  # rounding at the cut aside

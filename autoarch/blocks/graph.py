@@ -18,11 +18,17 @@ DEFAULT_INPUT = "input"
 class TrainingChoices(Block):
     """Optimizer, learning rate, its schedule and weight decay, searched like any block (under
     ``training/``); with sensitive features given to the search (``groups``), also whether
-    to train with reweighing (:mod:`autoarch.fairness`)."""
+    to train with reweighing (:mod:`autoarch.fairness`), and, where the groups are a binary
+    classifier's input column and a fairness measure is an objective or constraint, whether
+    to move each group's threshold to the same positive rate
+    (:mod:`autoarch.engine.parity`)."""
 
     kind = "training"
     #: the search has sensitive features: ``reweigh`` becomes a choice
     groups = False
+    #: the sensitive column is an input of a binary classifier whose fairness is measured:
+    #: ``parity_thresholds`` becomes a choice
+    thresholds = False
 
     def __init__(self, **arguments):
         super().__init__(name="training", **arguments)
@@ -32,6 +38,8 @@ class TrainingChoices(Block):
                  "lr_schedule": "constant", "weight_decay": None}
         if self.groups:
             space["reweigh"] = boolean(False)
+        if self.groups and self.thresholds:
+            space["parity_thresholds"] = boolean(False)
         return space
 
     def optimizer(self, hp):

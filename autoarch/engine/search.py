@@ -127,7 +127,8 @@ class ModelSearch:
             self.space.inputs = {name: InputKind(name).fit(data) for name, data in inputs.items()}
 
     # -- the search ---------------------------------------------------------------------
-    def fit(self, x, y=None, validation_data=None, callbacks=None, sensitive_features=None):
+    def fit(self, x, y=None, validation_data=None, callbacks=None, sensitive_features=None,
+            sensitive_input=None):
         """Search, then train the winner; returns ``self`` (``best_model``, ``study``).
 
         ``x``: one input's data or ``{input name: data}``, or a ``tf.data.Dataset`` of
@@ -137,6 +138,9 @@ class ModelSearch:
         ``sensitive_features``: one group per row (:func:`autoarch.fairness.group_labels`),
         for the fairness measures as objectives or constraints (on the validation rows;
         the positive class is class 1) and the searched ``training/reweigh``.
+        ``sensitive_input``: the name of the model input that holds them, when they are a
+        table's column (a binary classifier measured for fairness then also searches
+        ``training/parity_thresholds``, which reads it).
 
         ``time_limit`` counts from here: preparing the data (a table's column ranking),
         starting the worker and the final model are inside it.
@@ -151,7 +155,7 @@ class ModelSearch:
         self._rows = None
         x_train, y_train, x_val, y_val = self._split(self.space.arrays(inputs), y,
                                                      validation_data)
-        groups = self._groups(sensitive_features, len(y), validation_data)
+        groups = self._groups(sensitive_features, len(y), validation_data, sensitive_input)
         self.space.adapt(x_train, y_train)
         self._objective_ = self._objective()
         config = self.config
@@ -159,7 +163,8 @@ class ModelSearch:
                                      (self._objective_.name, self._objective_.direction),
                                      config.budget, config.training, callbacks=callbacks or [],
                                      verbose=self.verbose,
-                                     groups=None if groups is None else groups[0])
+                                     groups=None if groups is None else groups[0],
+                                     sensitive_input=self._sensitive_input)
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
         hp = self.space.hyperparameters()
@@ -223,11 +228,15 @@ class ModelSearch:
             print(_summary_line(self.summary), flush=True)
         return self
 
-    def _groups(self, sensitive, n_rows, validation_data):
+    def _groups(self, sensitive, n_rows, validation_data, sensitive_input=None):
         """The training and validation rows' groups, or None; the space then searches
-        ``training/reweigh``."""
-        self._val_groups = None
+        ``training/reweigh``, and ``training/parity_thresholds`` where a binary
+        classifier's fairness is measured on its input ``sensitive_input``."""
+        from autoarch import measures
+
+        self._val_groups = self._sensitive_input = None
         self.space.training.groups = sensitive is not None
+        self.space.training.thresholds = False
         if sensitive is None:
             return None
         from autoarch.fairness import group_labels
@@ -240,6 +249,12 @@ class ModelSearch:
             raise ValueError("sensitive_features: the fairness measures are for classifiers")
         train, val = self._rows
         self._val_groups = groups[val]
+        kind = next(iter(self.space.inputs.values())) if len(self.space.inputs) == 1 else None
+        if sensitive_input is not None and sensitive_input in getattr(kind, "columns", ()) \
+                and getattr(self.space.head, "num_classes", 0) == 2 \
+                and any(measures.STAGE.get(n) == "predictions" for n in self._named()):
+            self._sensitive_input = (sensitive_input, sensitive_input in kind.numeric)
+            self.space.training.thresholds = True
         return groups[train], groups[val]
 
     @property
@@ -251,8 +266,7 @@ class ModelSearch:
         bounds that refuse a candidate before training (on ``built``-stage measures)."""
         from autoarch import measures
 
-        names = [make_objective(o).name for o in self.config.objectives or ()]
-        names += list(self.config.constraints)
+        names = self._named()
         fair = [n for n in names if measures.STAGE.get(n) == "predictions"]
         if fair and self._val_groups is None:
             raise ValueError(f"objectives/constraints: {fair[0]} is measured on validation "
@@ -265,6 +279,11 @@ class ModelSearch:
             if measures.STAGE.get(name) == "built" and measures.DIRECTIONS[name] == "min":
                 limits[name] = bound
         return wanted, limits
+
+    def _named(self):
+        """The measures named as objectives or constraints."""
+        return [make_objective(o).name for o in self.config.objectives or ()] + \
+            list(self.config.constraints)
 
     def pareto_front(self):
         """The trials on the Pareto front: ``[{"trial": number, objective: value, ...}]``,

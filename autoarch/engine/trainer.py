@@ -23,6 +23,8 @@ import tensorflow as tf
 from autoarch.blocks.graph import DEFAULT_INPUT
 from autoarch.engine import data as data_ops
 from autoarch.engine.inherit import inherit_weights
+from autoarch.engine.parity import (parity_thresholds, positive_probability,
+                                     with_thresholds, without_thresholds)
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.engine.schedules import search_callbacks
 from autoarch.estimation import CurveStopping, subsample
@@ -93,10 +95,13 @@ class TrialTrainer:
     """
 
     def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0,
-                 groups=None):
+                 groups=None, sensitive_input=None):
         self.space, self.train, self.val = space, train, val
         #: each training row's sensitive group (for ``training/reweigh``), or None
         self.groups = groups
+        #: ``(input name, numeric)`` of the sensitive column, for
+        #: ``training/parity_thresholds``, or None
+        self.sensitive_input = sensitive_input
         self.objective = objective  # (name, "min" | "max")
         self.budget, self.training = budget, training
         self.callbacks = list(callbacks)
@@ -187,7 +192,7 @@ class TrialTrainer:
             keras.backend.clear_session()
             keras.utils.set_random_seed(task["seed"])
             with distribution_strategy(self.training.distribution).scope():
-                model = keras.models.load_model(parent, safe_mode=True)
+                model = without_thresholds(keras.models.load_model(parent, safe_mode=True))
             info["continued_from"] = task.get("parent")
             return model, None, int(task.get("initial_epoch", 0))
         model, view = self.build(task["params"], task["seed"])
@@ -280,6 +285,15 @@ class TrialTrainer:
                    "batch_size": batch_size, "params": int(model.count_params()),
                    "fit_seconds": time.perf_counter() - started}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
+        predictor, predict_inputs = trained, val_inputs
+        if task["params"].get("training/parity_thresholds") and self.sensitive_input:
+            model = predictor = self._thresholded(model, trained, train_inputs, batch_size, info)
+            predict_inputs = self.val[0]
+            evaluated = model.evaluate(data_ops.make_dataset(self.val[0], self.val[1],
+                                                             batch_size),
+                                       return_dict=True, verbose=0)
+            metrics.update({f"val_{k}": float(v) for k, v in evaluated.items()})
+            value = metrics[name]
         metrics.update(self.measure(model, task.get("measures") or ()))
         if task.get("tensorboard_dir"):
             _log_hparams(task["tensorboard_dir"], task["params"], name, value)
@@ -288,6 +302,17 @@ class TrialTrainer:
                 model.save(path)
             with atomic_path(task["predictions_path"]) as path:
                 with open(path, "wb") as handle:
-                    np.save(handle, trained.predict(
-                        data_ops.make_dataset(val_inputs, None, batch_size), verbose=0))
+                    np.save(handle, predictor.predict(
+                        data_ops.make_dataset(predict_inputs, None, batch_size), verbose=0))
         return metrics
+
+    def _thresholded(self, model, trained, train_inputs, batch_size, info):
+        """``model`` with its groups' thresholds (:mod:`autoarch.engine.parity`) fitted on
+        the training rows' predictions, which ``trained`` makes from ``train_inputs``."""
+        y = np.asarray(self.train[1])
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+        predicted = trained.predict(data_ops.make_dataset(train_inputs, None, batch_size),
+                                    verbose=0)
+        thresholds = parity_thresholds(positive_probability(predicted), self.groups, labels)
+        info["parity_thresholds"] = {g: round(t, 4) for g, t in thresholds.items()}
+        return with_thresholds(model, *self.sensitive_input, thresholds)

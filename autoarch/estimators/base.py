@@ -28,6 +28,7 @@ from autoarch.engine.data import as_input_dict, make_dataset
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
+from autoarch.inputs.tabular import input_names
 from autoarch.report import write_report
 from autoarch.spec.checks import did_you_mean
 from autoarch.specfile import Spec, load_spec
@@ -106,10 +107,11 @@ _init.__signature__ = inspect.Signature(
 
 
 def _sensitive(X, sensitive, as_input):
-    """``X`` (without the named sensitive columns unless they stay inputs) and the
-    sensitive values, one per row (or one row of values per row)."""
+    """``X`` (without the named sensitive columns unless they stay inputs), the sensitive
+    values, one per row (or one row of values per row), and the model input that holds
+    them (a single named column that stays an input), or None."""
     if sensitive is None:
-        return X, None
+        return X, None, None
     names = [sensitive] if isinstance(sensitive, str) else sensitive \
         if isinstance(sensitive, (list, tuple)) and all(isinstance(c, str) for c in sensitive) \
         else None
@@ -117,7 +119,7 @@ def _sensitive(X, sensitive, as_input):
         if not as_input:
             raise ValueError("sensitive_as_input=False drops named columns: give "
                              "sensitive_features as column names of the DataFrame X")
-        return X, np.asarray(sensitive, dtype=object)
+        return X, np.asarray(sensitive, dtype=object), None
     if not hasattr(X, "columns"):
         raise ValueError(f"sensitive_features: {names!r} names columns, but X is not a "
                          "DataFrame; give one value per row instead")
@@ -126,8 +128,10 @@ def _sensitive(X, sensitive, as_input):
         raise ValueError(f"sensitive_features: no column {missing[0]!r} in X"
                          f"{did_you_mean(missing[0], [str(c) for c in X.columns])}")
     values = X[names].to_numpy(dtype=object)
+    column = input_names(X.columns)[list(X.columns).index(names[0])] \
+        if as_input and len(names) == 1 else None
     return (X if as_input else X.drop(columns=names)), \
-        (values[:, 0] if len(names) == 1 else values)
+        (values[:, 0] if len(names) == 1 else values), column
 
 
 class _AutoEstimator(BaseEstimator):
@@ -223,14 +227,19 @@ class _AutoEstimator(BaseEstimator):
             ``equalized_odds_difference``, ``worst_group_accuracy``) as ``objectives`` or
             ``constraints``, on validation predictions with the second of ``classes_`` as
             the positive class; the search then also chooses whether to train with
-            reweighing (``training/reweigh``, :mod:`autoarch.fairness`).
+            reweighing (``training/reweigh``, :mod:`autoarch.fairness`) and, for a binary
+            classifier of a table whose one named sensitive column stays an input,
+            whether to give each group its own threshold so that all groups are predicted
+            positive at the same rate on the training rows (``training/parity_thresholds``,
+            :mod:`autoarch.engine.parity`; the model applies them itself).
         sensitive_as_input : bool, default=True
             Whether named sensitive columns stay model inputs (False drops them from ``X``;
             predict then takes ``X`` without them).
         """
         if hasattr(X, "element_spec"):
             X, y = dataset_to_arrays(X)
-        X, sensitive_features = _sensitive(X, sensitive_features, sensitive_as_input)
+        X, sensitive_features, sensitive_input = _sensitive(X, sensitive_features,
+                                                            sensitive_as_input)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None (pass y, or a tf.data.Dataset of (x, y) pairs)")
@@ -257,7 +266,7 @@ class _AutoEstimator(BaseEstimator):
         search = ModelSearch(space, config, directory=directory, verbose=self.verbose,
                              chief=self.chief)
         search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
-                   sensitive_features=sensitive_features)
+                   sensitive_features=sensitive_features, sensitive_input=sensitive_input)
         self.best_model_ = search.best_model
         self.space_ = space
         self.config_ = config
