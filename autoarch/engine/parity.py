@@ -78,11 +78,7 @@ def with_thresholds(model, input_name, numeric, thresholds):
     values = [_number(g) if numeric else str(g) for g in thresholds]
     output = GroupThresholds(values, list(thresholds.values()), name="parity_thresholds")(
         [model.output, column])
-    fair = keras.Model(model.input, output, name=model.name)
-    compiled = model.get_compile_config()
-    if compiled:
-        fair.compile_from_config(compiled)
-    return fair
+    return _compiled_as(model, output)
 
 
 def _number(group):
@@ -99,8 +95,14 @@ def without_thresholds(model):
                  None)
     if layer is None:
         return model
-    inner = keras.Model(model.input, layer.input[0], name=model.name)
+    return _compiled_as(model, layer.input[0])
+
+
+def _compiled_as(model, output):
+    """A model from ``model``'s inputs to ``output`` (a tensor of its graph), named and
+    compiled as ``model``."""
+    other = keras.Model(model.input, output, name=model.name)
     compiled = model.get_compile_config()
     if compiled:
-        inner.compile_from_config(compiled)
-    return inner
+        other.compile_from_config(compiled)
+    return other
