@@ -434,6 +434,17 @@ def test_piecewise_linear_encoding_follows_its_formula():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected, atol=1e-6)
 
 
+def test_clip_features_bounds_the_first_columns_to_the_training_range():
+    from autoarch.blocks.piecewise import ClipFeatures
+
+    layer = ClipFeatures([-1.0, 0.0], [2.0, 0.0])
+    x = np.array([[-5.0, 3.0, 9.0], [0.5, -2.0, -9.0], [7.0, 0.0, 1.0]], dtype="float32")
+    expected = [[-1.0, 0.0, 9.0], [0.5, 0.0, -9.0], [2.0, 0.0, 1.0]]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected)
+    copy = ClipFeatures.from_config(layer.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected)
+
+
 def test_quantile_normal_maps_columns_to_normal_scores_like_scikit_learn():
     from scipy.stats import norm
     from sklearn.preprocessing import QuantileTransformer
@@ -480,7 +491,7 @@ def _table_with_noise(rows=600):
 
 
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
-    from autoarch.blocks.piecewise import PiecewiseLinear, QuantileNormal
+    from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal
     from autoarch.blocks.table import SelectFeatures
     from autoarch.engine.data import make_dataset
 
@@ -509,6 +520,8 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
         assert any(isinstance(layer, PiecewiseLinear) for layer in model.layers) == encode
         assert any(isinstance(layer, QuantileNormal) for layer in model.layers) == \
             (scale == "quantile")
+        assert any(isinstance(layer, ClipFeatures) for layer in model.layers) == \
+            (scale == "standard")
         selects = [layer for layer in model.layers if isinstance(layer, SelectFeatures)]
         assert len(selects) == (keep == "informative")
         if selects:  # income and age standardized, their missing indicators, city one-hot
@@ -519,6 +532,11 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
             np.testing.assert_allclose(seen[:, 5:].argmax(1), frame.city.map(  # unknown first
                 {"a": 0, "b": 1, "c": 2}), atol=0)
         assert np.isfinite(model.fit(data, epochs=1, verbose=0).history["loss"][-1])
+        # beyond the training range a model predicts as at its edge, on either scale
+        far, edge = frame.copy(), frame.copy()
+        far["income"], edge["income"] = frame.income.max() * 100, frame.income.max()
+        np.testing.assert_allclose(*(model.predict(make_dataset(space.arrays(
+            {"input": f}), None, 64), verbose=0) for f in (far, edge)), atol=1e-6)
     path = str(tmp_path / "m.keras")
     model.save(path)
     reloaded = keras.models.load_model(path)

@@ -98,6 +98,30 @@ class QuantileNormal(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
+class ClipFeatures(layers.Layer):
+    """The first ``len(low)`` features clipped to ``[low, high]``, the range the training
+    rows spanned; the other features pass. A network extrapolates linearly (exponentially
+    under a log target) beyond that range, where a tree stays flat."""
+
+    def __init__(self, low, high, **kwargs):
+        super().__init__(**kwargs)
+        self.low, self.high = [float(v) for v in low], [float(v) for v in high]
+
+    def call(self, x):
+        features = len(self.low)
+        low = keras.ops.cast(keras.ops.convert_to_tensor(self.low), x.dtype)
+        high = keras.ops.cast(keras.ops.convert_to_tensor(self.high), x.dtype)
+        clipped = keras.ops.minimum(keras.ops.maximum(x[:, :features], low), high)
+        return keras.ops.concatenate([clipped, x[:, features:]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "low": self.low, "high": self.high}
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
 class PiecewiseLinear(layers.Layer):
     """The encoding above for the first ``len(edges)`` features (``edges``: one list of
     increasing edges per feature; a feature with fewer bins is padded with empty ones)."""

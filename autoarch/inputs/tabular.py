@@ -122,7 +122,7 @@ class TabularInput(InputKind):
     def __init__(self, input_name=None):
         super().__init__(input_name)
         self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
-        self.edges = {}  # numeric column: quantile bin edges, in standardized units
+        self.edges = {}  # numeric column: quantile bin edges, in standardized units (min to max)
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
 
     @classmethod
