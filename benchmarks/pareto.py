@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-STRATEGIES = {"random": {}, "evolution": {"population_size": 8, "sample_size": 3}}
+STRATEGIES = {"random": {}, "evolution": {"population_size": 4, "sample_size": 2}}
 ZDT_STRATEGIES = {"random": {}, "evolution": {"population_size": 20, "sample_size": 5},
                   "bayesian": {}}
 
