@@ -1,5 +1,6 @@
 """Piecewise-linear maps of numeric features: their encoding (Gorishniy et al., 2022, "On
-Embeddings for Numerical Features in Tabular Deep Learning") and their quantile transform.
+Embeddings for Numerical Features in Tabular Deep Learning"), their quantile transform and
+their clip to the training range.
 
 Each numeric feature ``x`` with bin edges ``b_0 < ... < b_T`` (quantiles of the training
 values) becomes ``T`` numbers: bin ``t`` gives ``clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``,
