@@ -491,8 +491,9 @@ def _table_with_noise(rows=600):
 
 
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
+    from autoarch.blocks.periodic import PeriodicEmbedding
     from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal
-    from autoarch.blocks.table import SelectFeatures
+    from autoarch.blocks.table import SelectFeatures, TableFeatures
     from autoarch.engine.data import make_dataset
 
     frame, y = _table_with_noise()
@@ -510,14 +511,22 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
     assert params["features/keep"].values == ["all", "informative"]
     assert params["features/scale"].values == ["quantile", "standard"]
     data, unlabelled = make_dataset(arrays, y, 64), make_dataset(arrays, None, 64)
-    for keep, encode, scale in (("informative", False, "quantile"), ("informative", True,
-                                "standard"), ("all", True, "quantile"), ("all", False, "standard")):
+    assert params["features/embedding"].values == ["piecewise", "periodic"]
+    assert params["features/embedding"].conditions[0].name == "features/encode"
+    for keep, encode, scale, embedding in (
+            ("informative", False, "quantile", None),
+            ("informative", True, "standard", "piecewise"),
+            ("all", False, "standard", None), ("all", True, "quantile", "periodic")):
         hp = kt.HyperParameters()
         hp.Fixed("features/keep", keep)
         hp.Fixed("features/encode", encode)
         hp.Fixed("features/scale", scale)
+        if embedding:
+            hp.Fixed("features/embedding", embedding)
         model = space.build(hp)
-        assert any(isinstance(layer, PiecewiseLinear) for layer in model.layers) == encode
+        kinds = {type(layer) for layer in model.layers}
+        assert (PiecewiseLinear in kinds) == (embedding == "piecewise")
+        assert (PeriodicEmbedding in kinds) == (embedding == "periodic")
         assert any(isinstance(layer, QuantileNormal) for layer in model.layers) == \
             (scale == "quantile")
         assert any(isinstance(layer, ClipFeatures) for layer in model.layers) == \
@@ -537,11 +546,33 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
         far["income"], edge["income"] = frame.income.max() * 100, frame.income.max()
         np.testing.assert_allclose(*(model.predict(make_dataset(space.arrays(
             {"input": f}), None, 64), verbose=0) for f in (far, edge)), atol=1e-6)
-    path = str(tmp_path / "m.keras")
+    path = str(tmp_path / "m.keras")  # the last, with the periodic embedding
     model.save(path)
     reloaded = keras.models.load_model(path)
     np.testing.assert_allclose(reloaded.predict(unlabelled, verbose=0),
                                model.predict(unlabelled, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="embedding must be one of piecewise, periodic"):
+        TableFeatures(table=kind, embedding=["periodic", "splines"])
+
+
+def test_periodic_embedding_is_sines_and_cosines_through_a_dense_layer_per_feature():
+    from autoarch.blocks.periodic import PeriodicEmbedding
+
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    layer = PeriodicEmbedding(2, frequencies=3, width=4, scale=1.0, seed=0)
+    got = keras.ops.convert_to_numpy(layer(x))
+    frequency, kernel, bias = (keras.ops.convert_to_numpy(w) for w in
+                               (layer.frequency, layer.kernel, layer.bias))
+    assert got.shape == (5, 2 * 4) and np.abs(frequency).max() > 0.1
+    for f in range(2):  # the third feature is not embedded
+        angle = 2 * np.pi * x[:, f, None] * frequency[f]
+        waves = np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
+        np.testing.assert_allclose(got[:, 4 * f:4 * f + 4],
+                                   np.maximum(waves @ kernel[f] + bias[f], 0), atol=1e-5)
+    copy = PeriodicEmbedding.from_config(layer.get_config())
+    copy.build(x.shape)
+    copy.set_weights(layer.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), got, atol=1e-6)
 
 
 class _SeesTheModel(keras.callbacks.Callback):
@@ -597,8 +628,10 @@ def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_li
     space.adapt(space.arrays({"input": few}), np.arange(50) % 2)
     assert next(space.all_blocks()).importance is None
     assert "features/keep" not in [p.name for p in space.hyperparameters().space]
-    # without keep, the two MLP points are one; then the linear model
-    assert [p["dense_1/num_layers"] for p in space.first_trials()] == [2, 0]
+    # without keep, the two MLP points are one; then the linear model, then the MLP on the
+    # periodic embedding
+    assert [(p["dense_1/num_layers"], p.get("features/embedding")) for p in
+            space.first_trials()] == [(2, None), (0, None), (2, "periodic")]
     frame, y = _table_with_noise(300)
     clf = AutoClassifier(max_trials=4, epochs=1, ensemble_size=1, **TINY).fit(frame, y)
     params = [t["params"] for t in clf.search_results_]
@@ -608,7 +641,7 @@ def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_li
     linear = params[2]  # no hidden layer, so no layer settings
     assert linear["dense_1/num_layers"] == 0 and linear["training/learning_rate"] == 3e-3
     assert not {"dense_1/units", "dense_1/dropout"} & set(linear)
-    assert params[3] not in params[:3]
+    assert params[3]["features/embedding"] == "periodic" and params[3] not in params[:3]
     hp = kt.HyperParameters()
     hp.Fixed("dense_1/num_layers", 0)
     dense = [layer for layer in space.build(hp).layers if isinstance(layer, keras.layers.Dense)]

@@ -8,12 +8,14 @@ them, an MLP fits noise to them. On the development churn table (19 columns, amo
 importance of a quick gradient boosting model, and the search chooses how many of the most
 important ones to keep (``keep``: ``"all"``, which wins where every column helps, or
 ``"informative"``: the columns whose importance is clearly above zero, more than twice its
-spread over the shuffles). The piecewise-linear encoding of the kept numeric columns
-(:mod:`autoarch.blocks.piecewise`) is the block's second choice (``encode``), their scale the
-third (``scale``: ``"quantile"``, each column's normal scores, robust to skewed columns'
-outliers, or ``"standard"``, as the input kind standardized them, clipped to the range the
-training rows span: beyond it a network extrapolates, where a tree stays flat; on ames, three
-seeds, the clip lifted test R² from 0.847 to 0.860, higher in each seed).
+spread over the shuffles). An embedding of the kept numeric columns appended to them is the
+block's second choice (``encode``), and which one the third (``embedding``: the
+piecewise-linear encoding, :mod:`autoarch.blocks.piecewise`, or the periodic one,
+:mod:`autoarch.blocks.periodic`); their scale the fourth (``scale``: ``"quantile"``, each
+column's normal scores, robust to skewed columns' outliers, or ``"standard"``, as the input
+kind standardized them, clipped to the range the training rows span: beyond it a network
+extrapolates, where a tree stays flat; on ames, three seeds, the clip lifted test R² from
+0.847 to 0.860, higher in each seed).
 """
 
 import keras
@@ -24,7 +26,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
 
-from autoarch.blocks.base import Block, boolean, choice
+from autoarch.blocks.base import Block, boolean, choice, searched_values
+from autoarch.blocks.periodic import PeriodicEmbedding
 from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal
 from autoarch.splits import stratify_labels
 
@@ -32,6 +35,8 @@ from autoarch.splits import stratify_labels
 MIN_COLUMNS = 4
 #: rows the ranking model sees at most (a random subset of larger tables)
 RANKING_ROWS = 10_000
+#: the numeric columns' embeddings (``embedding``) when ``encode`` is on
+EMBEDDINGS = ("piecewise", "periodic")
 #: category codes beyond this count are ranked as ordered numbers (gradient boosting's bins)
 MAX_CATEGORIES = 255
 
@@ -89,7 +94,9 @@ class SelectFeatures(layers.Layer):
 
 class TableFeatures(Block):
     """Searched: which columns are kept (``keep``: ``"all"`` or ``"informative"``), whether
-    the kept numeric columns also get the piecewise-linear encoding (``encode``) and whether
+    the kept numeric columns also get an embedding (``encode``), which (``embedding``:
+    ``"piecewise"``-linear, of their standardized values, or ``"periodic"``, of their scaled,
+    bounded values) and whether
     their values are quantile-transformed (``scale``: ``"quantile"``) or stay standardized,
     clipped to the training range (``"standard"``).
 
@@ -104,6 +111,10 @@ class TableFeatures(Block):
         self.table = table  # not an argument: its edges and layout come from the data
         self.importance = None  # {column: (mean, std)}, from adapt_target
         super().__init__(name=name, **arguments)
+        unknown = [e for e in searched_values(arguments.get("embedding")) if e not in EMBEDDINGS]
+        if unknown:
+            raise ValueError(f"TableFeatures: embedding must be one of {', '.join(EMBEDDINGS)}, "
+                             f"got {unknown[0]!r}")
 
     def _numeric(self, kept=None):
         return [c for c in self.table.columns if c in self.table.numeric
@@ -127,7 +138,11 @@ class TableFeatures(Block):
             len(self.table.edges.get(c, [])) > 2 for c in self._numeric())
         return {"keep": choice("all", "informative") if ranked else "all",
                 "encode": boolean(True) if binned else False,
-                "scale": choice("quantile", "standard") if binned else "standard"}
+                "scale": choice("quantile", "standard") if binned else "standard",
+                "embedding": choice(*EMBEDDINGS) if binned else "piecewise"}
+
+    def conditions(self):
+        return {"embedding": {"encode": [True]}}
 
     def adapt_target(self, arrays, y, classification):
         """Rank the table's columns by :func:`column_importance` on the training rows."""
@@ -165,11 +180,13 @@ class TableFeatures(Block):
                 for i in layout[c]]
             x = SelectFeatures(indices)(inputs)
         edges = [self.table.edges.get(c, []) for c in numeric]
-        encoded = PiecewiseLinear(edges)(x) if v["encode"] and any(len(e) > 2 for e in edges) \
-            else None
+        encoded = PiecewiseLinear(edges)(x) if v["encode"] and v["embedding"] == "piecewise" \
+            and any(len(e) > 2 for e in edges) else None
         if v["scale"] == "quantile" and numeric:  # the numeric values come first in x
             x = QuantileNormal([self.table.knots.get(c, ([], [])) for c in numeric])(x)
         elif numeric:  # standardized, bounded to the training rows' range
             ranges = [self.table.edges.get(c) or [0.0] for c in numeric]
             x = ClipFeatures([r[0] for r in ranges], [r[-1] for r in ranges])(x)
+        if v["encode"] and v["embedding"] == "periodic" and numeric:
+            encoded = PeriodicEmbedding(len(numeric))(x)  # of the scaled, bounded values
         return x if encoded is None else layers.Concatenate()([x, encoded])
