@@ -551,6 +551,13 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
     reloaded = keras.models.load_model(path)
     np.testing.assert_allclose(reloaded.predict(unlabelled, verbose=0),
                                model.predict(unlabelled, verbose=0), atol=1e-6)
+    export_model(model, str(tmp_path / "m.tflite"), "tflite")  # sin, cos and einsum convert
+    runner = tf.lite.Interpreter(model_path=str(tmp_path / "m.tflite")).get_signature_runner()
+    rows = space.arrays({"input": frame.iloc[:3]})
+    got = [next(iter(runner(**{k: np.asarray(v)[i:i + 1].reshape(1, -1)
+                               for k, v in rows.items()}).values())) for i in range(3)]
+    np.testing.assert_allclose(np.concatenate(got), model.predict(
+        make_dataset(rows, None, 3), verbose=0), atol=1e-5)
     with pytest.raises(ValueError, match="embedding must be one of piecewise, periodic"):
         TableFeatures(table=kind, embedding=["periodic", "splines"])
 
