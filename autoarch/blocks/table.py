@@ -180,13 +180,14 @@ class TableFeatures(Block):
                 for i in layout[c]]
             x = SelectFeatures(indices)(inputs)
         edges = [self.table.edges.get(c, []) for c in numeric]
-        encoded = PiecewiseLinear(edges)(x) if v["encode"] and v["embedding"] == "piecewise" \
+        embedding = v["embedding"] if v["encode"] else None  # a fixed value stays without encode
+        encoded = PiecewiseLinear(edges)(x) if embedding == "piecewise" \
             and any(len(e) > 2 for e in edges) else None
         if v["scale"] == "quantile" and numeric:  # the numeric values come first in x
             x = QuantileNormal([self.table.knots.get(c, ([], [])) for c in numeric])(x)
         elif numeric:  # standardized, bounded to the training rows' range
             ranges = [self.table.edges.get(c) or [0.0] for c in numeric]
             x = ClipFeatures([r[0] for r in ranges], [r[-1] for r in ranges])(x)
-        if v["encode"] and v["embedding"] == "periodic" and numeric:
+        if embedding == "periodic" and numeric:
             encoded = PeriodicEmbedding(len(numeric))(x)  # of the scaled, bounded values
         return x if encoded is None else layers.Concatenate()([x, encoded])
