@@ -6,21 +6,25 @@ scikit-learn's 8x8 digits: 16 filters, two stacks joined by a fixed reduction ce
 pooling), then the classification head. Split:
 60 % train, 20 % validation (what the supernets are scored on), 20 % test (the truth).
 
-``train-space`` trains every candidate stand-alone (``EPOCHS`` epochs, Adam at
-``LEARNING_RATE``, batch 32, seed 0) and records its test accuracy and training seconds in
-``benchmarks/oneshot_space.csv``; it resumes where the file ends, so the table can be built
-in several sittings (about 15 minutes on 2 cores). The default command then runs each
-method on the same split and prints, per method: Kendall tau between its estimates and the
-stand-alone accuracies (all 343 paths scored with inherited weights, after batch-norm
-recalibration), the derived architecture's stand-alone accuracy and rank, and the search's
+``train-space --seed S`` trains every candidate stand-alone (``EPOCHS`` epochs, Adam at
+``LEARNING_RATE``, batch 32, initial weights and batch order drawn from seed S) and records
+its test accuracy and training seconds in ``benchmarks/oneshot_space.csv``; it resumes where
+the file ends, so the table can be built in several sittings (about 15 minutes a seed on 2
+cores). The truth is a cell's accuracy averaged over the seeds the table holds (one seed's
+accuracy moves by a few of the 360 test digits between draws, as much as the best cells
+differ). The default command then runs each method ``--runs`` times on the same split, each
+run from its own seed (initial weights, sampled paths, batch order), and prints, per
+method and averaged over its runs: Kendall tau between its estimates and the stand-alone accuracies (all 343 paths
+scored with inherited weights, after batch-norm recalibration), the derived architecture's
+stand-alone accuracy and rank (1 + the cells strictly more accurate), and the search's
 wall seconds as a multiple of one stand-alone training (timed in the same run: the mean of
 two, the best cell and the median one). One-shot and few-shot derive the best of the paths
 an evolution search scores on the supernet (100, as ``strategy: oneshot`` does; its cost
 counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS their strongest
 operations.
 
-    python benchmarks/oneshot.py train-space [--workers 2]
-    python benchmarks/oneshot.py [--epochs 10]
+    python benchmarks/oneshot.py train-space [--seed 0] [--workers 2]
+    python benchmarks/oneshot.py [--runs 3] [--epochs 10]
 """
 
 import argparse
@@ -75,8 +79,8 @@ def key(path):
 
 
 # -- the stand-alone table ----------------------------------------------------------------------
-def _train_chunk(paths):
-    """Worker: train each path of ``paths`` from scratch; ``[(key, accuracy, seconds)]``."""
+def _train_chunk(paths, seed=0):
+    """Worker: train each path of ``paths`` from scratch; ``[(key, seed, accuracy, seconds)]``."""
     import keras
     import keras_tuner as kt
 
@@ -86,7 +90,7 @@ def _train_chunk(paths):
     rows = []
     for path in paths:
         keras.backend.clear_session()
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(seed)
         hp, cells = kt.HyperParameters(), space(x_train)
         for name, value in path_parameters(cells, path).items():
             hp.Fixed(name, value)
@@ -95,7 +99,7 @@ def _train_chunk(paths):
         model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, verbose=0)
         seconds = time.perf_counter() - started
         accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
-        rows.append((key(path), round(float(accuracy), 5), round(seconds, 2)))
+        rows.append((key(path), seed, round(float(accuracy), 5), round(seconds, 2)))
     return rows
 
 
@@ -104,32 +108,66 @@ def _worker_init():
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
-def train_space(workers):
+def train_space(workers, seed):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    done = set(read_table()) if os.path.exists(TABLE) else set()
+    done = {k for k, s in _rows() if s == seed} if os.path.exists(TABLE) else set()
     todo = [p for p in all_paths() if key(p) not in done]
-    print(f"{len(done)} candidates in {TABLE}; training {len(todo)}", flush=True)
+    print(f"{len(done)} candidates of seed {seed} in {TABLE}; training {len(todo)}", flush=True)
     new = not os.path.exists(TABLE)
     with open(TABLE, "a", newline="") as handle:
         writer = csv.writer(handle)
         if new:
-            writer.writerow(["path", "test_accuracy", "train_seconds"])
+            writer.writerow(["path", "seed", "test_accuracy", "train_seconds"])
         chunks = [todo[i:i + 8] for i in range(0, len(todo), 8)]
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-            for future in as_completed([pool.submit(_train_chunk, c) for c in chunks]):
+            for future in as_completed([pool.submit(_train_chunk, c, seed) for c in chunks]):
                 writer.writerows(future.result())
                 handle.flush()
                 done |= {row[0] for row in future.result()}
                 print(f"{len(done)} / {len(all_paths())}", flush=True)
 
 
-def read_table():
+def _rows():
+    """``{(path, seed): (accuracy, seconds)}`` of the table."""
     with open(TABLE) as handle:
-        return {row["path"]: (float(row["test_accuracy"]), float(row["train_seconds"]))
+        return {(row["path"], int(row["seed"])): (float(row["test_accuracy"]),
+                                                  float(row["train_seconds"]))
                 for row in csv.DictReader(handle)}
+
+
+def table_seeds(rows=None):
+    """The seeds every path of the table was trained with."""
+    rows = _rows() if rows is None else rows
+    seeds = sorted({s for _, s in rows})
+    return [s for s in seeds if sum(1 for _, t in rows if t == s) == len(all_paths())]
+
+
+def read_table():
+    """``{path: (accuracy, seconds)}``, each the mean over the seeds every path was trained
+    with (a seed only partly trained is left out); empty before one seed is complete."""
+    rows = _rows()
+    seeds = table_seeds(rows)
+    return {k: tuple(float(np.mean([rows[k, s][i] for s in seeds])) for i in (0, 1))
+            for k in dict.fromkeys(k for k, _ in rows)} if seeds else {}
+
+
+def seed_agreement():
+    """The mean Kendall tau between the stand-alone accuracies of two of the table's seeds:
+    how well one stand-alone training ranks the space against another (a ceiling for an
+    estimate scored against one seed's truth)."""
+    rows, seeds = _rows(), table_seeds()
+    paths = list(dict.fromkeys(k for k, _ in rows))
+    taus = [kendalltau([rows[k, a][0] for k in paths], [rows[k, b][0] for k in paths])[0]
+            for a, b in itertools.combinations(seeds, 2)]
+    return float(np.mean(taus)) if taus else None
+
+
+def rank_of(truth, path):
+    """1 + the paths strictly more accurate than ``path`` (ties share the best rank)."""
+    return 1 + sum(1 for value in truth.values() if value > truth[path])
 
 
 # -- the methods ------------------------------------------------------------------------------
@@ -145,7 +183,7 @@ def score_all(scorer_for, calibration, val):
     return scores
 
 
-def one_shot(data, epochs, few_shot, search_trials):
+def one_shot(data, epochs, few_shot, search_trials, seed):
     """Train the supernet (and few-shot children), then search ``search_trials`` paths by
     evolution on inherited-weight scores, as ``strategy: oneshot`` does: the cost counts
     that; scoring all paths (for tau) is measurement, not counted."""
@@ -159,26 +197,26 @@ def one_shot(data, epochs, few_shot, search_trials):
     (x_train, y_train), (x_val, y_val), _ = data
     started = time.perf_counter()
     supernet = Supernet(space(x_train))
-    supernet.train(x_train, y_train, epochs=epochs, batch_size=BATCH, seed=0)
+    supernet.train(x_train, y_train, epochs=epochs, batch_size=BATCH, seed=seed)
     splits = split_choices(supernet, 1) if few_shot else []
     scorers = few_shot_children(supernet, splits, lambda pinned: supernet.train(
-        x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=1, pinned=pinned)) \
+        x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=seed + 1, pinned=pinned)) \
         if few_shot else {(): supernet}
     ctx = PhaseContext(space=supernet.space, train=({"input": x_train}, y_train),
                        val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
-                       epochs=epochs, batch_size=BATCH, distribution="auto", seed=0,
+                       epochs=epochs, batch_size=BATCH, distribution="auto", seed=seed,
                        directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
     options = types.SimpleNamespace(search="evolution", search_trials=search_trials,
                                     calibration_rows=320)
     ranked = search_paths(supernet, scorers, splits, options, ctx)
     seconds = time.perf_counter() - started
-    calibration = x_train[np.random.default_rng(0).permutation(len(x_train))[:320]]
+    calibration = x_train[np.random.default_rng(seed).permutation(len(x_train))[:320]]
     scores = score_all(lambda p: scorers[tuple(p[n] for n in splits)], calibration,
                        (x_val, y_val))
     return scores, key(ranked[0][0]), seconds
 
 
-def gradient(data, epochs, sampling):
+def gradient(data, epochs, sampling, seed):
     from autoarch.oneshot import Supernet
     from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
 
@@ -191,7 +229,7 @@ def gradient(data, epochs, sampling):
     if sampling == "gumbel":
         callbacks.append(Temperature(mixed, 5.0, 0.5, epochs))
     train_bilevel(model, ({"input": x_train}, y_train), ({"input": x_val}, y_val), epochs,
-                  BATCH, 0, callbacks=callbacks)
+                  BATCH, seed, callbacks=callbacks)
     path = supernet.derive(max_skips=2)
     return None, key(path), time.perf_counter() - started
 
@@ -201,14 +239,17 @@ def main():
     parser.add_argument("command", nargs="?", default="compare",
                         choices=["compare", "train-space"])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="train-space: the training seed")
     parser.add_argument("--epochs", type=int, default=EPOCHS,
                         help="supernet epochs (DARTS, GDAS, one-shot)")
     parser.add_argument("--few-shot-epochs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="how many seeds (initial weights and draws) each method runs with")
     parser.add_argument("--search-trials", type=int, default=100,
                         help="paths the one-shot searches score (evolution)")
     args = parser.parse_args()
     if args.command == "train-space":
-        return train_space(args.workers)
+        return train_space(args.workers, args.seed)
     import keras
 
     from autoarch.engine.runtime import configure_threads
@@ -222,28 +263,41 @@ def main():
     order = sorted(truth, key=lambda k: -truth[k])
     # one stand-alone training, timed here (same process, same threads as the methods)
     timed = [dict(zip(EDGES, order[i].split("|"))) for i in (0, len(order) // 2)]
-    one_training = float(np.mean([s for _, _, s in _train_chunk(timed)]))
+    one_training = float(np.mean([row[-1] for row in _train_chunk(timed)]))
     data = split()
-    print(f"space: {len(truth)} cells; stand-alone test accuracy {min(truth.values()):.3f} to "
-          f"{max(truth.values()):.3f} (best {order[0]}); one training {one_training:.1f} s\n")
-    print("| method | Kendall tau | derived | its accuracy | rank (top %) | cost (trainings) |")
-    print("|---|---|---|---|---|---|")
+    print(f"space: {len(truth)} cells; stand-alone test accuracy (mean of seeds "
+          f"{', '.join(map(str, table_seeds()))}) {min(truth.values()):.3f} to "
+          f"{max(truth.values()):.3f} (best {order[0]}); top 10 % from "
+          f"{truth[order[len(order) // 10 - 1]]:.4f}; Kendall tau between two seeds "
+          f"{seed_agreement() or float('nan'):.3f}; one training {one_training:.1f} s\n")
+    print("| method | Kendall tau | derived cell (rank) per run | accuracy | rank (top %) | "
+          "runs in the top 10 % | cost (trainings) |")
+    print("|---|---|---|---|---|---|---|")
+    methods = [("one-shot", lambda seed: one_shot(data, args.epochs, 0, args.search_trials, seed)),
+               ("few-shot", lambda seed: one_shot(data, args.epochs, args.few_shot_epochs,
+                                                  args.search_trials, seed)),
+               ("DARTS", lambda seed: gradient(data, args.epochs, "softmax", seed)),
+               ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed))]
     results = {}
-    for name, run in [
-            ("one-shot", lambda: one_shot(data, args.epochs, 0, args.search_trials)),
-            ("few-shot", lambda: one_shot(data, args.epochs, args.few_shot_epochs,
-                                          args.search_trials)),
-            ("DARTS", lambda: gradient(data, args.epochs, "softmax")),
-            ("GDAS", lambda: gradient(data, args.epochs, "gumbel"))]:
-        keras.utils.set_random_seed(0)  # each method from the same initial draws
-        scores, derived, seconds = run()
-        tau = kendalltau([scores[k] for k in truth], list(truth.values()))[0] \
-            if scores is not None else None
-        rank = order.index(derived) + 1
-        results[name] = (tau, 100.0 * rank / len(order), seconds / one_training)
-        print(f"| {name} | {'n/a' if tau is None else f'{tau:.3f}'} | {derived} | "
-              f"{truth[derived]:.4f} | {rank} ({results[name][1]:.1f} %) | "
-              f"{results[name][2]:.1f} |", flush=True)
+    for name, run in methods:
+        taus, cells, ranks, costs = [], [], [], []
+        for seed in range(args.runs):
+            keras.utils.set_random_seed(seed)  # each method from the same initial draws
+            scores, derived, seconds = run(seed)
+            if scores is not None:
+                taus.append(kendalltau([scores[k] for k in truth], list(truth.values()))[0])
+            cells.append(derived)
+            ranks.append(rank_of(truth, derived))
+            costs.append(seconds / one_training)
+        top = sum(rank <= len(order) // 10 for rank in ranks)
+        results[name] = (np.mean(taus) if taus else None,
+                         100.0 * np.mean(ranks) / len(order), np.mean(costs))
+        tau = "n/a" if not taus else f"{np.mean(taus):.3f}" + \
+            (f" ({min(taus):.3f}-{max(taus):.3f})" if len(taus) > 1 else "")
+        picks = "; ".join(f"{c.replace('|', ', ')} ({r})" for c, r in zip(cells, ranks))
+        print(f"| {name} | {tau} | {picks} | "
+              f"{np.mean([truth[c] for c in cells]):.4f} | {results[name][1]:.1f} | "
+              f"{top} of {len(ranks)} | {results[name][2]:.1f} |", flush=True)
     print(f"\noneshot_tau={results['one-shot'][0]:.3f} fewshot_tau={results['few-shot'][0]:.3f} "
           f"darts_rank_pct={results['DARTS'][1]:.1f} gdas_rank_pct={results['GDAS'][1]:.1f} "
           f"cost_ratio={max(r[2] for r in results.values()):.1f}")

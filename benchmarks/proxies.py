@@ -2,8 +2,8 @@
 costs, and what the ``zero_cost`` strategy buys over random search at equal wall time.
 
 The space and its truth are ``benchmarks/oneshot.py``'s: 343 cells on scikit-learn's 8x8
-digits, each trained stand-alone (``benchmarks/oneshot_space.csv``: test accuracy, training
-seconds). Every candidate is built untrained (seed 0, as for its training) and scored on
+digits, each trained stand-alone (``benchmarks/oneshot_space.csv``: test accuracy and
+training seconds, each the mean over the table's seeds). Every candidate is built untrained (seed 0, as for its training) and scored on
 one batch of ``--rows`` training rows by every proxy of ``autoarch.proxies``; the table
 gives each proxy's Spearman rho with the trained test accuracy and its milliseconds per
 model (building the model not counted).
@@ -31,6 +31,9 @@ from scipy.stats import spearmanr  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import oneshot as cells  # noqa: E402 - the trained space of benchmarks/oneshot.py
+
+#: the vote of Abdelfattah et al. (2021), beside autoarch's own (``proxies.VOTERS``)
+LITERATURE_VOTE = ("synflow", "jacob_cov", "snip")
 
 
 def score_space(rows, cache):
@@ -108,7 +111,6 @@ def main():
     results = score_space(args.rows, args.cache)
     names = list(proxies.PROXIES)
     voters = list(proxies.VOTERS)
-    votes = proxies.vote([results[k][0] for k in keys], voters)
     print(f"space: {len(keys)} cells of benchmarks/oneshot.py, trained stand-alone; "
           f"proxies on {args.rows} training rows; build {np.mean([r[2] for r in results.values()]) * 1e3:.0f} ms "
           "per model\n")
@@ -121,13 +123,14 @@ def main():
         rho[name] = spearmanr(values, truth)[0]
         ms = 1e3 * np.mean([results[k][1][name] for k in keys])
         print(f"| {name} | {rho[name]:.3f} | {ms:.0f} |")
-    rho["vote"] = spearmanr(votes, truth)[0]
-    vote_ms = 1e3 * np.mean([sum(results[k][1][v] for v in voters) for k in keys])
-    print(f"| vote ({', '.join(voters)}) | {rho['vote']:.3f} | {vote_ms:.0f} |")
+    for label, members in (("vote", voters), ("the literature's vote", LITERATURE_VOTE)):
+        rho[label] = spearmanr(proxies.vote([results[k][0] for k in keys], members), truth)[0]
+        ms = 1e3 * np.mean([sum(results[k][1][v] for v in members) for k in keys])
+        print(f"| {label} ({', '.join(members)}) | {rho[label]:.3f} | {ms:.0f} |")
 
     median = float(np.median([s for _, s in table.values()]))
-    order = sorted(keys, key=lambda k: -table[k][0])
-    rank = {k: 100.0 * (i + 1) / len(order) for i, k in enumerate(order)}
+    accuracy = {k: table[k][0] for k in keys}
+    rank = {k: 100.0 * cells.rank_of(accuracy, k) / len(keys) for k in keys}
     print(f"\nsearches replayed on the table, {args.seeds} seeds; budgets in median "
           f"trainings of {median:.1f} s; zero_cost scores {args.samples} candidates first "
           "(their build and scoring seconds count)\n")
