@@ -20,6 +20,7 @@ from autoarch.blocks.ops import MixedOp, Switch
 from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
+from autoarch.oneshot.phase import few_shot_children, split_choices
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,29 @@ def test_a_space_without_operation_choices_has_no_supernet(digits):
 
 # -- mixed operations, DARTS and GDAS ---------------------------------------------------------
 SMALL_OPS = ("none", "skip", "conv3x3", "maxpool3x3")
+
+
+def test_a_few_shot_child_scores_its_paths_with_its_own_weights(digits):
+    x, y = digits
+    supernet = Supernet(_space(CellBlock(num_nodes=3, stacks=1, filters=8,
+                                         operations=SMALL_OPS), x))
+    supernet.train(x[:320], y[:320], epochs=1, seed=0)
+    splits = split_choices(supernet, 1)
+    children = few_shot_children(supernet, splits, lambda pinned: supernet.train(
+        x[:320], y[:320], epochs=1, seed=1, pinned=pinned))
+    assert list(children) == [(op,) for op in SMALL_OPS]
+    optimizer = [v.numpy().copy() for v in supernet.model.optimizer.variables]
+    base = {name: "conv3x3" for name in supernet.choices}
+    for op in ("skip", "conv3x3", "skip"):  # switching back and forth loads each child
+        child = children[(op,)]
+        child.set_path({**base, splits[0]: op})
+        for got, own in zip(supernet.model.get_weights(), child.state[0]):
+            if own.dtype.kind == "f":  # not the switches' path indices, set after loading
+                np.testing.assert_array_equal(got, own)
+    assert any(not np.array_equal(a, b) for a, b in zip(children[("skip",)].state[0],
+                                                         children[("conv3x3",)].state[0]))
+    for variable, before in zip(supernet.model.optimizer.variables, optimizer):
+        np.testing.assert_array_equal(variable.numpy(), before)  # scoring trains nothing
 
 
 def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():

@@ -109,8 +109,9 @@ def _single_path(strategy, ctx):
 
 class Child:
     """A few-shot child: the parent's model (one graph, traced once) with the child's own
-    weights, loaded when the child is used. ``loaded`` is shared by the siblings: it holds
-    the child whose weights are in the model now."""
+    weights, loaded when a path of the child is scored (its optimizer state is not: the
+    children are trained by then). ``loaded`` is shared by the siblings: it holds the child
+    whose weights are in the model now."""
 
     def __init__(self, supernet, state, loaded):
         self.supernet, self.state, self.loaded = supernet, state, loaded
@@ -118,7 +119,7 @@ class Child:
 
     def set_path(self, path):
         if self.loaded[0] is not self:
-            self.supernet.restore(self.state)
+            self.supernet.restore(self.state, optimizer=False)
             self.loaded[0] = self
         self.supernet.set_path(path)
 
