@@ -9,19 +9,21 @@ pooling), then the classification head. Split:
 ``train-space --seed S`` trains every candidate stand-alone (``EPOCHS`` epochs, Adam at
 ``LEARNING_RATE``, batch 32, initial weights and batch order drawn from seed S) and records
 its test accuracy and training seconds in ``benchmarks/oneshot_space.csv``; it resumes where
-the file ends, so the table can be built in several sittings (about 15 minutes a seed on 2
+the file ends, so the table can be built in several sittings (about 20 minutes a seed on 2
 cores). The truth is a cell's accuracy averaged over the seeds the table holds (one seed's
 accuracy moves by a few of the 360 test digits between draws, as much as the best cells
-differ). The default command then runs each method ``--runs`` times on the same split, each
-run from its own seed (initial weights, sampled paths, batch order), and prints, per
-method and averaged over its runs: Kendall tau between its estimates and the stand-alone accuracies (all 343 paths
-scored with inherited weights, after batch-norm recalibration), the derived architecture's
-stand-alone accuracy and rank (1 + the cells strictly more accurate), and the search's
-wall seconds as a multiple of one stand-alone training (timed in the same run: the mean of
-two, the best cell and the median one). One-shot and few-shot derive the best of the paths
-an evolution search scores on the supernet (100, as ``strategy: oneshot`` does; its cost
-counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS their strongest
-operations.
+differ).
+
+The default command then runs each method ``--runs`` times on the same split, each run
+from its own seed (initial weights, sampled paths, batch order), and prints per method,
+averaged over its runs: Kendall tau between its estimates and the stand-alone accuracies
+(all 343 paths scored with inherited weights, after batch-norm recalibration), the derived
+architecture's stand-alone accuracy and rank (1 + the cells strictly more accurate), and
+the search's wall seconds as a multiple of one stand-alone training (timed in the same run:
+the mean of two, the best cell and the median one). One-shot and few-shot derive the best
+of the paths an evolution search scores on the supernet (100, as ``strategy: oneshot``
+does; its cost counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS
+their strongest operations.
 
     python benchmarks/oneshot.py train-space [--seed 0] [--workers 2]
     python benchmarks/oneshot.py [--runs 3] [--epochs 10]
@@ -158,7 +160,8 @@ def seed_agreement():
     """The mean Kendall tau between the stand-alone accuracies of two of the table's seeds:
     how well one stand-alone training ranks the space against another (a ceiling for an
     estimate scored against one seed's truth)."""
-    rows, seeds = _rows(), table_seeds()
+    rows = _rows()
+    seeds = table_seeds(rows)
     paths = list(dict.fromkeys(k for k, _ in rows))
     taus = [kendalltau([rows[k, a][0] for k in paths], [rows[k, b][0] for k in paths])[0]
             for a, b in itertools.combinations(seeds, 2)]

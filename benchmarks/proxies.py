@@ -3,10 +3,11 @@ costs, and what the ``zero_cost`` strategy buys over random search at equal wall
 
 The space and its truth are ``benchmarks/oneshot.py``'s: 343 cells on scikit-learn's 8x8
 digits, each trained stand-alone (``benchmarks/oneshot_space.csv``: test accuracy and
-training seconds, each the mean over the table's seeds). Every candidate is built untrained (seed 0, as for its training) and scored on
-one batch of ``--rows`` training rows by every proxy of ``autoarch.proxies``; the table
-gives each proxy's Spearman rho with the trained test accuracy and its milliseconds per
-model (building the model not counted).
+training seconds, each the mean over the table's seeds). Every candidate is built untrained
+(seed 0, as for its training) and scored on one batch of ``--rows`` training rows by every
+proxy of ``autoarch.proxies``; the table gives each proxy's Spearman rho with the trained
+test accuracy and its milliseconds per model (building the model not counted), and the
+same for two votes: autoarch's and the literature's.
 
 Then, per seed, searches with budgets of ``--budget`` median trainings, replayed on the
 table (each trained candidate costs its recorded training seconds): random search trains
