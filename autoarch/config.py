@@ -20,14 +20,14 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-import keras_tuner as kt
-
 from autoarch.errors import SpecError
-from autoarch.objectives import make_objective
+from autoarch.objectives import as_pair
 from autoarch.spec.checks import did_you_mean
 from autoarch.spec.params import add_parameter, is_definition
 from autoarch.spec.yaml_loader import MarkedDocument
-from autoarch.strategies import STRATEGIES, make_strategy
+from autoarch.spec.space import ParameterSpace
+from autoarch.strategies import OPTIONS as STRATEGY_OPTIONS
+from autoarch.strategies import check_options
 
 DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
 #: the budget when neither ``max_trials`` nor ``time_limit`` is given
@@ -140,7 +140,7 @@ def _searched(values_rule):
         if isinstance(value, list) or is_definition(value):
             definition = value if is_definition(value) else {"type": "choice", "values": value}
             try:
-                add_parameter(kt.HyperParameters(), MarkedDocument(None), (), "value", definition)
+                add_parameter(ParameterSpace(), MarkedDocument(None), (), "value", definition)
             except SpecError as err:
                 return err.message
             values = definition.get("values", [])
@@ -154,7 +154,7 @@ def _searched(values_rule):
 
 def _objective_problem(value):
     try:
-        make_objective(value)
+        as_pair(value)
     except ValueError as err:
         return str(err).split(": ", 1)[1]
     return None
@@ -315,8 +315,8 @@ SECTIONS = {"budget": Budget, "training": Training}
 class SearchConfig:
     """Everything a search needs besides its space and data."""
 
-    strategy: str = knob("bayesian", OneOf(tuple(STRATEGIES)), "Search strategy: "
-                         + ", ".join(STRATEGIES) + ".")
+    strategy: str = knob("bayesian", OneOf(tuple(STRATEGY_OPTIONS)), "Search strategy: "
+                         + ", ".join(STRATEGY_OPTIONS) + ".")
     strategy_options: dict = knob({}, Custom(_mapping_problem, "a mapping"),
                                   "Options of the strategy (e.g. {'population_size': 20}).",
                                   flag=False)
@@ -353,12 +353,11 @@ class SearchConfig:
         if self.objectives is not None:
             self.objectives = list(self.objectives)
             if self.objective is not None and \
-                    make_objective(self.objective) != make_objective(self.objectives[0]):
+                    as_pair(self.objective) != as_pair(self.objectives[0]):
                 raise ConfigError("objective", f"is {self.objective!r} but the first of "
                                   f"`objectives` is {self.objectives[0]!r}; give one of them")
-        try:  # the strategy checks its own options, before anything trains
-            make_strategy(self.strategy, kt.HyperParameters(), kt.Objective("value", "max"),
-                          self.seed, self.strategy_options)
+        try:  # the strategy's options, before anything trains
+            check_options(self.strategy, self.strategy_options)
         except (SpecError, ValueError, TypeError) as err:
             raise ConfigError("strategy_options", getattr(err, "message", str(err))) from None
 

@@ -9,14 +9,13 @@
 - ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
 
 ``load_data(spec, base)`` returns ``(x, y)``; relative paths are read from ``base``.
-TensorFlow, tensorflow-datasets, mnist1d and scikit-learn's loaders are imported only when
-their data is loaded: checking a spec's ``data:`` needs none of them.
+TensorFlow, tensorflow-datasets, mnist1d, pandas and scikit-learn's loaders are imported only
+when their data is loaded: checking a spec's ``data:`` needs none of them.
 """
 
 import os
 
 import numpy as np
-import pandas as pd
 
 from autoarch.spec.checks import check_keys, did_you_mean, expect
 
@@ -124,6 +123,8 @@ def check_data(spec, base="."):
     if not os.path.isfile(path):
         raise ValueError(f"data.{key}: no file {spec[key]!r} (looked in {os.path.abspath(path)})")
     if key == "csv":
+        import pandas as pd
+
         columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
         if spec["target"] not in columns:
             raise ValueError(f"data.target: column {spec['target']!r} is not in {spec['csv']}"
@@ -149,6 +150,8 @@ def load_data(spec, base="."):
             return _tfds(spec.split(":", 1)[1])
     if isinstance(spec, dict):
         if "csv" in spec:
+            import pandas as pd
+
             frame = pd.read_csv(os.path.join(base, spec["csv"]))
             if spec["target"] not in frame.columns:
                 raise ValueError(f"data.target: column '{spec['target']}' is not in "

@@ -47,10 +47,24 @@ def export_model(model, path, format="keras"):
     return {"path": path, "format": format, "bytes": _size(path)}
 
 
+#: the modules that register Keras objects (layers, losses) for saving (a test keeps the
+#: list whole); their packages import them only when first used
+REGISTERING_MODULES = ("autoarch.blocks.layers", "autoarch.blocks.periodic",
+                       "autoarch.blocks.piecewise", "autoarch.blocks.table",
+                       "autoarch.engine.parity", "autoarch.ensemble", "autoarch.inputs.tabular")
+
+
+def register_objects():
+    """Register every Keras object autoarch puts into models, so a model loads in safe mode
+    whichever of autoarch's modules the process has imported."""
+    for module in REGISTERING_MODULES:
+        importlib.import_module(module)
+
+
 def load_model(path):
     """Load a ``.keras`` archive that autoarch wrote, in Keras's safe mode, from any process:
     autoarch's own layers (table preprocessing, text bag, ensembles) are registered first."""
     import keras
 
-    importlib.import_module("autoarch.estimators")  # imports every module that registers one
+    register_objects()
     return keras.models.load_model(path, safe_mode=True)

@@ -10,7 +10,7 @@ measure an error (``loss``, ``error``, ``mse``, ``mae``, ...) are minimized, any
 is maximized.
 """
 
-import keras_tuner as kt
+import sys
 
 DIRECTIONS = ("max", "min")
 _MINIMIZED = ("loss", "error", "mse", "mae", "mape", "rmse", "crossentropy", "hinge")
@@ -28,13 +28,20 @@ def infer_direction(name):
     return "min" if any(word in lowered for word in _MINIMIZED) else "max"
 
 
-def make_objective(objective):
-    """A ``kt.Objective`` from any accepted form; ``ValueError`` names what was wrong."""
-    if isinstance(objective, kt.Objective):
-        return objective
+def _is_keras_tuner_objective(objective):
+    kt = sys.modules.get("keras_tuner")  # not imported: it cannot be one
+    return kt is not None and isinstance(objective, kt.Objective)
+
+
+def as_pair(objective):
+    """``(name, direction)`` of any accepted form (what journals and workers carry), without
+    importing keras-tuner (checking a spec needs no TensorFlow); ``ValueError`` names what
+    was wrong."""
+    if _is_keras_tuner_objective(objective):
+        return objective.name, objective.direction
     if isinstance(objective, str):
         if objective in DIRECTIONS:
-            return kt.Objective("value", objective)
+            return "value", objective
         name, _, direction = objective.rpartition(":") if ":" in objective else (objective, "", "")
         objective = (name, direction or None)
     elif isinstance(objective, dict):
@@ -46,13 +53,16 @@ def make_objective(objective):
     if isinstance(objective, (tuple, list)) and len(objective) == 2:
         name, direction = objective
         if isinstance(name, str) and name and (direction is None or direction in DIRECTIONS):
-            return kt.Objective(name, direction or infer_direction(name))
+            return name, direction or infer_direction(name)
     raise ValueError(f"objective: expected 'max', 'min', a metric name, 'name:max|min', "
                      f"(name, 'max'|'min'), {{name:, direction:}} or a keras_tuner.Objective; "
                      f"got {objective!r}")
 
 
-def as_pair(objective):
-    """``(name, direction)`` of any accepted form (what journals and workers carry)."""
-    objective = make_objective(objective)
-    return objective.name, objective.direction
+def make_objective(objective):
+    """A ``kt.Objective`` from any accepted form; ``ValueError`` names what was wrong."""
+    if _is_keras_tuner_objective(objective):
+        return objective
+    import keras_tuner as kt
+
+    return kt.Objective(*as_pair(objective))

@@ -32,18 +32,18 @@ honoured; an estimator parameter set explicitly overrides the spec's value.
 import os
 from dataclasses import dataclass, field
 
-import keras_tuner as kt
-
 from autoarch.blocks.from_spec import validate_blocks
 from autoarch.config import FLAT_FIELDS, SECTIONS, ConfigError, SearchConfig
 from autoarch.data import validate_data_spec
 from autoarch.errors import SpecError
-from autoarch.inputs import INPUT_KINDS
+from autoarch.inputs import KIND_NAMES
 from autoarch.objectives import DIRECTIONS
 from autoarch.spec.checks import check_keys, did_you_mean, expect, expect_one_of, expect_positive
 from autoarch.spec.params import add_parameter, add_parameters, is_definition
+from autoarch.spec.space import ParameterSpace
 from autoarch.spec.yaml_loader import MarkedDocument, load_yaml_file
-from autoarch.strategies import STRATEGIES, strategy_options
+from autoarch.strategies import OPTIONS as STRATEGIES
+from autoarch.strategies import strategy_options
 
 TOP_KEYS = ("name", "task", "data", "seed", "objective", "objectives", "constraints",
             "strategy", "budget", "training", "inputs", "space")
@@ -58,11 +58,12 @@ class Spec:
 
     ``settings`` holds the search settings the spec gives, by knob name (see
     :mod:`autoarch.config`); ``config`` is the whole :class:`SearchConfig` (defaults for the
-    rest). ``hyperparameters`` holds ``space.parameters``; ``inputs`` maps input names to
+    rest). ``parameters`` is ``space.parameters`` as written (checked), ``hyperparameters``
+    the same as ``keras_tuner.HyperParameters``; ``inputs`` maps input names to
     ``{"kind": name or None, "blocks": [...] or None}``.
     """
 
-    hyperparameters: kt.HyperParameters
+    parameters: dict = None
     name: str = None
     task: str = None
     data: object = None
@@ -75,6 +76,19 @@ class Spec:
     @property
     def config(self):
         return SearchConfig.from_flat(self.settings)
+
+    def declare(self, hp):
+        """Declare ``space.parameters`` into ``hp`` (any record with keras-tuner's declaring
+        API); returns it."""
+        doc = self.document or MarkedDocument(None)
+        return add_parameters(hp, doc, ("space", "parameters"), self.parameters or {})
+
+    @property
+    def hyperparameters(self):
+        """``space.parameters`` as ``keras_tuner.HyperParameters`` (what ask/tell searches)."""
+        import keras_tuner as kt
+
+        return self.declare(kt.HyperParameters())
 
 
 def _document(source):
@@ -96,7 +110,7 @@ def load_spec(source):
     data = doc.data
     expect(doc, (), data, dict, "a mapping at the top of the spec")
     check_keys(doc, (), data, TOP_KEYS)
-    spec = Spec(hyperparameters=kt.HyperParameters(), file=doc.file, document=doc)
+    spec = Spec(file=doc.file, document=doc)
     if "name" in data:
         spec.name = _name(doc, data["name"])
     if "task" in data:
@@ -191,7 +205,7 @@ def _section(doc, section, cls, value):
     for key, item in value.items():  # searched values: precise positions inside them
         if isinstance(item, list) or is_definition(item):
             definition = item if is_definition(item) else {"type": "choice", "values": item}
-            add_parameter(kt.HyperParameters(), doc, path + (key,), key, definition)
+            add_parameter(ParameterSpace(), doc, path + (key,), key, definition)
     try:
         cls(**value)
     except ConfigError as err:
@@ -216,7 +230,7 @@ def _inputs(doc, value):
         check_keys(doc, item_path, item, INPUT_KEYS)
         kind = item.get("kind")
         if kind is not None:
-            expect_one_of(doc, item_path + ("kind",), kind, tuple(INPUT_KINDS))
+            expect_one_of(doc, item_path + ("kind",), kind, KIND_NAMES)
         blocks = None
         if "blocks" in item:
             blocks = validate_blocks(doc, item_path + ("blocks",), item["blocks"])
@@ -233,7 +247,8 @@ def _space(doc, value, spec):
                         "its blocks' arguments (a list or a definition on the argument); "
                         "'parameters' is for searches over plain Python objectives")
     if "parameters" in value:
-        add_parameters(spec.hyperparameters, doc, path + ("parameters",), value["parameters"])
+        spec.parameters = value["parameters"]
+        spec.declare(ParameterSpace())  # checked where it is written
     if "blocks" in value:
         spec.blocks = validate_blocks(doc, path + ("blocks",), value["blocks"])
 
@@ -241,6 +256,8 @@ def _space(doc, value, spec):
 def load_space(source):
     """A ``kt.HyperParameters`` from itself, a spec path, a full spec dict, a ``space:``
     section (``{"parameters": ...}``) or a bare ``parameters`` mapping."""
+    import keras_tuner as kt
+
     if isinstance(source, kt.HyperParameters):
         return source
     if isinstance(source, dict) and not (set(source) & set(TOP_KEYS)):

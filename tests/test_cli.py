@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from autoarch.cli import builtin_specs_dir
 from autoarch.data import load_data
 
 TINY = """
@@ -107,6 +108,28 @@ def test_help_and_version_do_not_start_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert "tensorflow loaded: False" in result.stdout and "autoarch 0." in result.stdout
+
+
+def test_validate_starts_neither_tensorflow_nor_scikit_learn(tmp_path):
+    """Every ready spec, and one naming a CSV, is checked and counted without importing
+    TensorFlow, Keras, keras-tuner or scikit-learn (seconds of start-up; pandas reads the
+    CSV's header, as the search will)."""
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n1,2,x\n")
+    spec = tmp_path / "csv.yaml"
+    spec.write_text(f"data: {{csv: {table}, target: label}}\nstrategy: {{name: evolution, "
+                    "population_size: 4, sample_size: 2}\nspace:\n  blocks:\n    - block: dense\n"
+                    "    - block: classification_head\n")
+    ready = sorted(f[:-5] for f in os.listdir(builtin_specs_dir()) if f.endswith(".yaml"))
+    code = ("import sys\nfrom autoarch import cli\n"
+            f"codes = [cli.main(['validate', name]) for name in {ready + [str(spec)]!r}]\n"
+            "print('codes', codes)\nprint('loaded', [m for m in ('tensorflow', 'keras', "
+            "'keras_tuner', 'sklearn') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert f"codes {[0] * (len(ready) + 1)}" in result.stdout, result.stdout + result.stderr
+    assert "loaded []" in result.stdout
+    assert result.stdout.count(": ok (") == len(ready) + 1
 
 
 def test_ctrl_c_prints_one_line_and_resume_says_what_it_picked_up(tmp_path):

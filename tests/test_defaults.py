@@ -337,7 +337,7 @@ def test_the_default_text_space_starts_with_the_sgd_bag(tmp_path):
 
 
 def test_the_squared_hinge_follows_its_formula_on_softmax_and_sigmoid_outputs():
-    from autoarch.blocks.heads import HINGE_MARGIN, squared_hinge
+    from autoarch.blocks.layers import HINGE_MARGIN, squared_hinge
 
     logits = np.array([[2.0, -1.0, 10.0], [0.5, 0.2, 0.1], [40.0, 0.0, -3.0]])
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)

@@ -201,7 +201,7 @@ def test_weight_decay_shrinks_the_weights_and_is_the_optimizers_own():
     leaves far smaller weights; None keeps the optimizer's default (adamw's 0.004)."""
     import keras_tuner as kt
 
-    from autoarch.blocks.graph import TrainingChoices
+    from autoarch.blocks.layout import TrainingChoices
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 8)).astype("float32")

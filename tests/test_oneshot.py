@@ -16,7 +16,7 @@ from sklearn.datasets import load_digits
 
 from autoarch import AutoClassifier
 from autoarch.blocks import CellBlock, ChainBlock, ClassificationHead, DenseBlock, ModelSpace
-from autoarch.blocks.ops import MixedOp, Switch
+from autoarch.blocks.layers import MixedOp, Switch
 from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autoarch import proxies
-from autoarch.strategies.zero_cost import PROXY_NAMES
+from autoarch.strategies.options import PROXY_NAMES
 
 
 def _dense_net(widths, activation=None, use_bias=False, head=None, seed=0, batch_norm=False):

@@ -1,16 +1,17 @@
-"""The block contract: a ``keras_tuner.HyperModel`` that turns input tensors into output tensors.
+"""The block contract: ``build(hp, inputs)`` turns input tensors into output tensors.
 
 A block lists its arguments and each one's default search range (``search_space``). An
 argument left ``None`` is searched over that default; a plain value fixes it; a list is a
 choice; a parameter definition (``{"type": "int", "min": 1, "max": 4}``, as in specs) gives
 a range of its own. ``declare(hp)`` registers every searched argument (under the block's
-name) without building layers, so a whole space is known before the first trial.
+name) without building layers, so a whole space is known before the first trial. Block
+modules import Keras only when they build (:mod:`autoarch.lazy`), so a spec's blocks are
+checked and counted without starting TensorFlow.
 """
-
-import keras_tuner as kt
 
 from autoarch.spec.checks import did_you_mean
 from autoarch.spec.params import add_parameter, is_definition
+from autoarch.spec.space import is_fixed
 from autoarch.spec.yaml_loader import MarkedDocument
 
 
@@ -49,15 +50,16 @@ def searched_values(value):
     return []
 
 
-class Block(kt.HyperModel):
-    """Base of every block: stores its arguments; subclasses write ``search_space`` and ``build``."""
+class Block:
+    """Base of every block: stores its arguments; subclasses write ``search_space`` and ``build``
+    (keras-tuner's ``HyperModel.build`` with the input tensors added)."""
 
     #: the name specs use for this block (``block: dense``)
     kind = None
 
     def __init__(self, name=None, first_trials=None, **arguments):
         # an unnamed block is named by its kind and place when a ModelSpace takes it
-        super().__init__(name=name or self.kind or type(self).__name__.lower())
+        self.name = name or self.kind or type(self).__name__.lower()
         self.auto_named = name is None
         self.arguments = arguments
         if not isinstance(first_trials or [], list) or \
@@ -153,8 +155,7 @@ class Block(kt.HyperModel):
 
 def _fixed_in(hp, name):
     """Whether ``hp`` already holds ``name`` as a fixed value (a caller pinned it)."""
-    return any(p.name == name and isinstance(p, kt.engine.hyperparameters.Fixed)
-               for p in hp.space)
+    return any(p.name == name and is_fixed(p) for p in hp.space)
 
 
 def _active(hp, name):

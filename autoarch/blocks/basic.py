@@ -2,9 +2,10 @@
 
 import math
 
-from keras import layers
-
 from autoarch.blocks.base import Block, boolean, choice, searched_values
+from autoarch.lazy import lazy_module
+
+layers = lazy_module("keras.layers")
 
 
 def flatten_to_vector(x):
@@ -71,9 +72,7 @@ class ConvBlock(Block):
     """Stacks of 2D convolutions (plain or separable), each stack closed by pooling."""
 
     kind = "conv"
-    _rank = 4
-    _conv, _sep, _pools = layers.Conv2D, layers.SeparableConv2D, {
-        "max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
+    _rank, _dims = 4, "2D"
 
     def search_space(self):
         return {
@@ -90,7 +89,7 @@ class ConvBlock(Block):
     def build(self, hp, inputs):
         v = self.declare(hp)
         x = _ensure_channels(inputs, self._rank)
-        conv = self._sep if v["separable"] else self._conv
+        conv = getattr(layers, ("SeparableConv" if v["separable"] else "Conv") + self._dims)
         for stage in range(v["num_blocks"]):
             for _ in range(v["num_layers"]):
                 x = conv(v["filters"] * 2 ** stage, v["kernel_size"], padding="same",
@@ -99,7 +98,8 @@ class ConvBlock(Block):
                     x = layers.BatchNormalization(momentum=0.9)(x)
                 x = layers.ReLU()(x)
             if v["pooling"] != "none" and min(x.shape[1:-1]) >= 2:
-                x = self._pools[v["pooling"]](2, padding="same")(x)
+                pool = {"max": "MaxPooling", "avg": "AveragePooling"}[v["pooling"]]
+                x = getattr(layers, pool + self._dims)(2, padding="same")(x)
             if v["dropout"]:
                 x = layers.Dropout(v["dropout"])(x)
         return x
@@ -109,9 +109,7 @@ class Conv1DBlock(ConvBlock):
     """The same stacks in 1D, for sequences (batch, time[, channels])."""
 
     kind = "conv1d"
-    _rank = 3
-    _conv, _sep, _pools = layers.Conv1D, layers.SeparableConv1D, {
-        "max": layers.MaxPooling1D, "avg": layers.AveragePooling1D}
+    _rank, _dims = 3, "1D"
 
 
 class RNNBlock(Block):

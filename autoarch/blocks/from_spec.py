@@ -16,11 +16,10 @@ Each item names its block (``block: dense``) and gives arguments a value (fixed)
 
 import inspect
 
-import keras_tuner as kt
-
 from autoarch.blocks import BLOCKS
 from autoarch.spec.checks import check_keys, did_you_mean, expect
 from autoarch.spec.params import add_parameter, is_definition
+from autoarch.spec.space import ParameterSpace
 
 
 def _constructor_options(cls):
@@ -76,7 +75,7 @@ def _check_argument(doc, path, argument, value):
         if "when" in value:
             raise doc.error(path + ("when",), "block arguments cannot have 'when'; use a "
                             "'choice' block for alternatives")
-        add_parameter(kt.HyperParameters(), doc, path, argument, value)
+        add_parameter(ParameterSpace(), doc, path, argument, value)
     elif isinstance(value, dict):
         raise doc.error(path, "expected a value, a list of choices, or a parameter definition "
                         "with 'type'")

@@ -1,47 +1,19 @@
 """Heads turn features into predictions and own the loss; ``Merge`` joins several inputs."""
 
-import keras
 import numpy as np
-from keras import layers
-from scipy import stats
 
 from autoarch.blocks.base import Block, choice
 from autoarch.blocks.basic import flatten_to_vector
+from autoarch.lazy import lazy_module
 
-
-#: the hinge loss's margin, in log-probability units (see :func:`squared_hinge`)
-HINGE_MARGIN = 16.0
-
-
-@keras.saving.register_keras_serializable(package="autoarch")
-def squared_hinge(y_true, y_pred):
-    """Crammer and Singer's multiclass squared hinge, ``max(0, 1 - (s_true - max s_other) /
-    HINGE_MARGIN)^2``, on the scores ``s = log p`` of the head's probabilities (for one sigmoid
-    unit, the log-odds against 0): softmax logits up to a constant, which the margin ignores,
-    so the model keeps its softmax output. As a linear SVM's loss it stops pulling on rows
-    that are classified with room to spare, where cross-entropy keeps growing every weight:
-    on the tf-idf bag of the development text_sections set it gave 0.895 test accuracy
-    against 0.875-0.889 with cross-entropy (LinearSVC: 0.893). The margin of 16 (the bag's
-    rows are scaled to a typical entry of 4) matched it; a margin of 1 reached 0.82."""
-    y_pred = keras.ops.cast(y_pred, "float32")
-    labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-    if y_pred.shape[-1] == 1:  # log-odds, in float32 at most about 16.6 either way
-        p = keras.ops.clip(keras.ops.reshape(y_pred, (-1,)), 1e-7, 1.0 - 1e-7)
-        margin = (keras.ops.log(p) - keras.ops.log1p(-p)) * (2.0 * keras.ops.cast(labels,
-                                                                                 "float32") - 1.0)
-    else:
-        scores = keras.ops.log(keras.ops.maximum(y_pred, 1e-30))
-        true = keras.ops.one_hot(labels, y_pred.shape[-1])
-        margin = keras.ops.sum(scores * true, axis=-1) - keras.ops.max(scores - 1e9 * true,
-                                                                       axis=-1)
-    return keras.ops.square(keras.ops.relu(1.0 - margin / HINGE_MARGIN))
+layers = lazy_module("keras.layers")
 
 
 class ClassificationHead(Block):
     """Softmax over ``num_classes`` (or one sigmoid unit for two classes).
 
     ``num_classes`` is read from the labels when the search starts if not given. ``loss``:
-    ``"crossentropy"`` or ``"hinge"`` (:func:`squared_hinge`; the default text space
+    ``"crossentropy"`` or ``"hinge"`` (:func:`autoarch.blocks.layers.squared_hinge`; the default text space
     searches both).
     """
 
@@ -61,6 +33,8 @@ class ClassificationHead(Block):
     def loss(self, name="crossentropy"):
         """The Keras loss called ``name`` for this head's outputs."""
         if name == "hinge":
+            from autoarch.blocks.layers import squared_hinge
+
             return squared_hinge
         if name != "crossentropy":
             raise ValueError(f"{self.name}: unknown loss '{name}'; losses: crossentropy, hinge")
@@ -82,24 +56,6 @@ class ClassificationHead(Block):
         if self.binary:
             return layers.Dense(1, activation="sigmoid", name=self.name)(x)
         return layers.Dense(self.num_classes, activation="softmax", name=self.name)(x)
-
-
-@keras.saving.register_keras_serializable(package="autoarch")
-def log1p_squared_error(y_true, y_pred):
-    """Squared error between ``log1p`` of the targets and of the predictions: the loss of a
-    head that predicts ``expm1`` of its output, so the gradient is that of a plain squared
-    error in log space."""
-    y_pred = keras.ops.log1p(keras.ops.maximum(y_pred, -1.0 + 1e-7))
-    y_true = keras.ops.log1p(keras.ops.maximum(keras.ops.cast(y_true, y_pred.dtype), 0.0))
-    return keras.ops.mean(keras.ops.square(y_pred - y_true), axis=-1)
-
-
-@keras.saving.register_keras_serializable(package="autoarch")
-class Expm1(layers.Layer):
-    """``exp(x) - 1``, capped before float32 overflows: maps log-space outputs back."""
-
-    def call(self, inputs):
-        return keras.ops.expm1(keras.ops.minimum(inputs, 80.0))
 
 
 #: skewness from which non-negative targets also get the log transform as a searched option
@@ -135,6 +91,8 @@ class RegressionHead(Block):
         super().__init__(name=name, target_transform=target_transform, **arguments)
 
     def adapt_targets(self, y):
+        from scipy import stats
+
         y = np.asarray(y, dtype="float64").reshape(len(y), -1)
         self.target_mean = y.mean(axis=0)
         self.target_variance = np.maximum(y.var(axis=0), 1e-12)
@@ -178,12 +136,16 @@ class RegressionHead(Block):
                                         name=self.name)(x)
         x = layers.Normalization(mean=mean, variance=variance, invert=True,
                                  name=f"{self.name}_log")(x)
+        from autoarch.blocks.layers import Expm1
+
         return Expm1(name=self.name)(x)
 
     def compile_options(self, hp):
         """The loss (and its weight) of this trial's transform, and the metrics."""
         v = self.declare(hp)
         log = self._transform(v) == "log"
+        from autoarch.blocks.layers import log1p_squared_error
+
         variance = self.log_variance if log else self.target_variance
         return {"loss": log1p_squared_error if log else "mean_squared_error",
                 "loss_weights": None if variance is None else [float(1.0 / np.mean(variance))],

@@ -1,9 +1,10 @@
 """Residual networks built from scratch (no downloaded weights)."""
 
-from keras import layers
-
 from autoarch.blocks.base import Block, choice
 from autoarch.blocks.basic import _ensure_channels
+from autoarch.lazy import lazy_module
+
+layers = lazy_module("keras.layers")
 
 
 def residual_unit(x, filters, stride, kernel_size=3):

@@ -4,97 +4,25 @@ convolutional, recurrent or small transformer encoder."""
 
 import re
 
-import keras
 import numpy as np
-from keras import layers
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from autoarch.blocks.base import Block, choice
+from autoarch.lazy import lazy_module
 
-
-@keras.saving.register_keras_serializable(package="autoarch")
-class TransformerEncoder(layers.Layer):
-    """One pre-norm transformer encoder layer with learned positions (a registered class, so
-    saved models reload in safe mode)."""
-
-    def __init__(self, num_heads, key_dim, ff_dim, sequence_length, dropout=0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.config = dict(num_heads=num_heads, key_dim=key_dim, ff_dim=ff_dim,
-                           sequence_length=sequence_length, dropout=dropout)
-        self.attention = layers.MultiHeadAttention(num_heads, key_dim, dropout=dropout)
-        self.norm1, self.norm2 = layers.LayerNormalization(), layers.LayerNormalization()
-        self.ff1, self.drop = layers.Dense(ff_dim, activation="gelu"), layers.Dropout(dropout)
-        self.positions = self.ff2 = None  # sized by the input width in build
-
-    def build(self, input_shape):
-        width = input_shape[-1]
-        self.positions = layers.Embedding(self.config["sequence_length"], width)
-        self.ff2 = layers.Dense(width)
-        super().build(input_shape)
-
-    def call(self, x, training=None):
-        positions = keras.ops.arange(keras.ops.shape(x)[1])
-        x = x + self.positions(positions)
-        y = self.norm1(x)
-        x = x + self.attention(y, y, training=training)
-        y = self.norm2(x)
-        return x + self.drop(self.ff2(self.ff1(y)), training=training)
-
-    def get_config(self):
-        return {**super().get_config(), **self.config}
-
-
-@keras.saving.register_keras_serializable(package="autoarch")
-class TfIdf(layers.Layer):
-    """n-gram counts (the out-of-vocabulary slot first, as ``TextVectorization`` gives them)
-    to sublinear tf-idf rows of length ``scale``: ``(1 + log count) * idf`` per known n-gram,
-    as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``. The unknown n-grams' slot is
-    dropped: kept, it held most of each row's length (a short text has many unseen bigrams)
-    and squashed the words that matter. ``idf`` is a weight (saved with the model's weights,
-    not in its config: it has one entry per n-gram)."""
-
-    def __init__(self, idf=None, scale=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.initial_idf, self.scale = idf, float(scale)
-
-    def build(self, input_shape):
-        initial = self.initial_idf
-        self.idf = self.add_weight(
-            shape=(input_shape[-1] - 1,), trainable=False, name="idf",
-            initializer="zeros" if initial is None else keras.initializers.Constant(initial))
-        super().build(input_shape)
-
-    def call(self, counts):
-        counts = counts[..., 1:]
-        safe = keras.ops.maximum(counts, 1.0)
-        x = keras.ops.where(counts > 0, 1.0 + keras.ops.log(safe), 0.0) * self.idf
-        norm = keras.ops.sqrt(keras.ops.sum(x * x, axis=-1, keepdims=True))
-        return x * (self.scale / keras.ops.maximum(norm, 1e-12))
-
-    def get_config(self):
-        return {**super().get_config(), "scale": self.scale}
+layers = lazy_module("keras.layers")
 
 
 # The bag's words: runs of letters, digits and underscores, lowercased ("x86-64" is "x86" and
 # "64", as scikit-learn's default tokenizer sees it, not Keras's "x8664"). The same rule runs
 # in scikit-learn (vocabulary and document frequencies) and inside the model (a registered
-# function, so saved models reload in safe mode).
+# function, :func:`autoarch.blocks.layers.separate_words`, so saved models reload in safe
+# mode).
 _WORD = re.compile(r"\w+")
 BAG_SCALE = 4.0  # what a tf-idf entry of a typical text is scaled to (see TextBlock.adapt)
 
 
 def words(text):
     return _WORD.findall(text.lower())
-
-
-@keras.saving.register_keras_serializable(package="autoarch")
-def separate_words(texts):
-    """Lowercase; every run of characters that are not letters, digits or ``_`` becomes a
-    space (the standardization of the bag's ``TextVectorization``)."""
-    import tensorflow as tf
-
-    lowered = tf.strings.lower(texts, encoding="utf-8")
-    return tf.strings.regex_replace(lowered, r"[^\p{L}\p{N}_]+", " ")
 
 
 class TextBlock(Block):
@@ -141,6 +69,8 @@ class TextBlock(Block):
     def adapt(self, data):
         """Learn the vocabularies (and the bag's document frequencies) once from the
         training texts."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         texts = [str(t) for t in np.asarray(data, dtype=object).reshape(-1)]
         vectorizer = layers.TextVectorization(max_tokens=self.max_tokens)
         vectorizer.adapt(np.asarray(texts, dtype=object))
@@ -164,6 +94,8 @@ class TextBlock(Block):
     def _bag(self, v, inputs):
         if not self.bag_vocabulary:
             raise ValueError(f"{self.name}: the texts hold no word, so there is no bag")
+        from autoarch.blocks.layers import TfIdf, separate_words
+
         x = layers.TextVectorization(vocabulary=self.bag_vocabulary, standardize=separate_words,
                                      ngrams=2, output_mode="count")(inputs)
         if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
@@ -191,6 +123,8 @@ class TextBlock(Block):
         elif v["encoder"] == "rnn":
             x = layers.Bidirectional(layers.GRU(v["units"]))(x)
         else:
+            from autoarch.blocks.layers import TransformerEncoder
+
             x = TransformerEncoder(v["num_heads"], v["embedding_dim"] // v["num_heads"],
                                    2 * v["embedding_dim"], self.sequence_length)(x)
             x = layers.GlobalAveragePooling1D()(x)

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import sparse
 
-from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.layout import DEFAULT_INPUT
 
 
 def as_input_dict(x):

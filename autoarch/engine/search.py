@@ -25,7 +25,6 @@ import os
 import time
 import warnings
 
-import keras
 import keras_tuner as kt
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -33,6 +32,7 @@ from sklearn.model_selection import train_test_split
 from autoarch.config import SearchConfig
 from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
+from autoarch.export import load_model
 from autoarch.engine.runtime import configure_threads
 from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
@@ -560,8 +560,7 @@ class ModelSearch:
         return int(trial.metrics.get("best_epoch", budget.epochs))
 
     def _trial_model(self, number):
-        return keras.models.load_model(os.path.join(self._trials_dir, f"trial_{number}.keras"),
-                                       safe_mode=True)
+        return load_model(os.path.join(self._trials_dir, f"trial_{number}.keras"))
 
     def _ensemble(self):
         """``{trial number: weight}`` chosen greedily on validation predictions, and its

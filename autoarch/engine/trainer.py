@@ -20,9 +20,10 @@ import keras_tuner as kt
 import numpy as np
 import tensorflow as tf
 
-from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.engine import data as data_ops
 from autoarch.engine.inherit import inherit_weights
+from autoarch.export import load_model
 from autoarch.engine.parity import (parity_thresholds, positive_probability,
                                      with_thresholds, without_thresholds)
 from autoarch.engine.runtime import distribution_strategy
@@ -192,13 +193,13 @@ class TrialTrainer:
             keras.backend.clear_session()
             keras.utils.set_random_seed(task["seed"])
             with distribution_strategy(self.training.distribution).scope():
-                model = without_thresholds(keras.models.load_model(parent, safe_mode=True))
+                model = without_thresholds(load_model(parent))
             info["continued_from"] = task.get("parent")
             return model, None, int(task.get("initial_epoch", 0))
         model, view = self.build(task["params"], task["seed"])
         source = task.get("inherit_model")
         if source and os.path.exists(source):
-            counts = inherit_weights(model, keras.models.load_model(source, safe_mode=True),
+            counts = inherit_weights(model, load_model(source),
                                      seed=task["seed"])
             info["inherited"] = {"from": task.get("parent"), **counts,
                                  "of": sum(1 for layer in model.layers if layer.weights)}

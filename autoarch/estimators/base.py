@@ -12,7 +12,6 @@ import shutil
 import tempfile
 import time
 
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
@@ -20,13 +19,13 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
 from autoarch.blocks import ClassificationHead, ModelSpace, RegressionHead
-from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.blocks.heads import HEADS
 from autoarch.config import FLAT_FIELDS, ConfigError, SearchConfig, parameters_doc
 from autoarch.data import dataset_to_arrays
 from autoarch.engine.data import as_input_dict, make_dataset
 from autoarch.engine.search import ModelSearch
-from autoarch.export import export_model
+from autoarch.export import export_model, load_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
 from autoarch.inputs.tabular import input_names
 from autoarch.report import write_report
@@ -154,7 +153,7 @@ class _AutoEstimator(BaseEstimator):
         if self.spec is None:
             return None
         if isinstance(self.spec, (list, tuple)):
-            return Spec(hyperparameters=None, blocks=list(self.spec))
+            return Spec(blocks=list(self.spec))
         spec = load_spec(self.spec)
         if spec.task is not None and spec.task != self._task:
             raise ValueError(f"the spec's task is {spec.task}, but {type(self).__name__} does "
@@ -401,7 +400,7 @@ def _load_archive(archive):
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as handle:
             handle.write(archive)
-        return keras.models.load_model(path, safe_mode=True)
+        return load_model(path)
 
 
 class AutoClassifier(ClassifierMixin, _AutoEstimator):

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils import check_array
 
-from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.layout import DEFAULT_INPUT
 
 
 def is_text(array):

@@ -3,7 +3,7 @@ in alternation, as a Keras model whose ``train_step`` takes a training batch and
 validation batch.
 
 First-order DARTS (Liu et al., 2019): per step, the architecture weights (each
-:class:`~autoarch.blocks.ops.MixedOp`'s ``logits``) take one Adam step on the validation
+:class:`~autoarch.blocks.layers.MixedOp`'s ``logits``) take one Adam step on the validation
 batch's loss, then the network weights one step of the model's own optimizer on the
 training batch's loss. Positions of one choice (a cell stacked several times) share their
 choice's weights: their gradients are summed and every position gets the same update. GDAS

@@ -19,7 +19,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from autoarch.blocks.graph import DEFAULT_INPUT
+from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.engine.trainer import Deadline

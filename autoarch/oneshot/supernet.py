@@ -1,7 +1,7 @@
 """One supernet for a whole space: every searched operation a switch over shared weights.
 
 A space's searched operations (the edges of ``CellBlock``, the layers of ``ChainBlock``)
-become :class:`~autoarch.blocks.ops.Switch` layers, built by the blocks' own code, so a
+become :class:`~autoarch.blocks.layers.Switch` layers, built by the blocks' own code, so a
 supernet comes from the same YAML specs and Python blocks as any search. The other
 parameters (widths, depths) are fixed for the supernet: their defaults unless given.
 
@@ -17,7 +17,8 @@ import keras_tuner as kt
 import numpy as np
 import tensorflow as tf
 
-from autoarch.blocks.ops import SUPERNET, SupernetBuild, Switch
+from autoarch.blocks.layers import Switch
+from autoarch.blocks.ops import SUPERNET, SupernetBuild
 from autoarch.engine import data as data_ops
 
 
@@ -25,7 +26,7 @@ class Supernet:
     """``space``: a fitted ``ModelSpace`` (inputs set); ``fixed``: values of the parameters
     that are not operation choices (their defaults otherwise); ``sampling``: None for
     switches (one path per step), "softmax" (DARTS) or "gumbel" (GDAS) for
-    :class:`~autoarch.blocks.ops.MixedOp` choices with architecture weights."""
+    :class:`~autoarch.blocks.layers.MixedOp` choices with architecture weights."""
 
     def __init__(self, space, fixed=None, sampling=None):
         self.space, self.fixed, self.sampling = space, dict(fixed or {}), sampling

@@ -1,5 +1,6 @@
-"""Parameter definitions (int, float, choice, boolean, fixed; conditional; nested scopes) as
-``keras_tuner.HyperParameters``.
+"""Parameter definitions (int, float, choice, boolean, fixed; conditional; nested scopes),
+declared into ``keras_tuner.HyperParameters`` (a search) or a
+:class:`~autoarch.spec.space.ParameterSpace` (checking a spec, without TensorFlow).
 
 A definition is a mapping with a ``type``; a mapping without one is a nested scope whose
 parameter names get the ``scope/`` prefix. ``when: {parent: value-or-list}`` makes a
@@ -8,9 +9,8 @@ parameter exist only when its parent(s) take one of the listed values.
 
 import math
 
-import keras_tuner as kt
-
 from autoarch.spec.checks import check_keys, did_you_mean, expect, expect_one_of
+from autoarch.spec.space import domain
 
 PARAM_TYPES = ("int", "float", "choice", "boolean", "fixed")
 _FIELDS = {
@@ -91,23 +91,13 @@ def _conditions(hp, doc, path, when, scope_prefix):
         values = values if isinstance(values, list) else [values]
         if not values:
             raise doc.error(cpath, "empty list of parent values")
-        domain = _domain(known[full])
+        possible = domain(known[full])
         for value in values:
-            if domain is not None and value not in domain:
+            if possible is not None and value not in possible:
                 raise doc.error(cpath, f"{value!r} is not a possible value of '{full}' "
-                                f"(possible: {', '.join(map(repr, domain))})")
+                                f"(possible: {', '.join(map(repr, possible))})")
         result.append((full, values))
     return result
-
-
-def _domain(param):
-    if isinstance(param, kt.engine.hyperparameters.Choice):
-        return list(param.values)
-    if isinstance(param, kt.engine.hyperparameters.Boolean):
-        return [False, True]
-    if isinstance(param, kt.engine.hyperparameters.Fixed):
-        return [param.value]
-    return None
 
 
 def _number(doc, path, definition, key, kind, required=True):

@@ -15,6 +15,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from autoarch import space as space_ops
 from autoarch.pareto import crowding_distance, non_dominated_sort
+from autoarch.strategies.options import check_options
 
 
 class StrategyOracle(kt.Oracle):
@@ -37,8 +38,7 @@ class StrategyOracle(kt.Oracle):
                          max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs)
         if seed is not None:  # keras-tuner treats seed=0 as "no seed"; 0 is a seed here
             self.seed = seed
-        if not isinstance(prescreen, int) or isinstance(prescreen, bool) or prescreen < 1:
-            raise ValueError(f"prescreen: expected an int >= 1, got {prescreen!r}")
+        check_options(self.name, {"prescreen": prescreen})
         self.prescreen, self.screen = prescreen, None
         #: {trial id: the trial id its values came from} where a strategy derives a child
         #: from a parent (``evolution``), for weight inheritance; not kept across a resume
@@ -181,9 +181,6 @@ class PhasedStrategy(StrategyOracle):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if self.prescreen > 1:
-            raise ValueError(f"strategy '{self.name}': prescreen applies to strategies that "
-                             "suggest one trial at a time; this one finds its trials first")
         self.candidates = None
 
     def run_phase(self, context):

@@ -19,6 +19,7 @@ setting, or of one layer, keeps the rest of the network as it was trained).
 from autoarch import space as space_ops
 from autoarch.space.decisions import crossover
 from autoarch.strategies.base import StrategyOracle
+from autoarch.strategies.options import check_options
 
 
 class Evolution(StrategyOracle):
@@ -27,15 +28,8 @@ class Evolution(StrategyOracle):
     def __init__(self, population_size=20, sample_size=5, crossover_rate=0.0,
                  mutations=1, inherit=True, **kwargs):
         super().__init__(**kwargs)
-        if population_size < 2:
-            raise ValueError(f"evolution: population_size must be >= 2, got {population_size}")
-        if not 1 <= sample_size <= population_size:
-            raise ValueError(f"evolution: sample_size must be in [1, population_size="
-                             f"{population_size}], got {sample_size}")
-        if not 0.0 <= crossover_rate <= 1.0:
-            raise ValueError(f"evolution: crossover_rate must be in [0, 1], got {crossover_rate}")
-        if mutations < 1:
-            raise ValueError(f"evolution: mutations must be >= 1, got {mutations}")
+        check_options(self.name, {"population_size": population_size, "sample_size": sample_size,
+                                  "crossover_rate": crossover_rate, "mutations": mutations})
         self.population_size = population_size
         self.sample_size = sample_size
         self.crossover_rate = crossover_rate

@@ -12,14 +12,15 @@ promotion trains from scratch to ``tuner/epochs``.
 
 import keras_tuner as kt
 
+from autoarch.strategies.options import check_options
+
 
 class Hyperband(kt.oracles.HyperbandOracle):
     name = "hyperband"
 
     def __init__(self, max_epochs=27, factor=3, hyperband_iterations=1, seed=None,
                  continue_training=True, **kwargs):
-        if max_epochs < 1:
-            raise ValueError(f"hyperband: max_epochs must be >= 1, got {max_epochs}")
+        check_options(self.name, {"max_epochs": max_epochs})
         super().__init__(max_epochs=max_epochs, factor=factor,
                          hyperband_iterations=hyperband_iterations, seed=seed, **kwargs)
         self.continue_training = bool(continue_training)

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from autoarch import space as space_ops
 from autoarch.strategies.base import StrategyOracle
+from autoarch.strategies.options import check_options
 
 
 class _Policy:
@@ -101,12 +102,9 @@ class ReinforceController(StrategyOracle):
     def __init__(self, learning_rate=0.1, entropy_weight=0.01, baseline_decay=0.5, units=32,
                  embedding_dim=16, max_options=16, **kwargs):
         super().__init__(**kwargs)
-        if learning_rate <= 0:
-            raise ValueError(f"reinforce: learning_rate must be > 0, got {learning_rate}")
-        if not 0.0 <= baseline_decay < 1.0:
-            raise ValueError(f"reinforce: baseline_decay must be in [0, 1), got {baseline_decay}")
-        if units < 1 or embedding_dim < 1 or max_options < 2:
-            raise ValueError("reinforce: units, embedding_dim >= 1 and max_options >= 2 required")
+        check_options(self.name, {"learning_rate": learning_rate, "baseline_decay": baseline_decay,
+                                  "units": units, "embedding_dim": embedding_dim,
+                                  "max_options": max_options})
         self.learning_rate = learning_rate
         self.entropy_weight = entropy_weight
         self.baseline_decay = baseline_decay

@@ -10,14 +10,8 @@ the time left when it starts; it scores fewer candidates when that runs out. Its
 note in the journal; a resumed search reads it back instead of screening again.
 """
 
-from autoarch.errors import SpecError
-from autoarch.spec.checks import did_you_mean
 from autoarch.strategies.base import PhasedStrategy
-
-#: the proxies of ``autoarch.proxies.PROXIES`` (named here so that checking a spec does not
-#: start TensorFlow; a test keeps the two equal), and the default voters
-PROXY_NAMES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "naswot",
-               "ntk", "zen")
+from autoarch.strategies.options import check_options
 
 
 class ZeroCost(PhasedStrategy):
@@ -30,17 +24,9 @@ class ZeroCost(PhasedStrategy):
     def __init__(self, samples=500, top_k=10, proxy="vote", voters=None, rows=64,
                  time_share=0.3, **kwargs):
         super().__init__(**kwargs)
-        for where, name in [("proxy", proxy)] + [("voters", v) for v in voters or ()]:
-            if name not in PROXY_NAMES + (("vote",) if where == "proxy" else ()):
-                raise SpecError(f"unknown proxy '{name}'{did_you_mean(name, PROXY_NAMES)}; "
-                                f"known: {', '.join(PROXY_NAMES)}, vote",
-                                f"strategy.{where}")
+        check_options(self.name, {"proxy": proxy, "voters": voters, "samples": samples,
+                                  "top_k": top_k, "rows": rows, "time_share": time_share})
         self.proxy, self.voters = proxy, tuple(voters) if voters else None
-        for option, value in (("samples", samples), ("top_k", top_k), ("rows", rows)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"zero_cost: {option} must be an int >= 1, got {value!r}")
-        if not 0 < time_share <= 1:
-            raise ValueError(f"zero_cost: time_share must be in (0, 1], got {time_share!r}")
         self.samples, self.top_k, self.rows, self.time_share = samples, top_k, rows, time_share
 
     def find_candidates(self, context):

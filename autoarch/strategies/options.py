@@ -1,0 +1,133 @@
+"""Each strategy's options: their names, defaults and rules, readable without keras-tuner.
+
+The strategies are keras-tuner oracles, so importing one imports Keras and TensorFlow
+(seconds). A spec's ``strategy:`` section is checked against this table alone, so ``autoarch
+validate`` answers without starting TensorFlow; the classes' constructors take the same
+keyword arguments with the same defaults (a test holds the two together) and check their
+values with :func:`check_options`, so a strategy built directly is checked the same way.
+"""
+
+from autoarch.errors import SpecError
+from autoarch.spec.checks import did_you_mean
+
+#: the proxies of ``autoarch.proxies.PROXIES`` (a test keeps the two equal)
+PROXY_NAMES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "naswot",
+               "ntk", "zen")
+
+_ONE_AT_A_TIME = {"prescreen": 1}
+_SUPERNET = {"supernet_epochs": None, "fixed": None, "prescreen": 1}
+_DARTS = {"architecture_learning_rate": 3e-3, "warmup_epochs": 2, "max_skips": 2, **_SUPERNET}
+
+#: ``{strategy: {option: default}}``, in the order ``--strategy`` lists them
+OPTIONS = {
+    "random": dict(_ONE_AT_A_TIME),
+    "grid": {},
+    "bayesian": {"num_initial_points": 10, "num_candidates": 500, "num_local": 200,
+                 "xi": 0.01, **_ONE_AT_A_TIME},
+    "evolution": {"population_size": 20, "sample_size": 5, "crossover_rate": 0.0,
+                  "mutations": 1, "inherit": True, **_ONE_AT_A_TIME},
+    "reinforce": {"learning_rate": 0.1, "entropy_weight": 0.01, "baseline_decay": 0.5,
+                  "units": 32, "embedding_dim": 16, "max_options": 16, **_ONE_AT_A_TIME},
+    "hyperband": {"max_epochs": 27, "factor": 3, "hyperband_iterations": 1,
+                  "continue_training": True},
+    "oneshot": {"search": "evolution", "search_trials": 100, "top_k": 3, "few_shot_splits": 0,
+                "few_shot_epochs": 2, "calibration_rows": 320, **_SUPERNET},
+    "darts": dict(_DARTS),
+    "gdas": {"temperature_start": 5.0, "temperature_end": 0.5, **_DARTS, "warmup_epochs": 0},
+    "zero_cost": {"samples": 500, "top_k": 10, "proxy": "vote", "voters": None, "rows": 64,
+                  "time_share": 0.3, "prescreen": 1},
+}
+#: strategies that find their candidates in a phase before the first trial
+PHASED = ("oneshot", "darts", "gdas", "zero_cost")
+
+
+def _int_at_least(name, value, low, prefix):
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{prefix}{name} must be an int >= {low}, got {value!r}")
+
+
+def _bayesian(o):
+    if o["num_initial_points"] < 2:
+        raise ValueError(f"bayesian: num_initial_points must be >= 2, got "
+                         f"{o['num_initial_points']}")
+    if o["num_candidates"] < 1 or o["num_local"] < 0:
+        raise ValueError("bayesian: num_candidates must be >= 1 and num_local >= 0")
+
+
+def _evolution(o):
+    if o["population_size"] < 2:
+        raise ValueError(f"evolution: population_size must be >= 2, got {o['population_size']}")
+    if not 1 <= o["sample_size"] <= o["population_size"]:
+        raise ValueError(f"evolution: sample_size must be in [1, population_size="
+                         f"{o['population_size']}], got {o['sample_size']}")
+    if not 0.0 <= o["crossover_rate"] <= 1.0:
+        raise ValueError(f"evolution: crossover_rate must be in [0, 1], got "
+                         f"{o['crossover_rate']}")
+    if o["mutations"] < 1:
+        raise ValueError(f"evolution: mutations must be >= 1, got {o['mutations']}")
+
+
+def _reinforce(o):
+    if o["learning_rate"] <= 0:
+        raise ValueError(f"reinforce: learning_rate must be > 0, got {o['learning_rate']}")
+    if not 0.0 <= o["baseline_decay"] < 1.0:
+        raise ValueError(f"reinforce: baseline_decay must be in [0, 1), got "
+                         f"{o['baseline_decay']}")
+    if o["units"] < 1 or o["embedding_dim"] < 1 or o["max_options"] < 2:
+        raise ValueError("reinforce: units, embedding_dim >= 1 and max_options >= 2 required")
+
+
+def _hyperband(o):
+    if o["max_epochs"] < 1:
+        raise ValueError(f"hyperband: max_epochs must be >= 1, got {o['max_epochs']}")
+
+
+def _zero_cost(o):
+    for where, name in [("proxy", o["proxy"])] + [("voters", v) for v in o["voters"] or ()]:
+        if name not in PROXY_NAMES + (("vote",) if where == "proxy" else ()):
+            raise SpecError(f"unknown proxy '{name}'{did_you_mean(name, PROXY_NAMES)}; "
+                            f"known: {', '.join(PROXY_NAMES)}, vote", f"strategy.{where}")
+    for option in ("samples", "top_k", "rows"):
+        _int_at_least(option, o[option], 1, "zero_cost: ")
+    if not 0 < o["time_share"] <= 1:
+        raise ValueError(f"zero_cost: time_share must be in (0, 1], got {o['time_share']!r}")
+
+
+_CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinforce,
+           "hyperband": _hyperband, "zero_cost": _zero_cost}
+
+
+def strategy_options(name):
+    """The option names a strategy accepts."""
+    if name not in OPTIONS:
+        raise SpecError(f"unknown strategy '{name}'{did_you_mean(name, OPTIONS)}; "
+                        f"available: {', '.join(OPTIONS)}", "strategy")
+    return sorted(OPTIONS[name])
+
+
+def check_options(name, options):
+    """Check ``options`` of strategy ``name`` (the others at their defaults): an unknown
+    option is a ``SpecError`` with suggestions, a bad value a ``ValueError`` (or
+    ``SpecError``) that says what is wrong. A strategy of one's own (a name not in
+    :data:`OPTIONS`) has only ``prescreen`` checked."""
+    if name in OPTIONS:
+        allowed = strategy_options(name)
+        for key in sorted(set(options) - set(allowed)):
+            raise SpecError(f"unknown option '{key}' for strategy '{name}'"
+                            f"{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
+                            f"strategy.{key}")
+    values = {**OPTIONS.get(name, {}), **options}
+    if "prescreen" in values:
+        _int_at_least("prescreen", values["prescreen"], 1, "")
+        if name in PHASED and values["prescreen"] > 1:
+            raise ValueError(f"strategy '{name}': prescreen applies to strategies that "
+                             "suggest one trial at a time; this one finds its trials first")
+    if name in _CHECKS:
+        try:
+            _CHECKS[name](values)
+        except TypeError:  # a value of the wrong kind ("20" for a count)
+            wrong = [f"{k}={v!r}" for k, v in options.items()
+                     if not isinstance(v, type(OPTIONS[name].get(k)))
+                     and OPTIONS[name].get(k) is not None]
+            raise ValueError(f"{name}: an option of the wrong type ({', '.join(wrong)})") \
+                from None
