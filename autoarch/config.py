@@ -26,8 +26,7 @@ from autoarch.spec.checks import did_you_mean
 from autoarch.spec.params import add_parameter, is_definition
 from autoarch.spec.yaml_loader import MarkedDocument
 from autoarch.spec.space import ParameterSpace
-from autoarch.strategies import OPTIONS as STRATEGY_OPTIONS
-from autoarch.strategies import check_options
+from autoarch.strategies import STRATEGIES, check_options
 
 DISTRIBUTIONS = ("auto", "default", "mirrored", "one_device")
 #: the budget when neither ``max_trials`` nor ``time_limit`` is given
@@ -315,8 +314,8 @@ SECTIONS = {"budget": Budget, "training": Training}
 class SearchConfig:
     """Everything a search needs besides its space and data."""
 
-    strategy: str = knob("bayesian", OneOf(tuple(STRATEGY_OPTIONS)), "Search strategy: "
-                         + ", ".join(STRATEGY_OPTIONS) + ".")
+    strategy: str = knob("bayesian", OneOf(tuple(STRATEGIES)), "Search strategy: "
+                         + ", ".join(STRATEGIES) + ".")
     strategy_options: dict = knob({}, Custom(_mapping_problem, "a mapping"),
                                   "Options of the strategy (e.g. {'population_size': 20}).",
                                   flag=False)

@@ -42,8 +42,7 @@ from autoarch.spec.checks import check_keys, did_you_mean, expect, expect_one_of
 from autoarch.spec.params import add_parameter, add_parameters, is_definition
 from autoarch.spec.space import ParameterSpace
 from autoarch.spec.yaml_loader import MarkedDocument, load_yaml_file
-from autoarch.strategies import OPTIONS as STRATEGIES
-from autoarch.strategies import strategy_options
+from autoarch.strategies import STRATEGIES, strategy_options
 
 TOP_KEYS = ("name", "task", "data", "seed", "objective", "objectives", "constraints",
             "strategy", "budget", "training", "inputs", "space")

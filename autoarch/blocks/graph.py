@@ -9,7 +9,10 @@ returns a compiled Keras model, so it also works with keras-tuner's own tuners.
 import keras
 import keras_tuner as kt
 
-from autoarch.blocks.layout import DEFAULT_INPUT, SpaceLayout
+from autoarch.blocks.layout import DEFAULT_INPUT, SpaceLayout, TrainingChoices
+
+# TrainingChoices stays importable from here, where pickles of earlier versions name it
+__all__ = ["DEFAULT_INPUT", "ModelSpace", "TrainingChoices"]
 
 
 class ModelSpace(SpaceLayout, kt.HyperModel):

@@ -6,48 +6,113 @@ options are known without them (:mod:`autoarch.strategies.options`).
 """
 
 import importlib
+import inspect
+from collections.abc import MutableMapping
 
 from autoarch.errors import SpecError
 from autoarch.spec.checks import did_you_mean
-from autoarch.strategies.options import OPTIONS, check_options, strategy_options
+from autoarch.strategies import options as _options
+from autoarch.strategies.options import OPTIONS
 
-#: ``{name: (module, class)}``, in the order of :data:`~autoarch.strategies.options.OPTIONS`
-_CLASSES = {
-    "random": ("random_search", "RandomSearch"), "grid": ("grid", "GridSearch"),
-    "bayesian": ("bayesian", "BayesianOptimization"), "evolution": ("evolution", "Evolution"),
-    "reinforce": ("reinforce", "ReinforceController"), "hyperband": ("hyperband", "Hyperband"),
-    "oneshot": ("oneshot", "OneShot"), "darts": ("oneshot", "Darts"),
-    "gdas": ("oneshot", "Gdas"), "zero_cost": ("zero_cost", "ZeroCost"),
+
+class StrategyRegistry(MutableMapping):
+    """``{name: strategy class}``. autoarch's own are imported when first looked up; a
+    strategy of one's own is registered by assigning its class (``STRATEGIES["mine"] =
+    Mine``), and its options are its constructor's keyword arguments."""
+
+    def __init__(self, entries):
+        self._entries = dict(entries)
+
+    def __getitem__(self, name):
+        entry = self._entries[name]
+        if isinstance(entry, str):  # "module:Class"
+            module, cls = entry.split(":")
+            entry = self._entries[name] = getattr(importlib.import_module(module), cls)
+        return entry
+
+    def __setitem__(self, name, cls):
+        self._entries[name] = cls
+
+    def __delitem__(self, name):
+        del self._entries[name]
+
+    def __contains__(self, name):  # without importing the class
+        return name in self._entries
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+
+_BUILT_IN = {
+    "random": "autoarch.strategies.random_search:RandomSearch",
+    "grid": "autoarch.strategies.grid:GridSearch",
+    "bayesian": "autoarch.strategies.bayesian:BayesianOptimization",
+    "evolution": "autoarch.strategies.evolution:Evolution",
+    "reinforce": "autoarch.strategies.reinforce:ReinforceController",
+    "hyperband": "autoarch.strategies.hyperband:Hyperband",
+    "oneshot": "autoarch.strategies.oneshot:OneShot",
+    "darts": "autoarch.strategies.oneshot:Darts",
+    "gdas": "autoarch.strategies.oneshot:Gdas",
+    "zero_cost": "autoarch.strategies.zero_cost:ZeroCost",
 }
-_NAMES = {cls: name for name, (_, cls) in _CLASSES.items()}
+STRATEGIES = StrategyRegistry(_BUILT_IN)
+
+#: arguments a strategy of one's own gets from the search itself, never from the options
+_RESERVED = {"self", "objective", "max_trials", "hyperparameters", "seed", "args", "kwargs",
+             "allow_new_entries", "tune_new_entries", "max_retries_per_trial",
+             "max_consecutive_failed_trials"}
 
 
 def strategy_class(name):
-    if name not in _CLASSES:
-        raise SpecError(f"unknown strategy '{name}'{did_you_mean(name, OPTIONS)}; "
-                        f"available: {', '.join(OPTIONS)}", "strategy")
-    module, cls = _CLASSES[name]
-    return getattr(importlib.import_module(f"autoarch.strategies.{module}"), cls)
+    if name not in STRATEGIES:
+        raise SpecError(f"unknown strategy '{name}'{did_you_mean(name, STRATEGIES)}; "
+                        f"available: {', '.join(STRATEGIES)}", "strategy")
+    return STRATEGIES[name]
+
+
+def strategy_options(name):
+    """The option names a strategy accepts: autoarch's from their table (no import), a
+    registered strategy's from its constructor."""
+    if name in OPTIONS:
+        return sorted(OPTIONS[name])
+    options = set()
+    for klass in strategy_class(name).__mro__:
+        if "__init__" in vars(klass):
+            options |= set(inspect.signature(klass.__init__).parameters)
+    return sorted(options - _RESERVED)
+
+
+def check_options(name, options):
+    """Check a strategy's options before anything is built: unknown names (a ``SpecError``
+    with suggestions), then their values (:func:`autoarch.strategies.options.check_options`)."""
+    allowed = strategy_options(name)
+    for key in sorted(set(options) - set(allowed)):
+        raise SpecError(f"unknown option '{key}' for strategy '{name}'"
+                        f"{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
+                        f"strategy.{key}")
+    _options.check_options(name, options)
 
 
 def make_strategy(name, hyperparameters, objective, seed=None, options=None):
     """Build the oracle ``name`` with the user's ``options`` (validated, with suggestions)."""
     options = dict(options or {})
-    strategy_class(name)  # an unknown name, with suggestions
     check_options(name, options)
     return strategy_class(name)(hyperparameters=hyperparameters, objective=objective, seed=seed,
                                 max_consecutive_failed_trials=2**31, **options)
 
 
-def __getattr__(name):
-    if name == "STRATEGIES":  # {name: class}
-        return {n: strategy_class(n) for n in _CLASSES}
-    if name in _NAMES:
-        return strategy_class(_NAMES[name])
+def __getattr__(name):  # the classes by name (``from autoarch.strategies import Evolution``)
+    for path in _BUILT_IN.values():
+        if path.endswith(f":{name}"):
+            module, cls = path.split(":")
+            return getattr(importlib.import_module(module), cls)
     raise AttributeError(f"module 'autoarch.strategies' has no attribute {name!r}")
 
 
-__all__ = ["OPTIONS", "STRATEGIES", "check_options", "make_strategy", "strategy_class",
-           "strategy_options", "BayesianOptimization", "Darts", "Evolution", "Gdas",
-           "GridSearch", "Hyperband", "OneShot", "RandomSearch", "ReinforceController",
+__all__ = ["OPTIONS", "STRATEGIES", "StrategyRegistry", "check_options", "make_strategy",
+           "strategy_class", "strategy_options", "BayesianOptimization", "Darts", "Evolution",
+           "Gdas", "GridSearch", "Hyperband", "OneShot", "RandomSearch", "ReinforceController",
            "ZeroCost"]

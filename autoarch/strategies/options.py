@@ -97,25 +97,10 @@ _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinfor
            "hyperband": _hyperband, "zero_cost": _zero_cost}
 
 
-def strategy_options(name):
-    """The option names a strategy accepts."""
-    if name not in OPTIONS:
-        raise SpecError(f"unknown strategy '{name}'{did_you_mean(name, OPTIONS)}; "
-                        f"available: {', '.join(OPTIONS)}", "strategy")
-    return sorted(OPTIONS[name])
-
-
 def check_options(name, options):
-    """Check ``options`` of strategy ``name`` (the others at their defaults): an unknown
-    option is a ``SpecError`` with suggestions, a bad value a ``ValueError`` (or
-    ``SpecError``) that says what is wrong. A strategy of one's own (a name not in
-    :data:`OPTIONS`) has only ``prescreen`` checked."""
-    if name in OPTIONS:
-        allowed = strategy_options(name)
-        for key in sorted(set(options) - set(allowed)):
-            raise SpecError(f"unknown option '{key}' for strategy '{name}'"
-                            f"{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
-                            f"strategy.{key}")
+    """Check the values of ``options`` of strategy ``name`` (the others at their defaults);
+    a ``ValueError`` (or ``SpecError``) says what is wrong. A strategy of one's own (a name
+    not in :data:`OPTIONS`) has only ``prescreen`` checked."""
     values = {**OPTIONS.get(name, {}), **options}
     if "prescreen" in values:
         _int_at_least("prescreen", values["prescreen"], 1, "")
