@@ -29,7 +29,7 @@ class TextInput(InputKind):
 
     def default_head(self, task):
         # the squared hinge first (what the first trial, the SGD bag, takes): a linear SVM's
-        # loss beats cross-entropy on the tf-idf bag (heads.squared_hinge)
+        # loss beats cross-entropy on the tf-idf bag (blocks.layers.squared_hinge)
         return {"loss": ["hinge", "crossentropy"]} if task == "classification" else {}
 
     def default_training(self):
