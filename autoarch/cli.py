@@ -305,7 +305,6 @@ def setting_flag(name):
 def add_setting_flags(parser):
     """One flag per search setting of :mod:`autoarch.config` (``--max-trials``, ...); a flag
     given overrides the spec's value."""
-    import_tensorflow_quietly()
     from autoarch.config import FLAT_FIELDS, Flag, Number, OneOf, Switch
 
     group = parser.add_argument_group("search settings (override the spec's values)")
@@ -325,9 +324,8 @@ def add_setting_flags(parser):
         group.add_argument(flag, **options)
 
 
-def build_parser(search_settings=True):
-    """The command's parser; ``search_settings=False`` leaves out the setting flags of
-    ``search`` (reading them needs the search engine, which only ``search`` loads)."""
+def build_parser():
+    """The command's parser (reading the search settings needs no TensorFlow)."""
     parser = argparse.ArgumentParser(prog="autoarch", description="Keras-native AutoML and "
                                      "neural architecture search.")
     parser.add_argument("--version", action="version", version=f"autoarch {__version__}")
@@ -335,8 +333,7 @@ def build_parser(search_settings=True):
     search = commands.add_parser("search", help="run a search from a spec")
     search.add_argument("spec", help="a YAML spec, or a ready spec's name (e.g. digits)")
     search.add_argument("--dir", help="project directory (default autoarch_runs/NAME)")
-    if search_settings:
-        add_setting_flags(search)
+    add_setting_flags(search)
     search.add_argument("--resume", action="store_true", help="continue a search in --dir")
     search.add_argument("--chief", metavar="HOST:PORT",
                         help="serve the search at this address: workers on other machines "
@@ -372,7 +369,7 @@ def build_parser(search_settings=True):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(search_settings=bool(argv) and argv[0] == "search").parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except (FileNotFoundError, ValueError, AutoarchError, PermissionError) as err:

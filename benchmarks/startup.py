@@ -2,10 +2,11 @@
 imports it avoids.
 
 Each row runs in a fresh process (wall seconds, the median of ``--repeats``, the first run
-dropped so the files are in the page cache): ``autoarch --help``, ``autoarch validate`` on
-every ready spec, and as the baseline the imports ``validate`` did before it read specs
-without them (``import keras_tuner``, which imports Keras and TensorFlow) and
-``import tensorflow`` alone.
+dropped so the files are in the page cache): ``autoarch --help``, ``autoarch search
+--help``, ``autoarch validate`` on every ready spec, and as the baseline the imports that
+``validate`` and ``search --help`` did before they read specs and settings without them
+(``import keras_tuner``, which imports Keras and TensorFlow) and ``import tensorflow``
+alone.
 
     python benchmarks/startup.py [--repeats 5]
 """
@@ -37,6 +38,7 @@ def main():
     command = [sys.executable, "-m", "autoarch.cli"]
     specs = sorted(f[:-5] for f in os.listdir(builtin_specs_dir()) if f.endswith(".yaml"))
     rows = [("autoarch --help", command + ["--help"]),
+            ("autoarch search --help (every search setting's flag)", command + ["search", "--help"]),
             (f"autoarch validate, each of the {len(specs)} ready specs in one process",
              [sys.executable, "-c", "from autoarch.cli import main\n"
               f"for name in {specs!r}:\n    main(['validate', name])"]),

@@ -103,7 +103,7 @@ def test_tfds_loading_with_mock_data():
 
 def test_help_and_version_do_not_start_tensorflow():
     code = ("import sys\nfrom autoarch import cli\nfor argv in (['--help'], ['--version'], "
-            "['report', '--help']):\n    try:\n        cli.main(argv)\n    except SystemExit:\n"
+            "['report', '--help'], ['search', '--help']):\n    try:\n        cli.main(argv)\n    except SystemExit:\n"
             "        pass\nprint('tensorflow loaded:', 'tensorflow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
