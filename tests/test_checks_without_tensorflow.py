@@ -93,6 +93,17 @@ def test_the_table_and_the_constructor_refuse_the_same_values(name, options, mes
         strategy_class(name)(objective=kt.Objective("value", "max"), **options)
 
 
+def test_a_phased_strategy_of_ones_own_refuses_prescreening_too():
+    from autoarch.strategies.base import PhasedStrategy
+
+    class Mine(PhasedStrategy):
+        name = "mine"
+
+    with pytest.raises(ValueError, match="strategy 'mine': prescreen applies to strategies"):
+        Mine(objective=kt.Objective("value", "max"), prescreen=2)
+    assert Mine(objective=kt.Objective("value", "max")).prescreen == 1
+
+
 def test_an_unknown_option_is_named_with_a_suggestion():
     with pytest.raises(autoarch.SpecError, match="unknown option 'populaton_size'.*did you "
                        "mean 'population_size'"):

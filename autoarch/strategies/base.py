@@ -181,6 +181,7 @@ class PhasedStrategy(StrategyOracle):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        check_options(self.name, {"prescreen": self.prescreen}, phased=True)
         self.candidates = None
 
     def run_phase(self, context):

@@ -97,14 +97,15 @@ _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinfor
            "hyperband": _hyperband, "zero_cost": _zero_cost}
 
 
-def check_options(name, options):
+def check_options(name, options, phased=None):
     """Check the values of ``options`` of strategy ``name`` (the others at their defaults);
     a ``ValueError`` (or ``SpecError``) says what is wrong. A strategy of one's own (a name
-    not in :data:`OPTIONS`) has only ``prescreen`` checked."""
+    not in :data:`OPTIONS`) has only ``prescreen`` checked; ``phased``: whether it finds its
+    trials in a phase before the first (by default, whether ``name`` is in :data:`PHASED`)."""
     values = {**OPTIONS.get(name, {}), **options}
     if "prescreen" in values:
         _int_at_least("prescreen", values["prescreen"], 1, "")
-        if name in PHASED and values["prescreen"] > 1:
+        if (name in PHASED if phased is None else phased) and values["prescreen"] > 1:
             raise ValueError(f"strategy '{name}': prescreen applies to strategies that "
                              "suggest one trial at a time; this one finds its trials first")
     if name in _CHECKS:
