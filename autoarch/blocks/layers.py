@@ -2,7 +2,7 @@
 saving (``autoarch>Name``), so every saved model reloads in safe mode.
 
 They live apart from the blocks (which import this module when they build), so the blocks
-can be imported, checked and counted without Keras; :func:`autoarch.serialization.register`
+can be imported, checked and counted without Keras; :func:`autoarch.export.register_objects`
 imports this module with the others that register objects before a model is loaded.
 """
 
