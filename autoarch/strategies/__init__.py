@@ -15,6 +15,12 @@ from autoarch.strategies import options as _options
 from autoarch.strategies.options import OPTIONS
 
 
+def _load(path):
+    """The class at ``"module:Class"``."""
+    module, cls = path.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
 class StrategyRegistry(MutableMapping):
     """``{name: strategy class}``. autoarch's own are imported when first looked up; a
     strategy of one's own is registered by assigning its class (``STRATEGIES["mine"] =
@@ -26,8 +32,7 @@ class StrategyRegistry(MutableMapping):
     def __getitem__(self, name):
         entry = self._entries[name]
         if isinstance(entry, str):  # "module:Class"
-            module, cls = entry.split(":")
-            entry = self._entries[name] = getattr(importlib.import_module(module), cls)
+            entry = self._entries[name] = _load(entry)
         return entry
 
     def __setitem__(self, name, cls):
@@ -87,13 +92,13 @@ def strategy_options(name):
 
 def check_options(name, options):
     """Check a strategy's options before anything is built: unknown names (a ``SpecError``
-    with suggestions), then their values (:func:`autoarch.strategies.options.check_options`)."""
+    with suggestions), then their values (:func:`autoarch.strategies.options.check_values`)."""
     allowed = strategy_options(name)
     for key in sorted(set(options) - set(allowed)):
         raise SpecError(f"unknown option '{key}' for strategy '{name}'"
                         f"{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
                         f"strategy.{key}")
-    _options.check_options(name, options)
+    _options.check_values(name, options)
 
 
 def make_strategy(name, hyperparameters, objective, seed=None, options=None):
@@ -107,8 +112,7 @@ def make_strategy(name, hyperparameters, objective, seed=None, options=None):
 def __getattr__(name):  # the classes by name (``from autoarch.strategies import Evolution``)
     for path in _BUILT_IN.values():
         if path.endswith(f":{name}"):
-            module, cls = path.split(":")
-            return getattr(importlib.import_module(module), cls)
+            return _load(path)
     raise AttributeError(f"module 'autoarch.strategies' has no attribute {name!r}")
 
 

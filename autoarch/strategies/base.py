@@ -15,7 +15,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from autoarch import space as space_ops
 from autoarch.pareto import crowding_distance, non_dominated_sort
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class StrategyOracle(kt.Oracle):
@@ -38,7 +38,8 @@ class StrategyOracle(kt.Oracle):
                          max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs)
         if seed is not None:  # keras-tuner treats seed=0 as "no seed"; 0 is a seed here
             self.seed = seed
-        check_options(self.name, {"prescreen": prescreen})
+        check_values(self.name, {"prescreen": prescreen},
+                     phased=getattr(self, "runs_phase", False))
         self.prescreen, self.screen = prescreen, None
         #: {trial id: the trial id its values came from} where a strategy derives a child
         #: from a parent (``evolution``), for weight inheritance; not kept across a resume
@@ -181,7 +182,6 @@ class PhasedStrategy(StrategyOracle):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        check_options(self.name, {"prescreen": self.prescreen}, phased=True)
         self.candidates = None
 
     def run_phase(self, context):

@@ -20,7 +20,7 @@ from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 from autoarch import space as space_ops
 from autoarch.strategies.base import StrategyOracle
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class BayesianOptimization(StrategyOracle):
@@ -29,8 +29,8 @@ class BayesianOptimization(StrategyOracle):
     def __init__(self, num_initial_points=10, num_candidates=500, num_local=200, xi=0.01,
                  **kwargs):
         super().__init__(**kwargs)
-        check_options(self.name, {"num_initial_points": num_initial_points,
-                                  "num_candidates": num_candidates, "num_local": num_local})
+        check_values(self.name, {"num_initial_points": num_initial_points,
+                                 "num_candidates": num_candidates, "num_local": num_local})
         self.num_initial_points = num_initial_points
         self.num_candidates = num_candidates
         self.num_local = num_local

@@ -19,7 +19,7 @@ setting, or of one layer, keeps the rest of the network as it was trained).
 from autoarch import space as space_ops
 from autoarch.space.decisions import crossover
 from autoarch.strategies.base import StrategyOracle
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class Evolution(StrategyOracle):
@@ -28,8 +28,8 @@ class Evolution(StrategyOracle):
     def __init__(self, population_size=20, sample_size=5, crossover_rate=0.0,
                  mutations=1, inherit=True, **kwargs):
         super().__init__(**kwargs)
-        check_options(self.name, {"population_size": population_size, "sample_size": sample_size,
-                                  "crossover_rate": crossover_rate, "mutations": mutations})
+        check_values(self.name, {"population_size": population_size, "sample_size": sample_size,
+                                 "crossover_rate": crossover_rate, "mutations": mutations})
         self.population_size = population_size
         self.sample_size = sample_size
         self.crossover_rate = crossover_rate

@@ -12,7 +12,7 @@ promotion trains from scratch to ``tuner/epochs``.
 
 import keras_tuner as kt
 
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class Hyperband(kt.oracles.HyperbandOracle):
@@ -20,7 +20,7 @@ class Hyperband(kt.oracles.HyperbandOracle):
 
     def __init__(self, max_epochs=27, factor=3, hyperband_iterations=1, seed=None,
                  continue_training=True, **kwargs):
-        check_options(self.name, {"max_epochs": max_epochs})
+        check_values(self.name, {"max_epochs": max_epochs})
         super().__init__(max_epochs=max_epochs, factor=factor,
                          hyperband_iterations=hyperband_iterations, seed=seed, **kwargs)
         self.continue_training = bool(continue_training)

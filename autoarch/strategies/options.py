@@ -4,7 +4,7 @@ The strategies are keras-tuner oracles, so importing one imports Keras and Tenso
 (seconds). A spec's ``strategy:`` section is checked against this table alone, so ``autoarch
 validate`` answers without starting TensorFlow; the classes' constructors take the same
 keyword arguments with the same defaults (a test holds the two together) and check their
-values with :func:`check_options`, so a strategy built directly is checked the same way.
+values with :func:`check_values`, so a strategy built directly is checked the same way.
 """
 
 from autoarch.errors import SpecError
@@ -97,7 +97,7 @@ _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinfor
            "hyperband": _hyperband, "zero_cost": _zero_cost}
 
 
-def check_options(name, options, phased=None):
+def check_values(name, options, phased=None):
     """Check the values of ``options`` of strategy ``name`` (the others at their defaults);
     a ``ValueError`` (or ``SpecError``) says what is wrong. A strategy of one's own (a name
     not in :data:`OPTIONS`) has only ``prescreen`` checked; ``phased``: whether it finds its

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from autoarch import space as space_ops
 from autoarch.strategies.base import StrategyOracle
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class _Policy:
@@ -102,9 +102,9 @@ class ReinforceController(StrategyOracle):
     def __init__(self, learning_rate=0.1, entropy_weight=0.01, baseline_decay=0.5, units=32,
                  embedding_dim=16, max_options=16, **kwargs):
         super().__init__(**kwargs)
-        check_options(self.name, {"learning_rate": learning_rate, "baseline_decay": baseline_decay,
-                                  "units": units, "embedding_dim": embedding_dim,
-                                  "max_options": max_options})
+        check_values(self.name, {"learning_rate": learning_rate, "baseline_decay": baseline_decay,
+                                 "units": units, "embedding_dim": embedding_dim,
+                                 "max_options": max_options})
         self.learning_rate = learning_rate
         self.entropy_weight = entropy_weight
         self.baseline_decay = baseline_decay

@@ -11,7 +11,7 @@ note in the journal; a resumed search reads it back instead of screening again.
 """
 
 from autoarch.strategies.base import PhasedStrategy
-from autoarch.strategies.options import check_options
+from autoarch.strategies.options import check_values
 
 
 class ZeroCost(PhasedStrategy):
@@ -24,8 +24,8 @@ class ZeroCost(PhasedStrategy):
     def __init__(self, samples=500, top_k=10, proxy="vote", voters=None, rows=64,
                  time_share=0.3, **kwargs):
         super().__init__(**kwargs)
-        check_options(self.name, {"proxy": proxy, "voters": voters, "samples": samples,
-                                  "top_k": top_k, "rows": rows, "time_share": time_share})
+        check_values(self.name, {"proxy": proxy, "voters": voters, "samples": samples,
+                                 "top_k": top_k, "rows": rows, "time_share": time_share})
         self.proxy, self.voters = proxy, tuple(voters) if voters else None
         self.samples, self.top_k, self.rows, self.time_share = samples, top_k, rows, time_share
 
