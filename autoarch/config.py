@@ -342,6 +342,9 @@ class SearchConfig:
     ensemble_size: int = knob(10, Number(int, 1), "Rounds of greedy ensemble selection over "
                               "the trials' validation predictions (Caruana et al.); 1: the "
                               "single best trial.")
+    boosted_trees: bool = knob(True, Flag(), "On a table, also fit gradient-boosted trees "
+                               "(as a Keras model) that the ensemble may weigh beside the "
+                               "trials (with `ensemble_size` > 1 and one objective).")
     budget: Budget = field(default_factory=Budget)
     training: Training = field(default_factory=Training)
 

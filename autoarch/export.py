@@ -51,7 +51,8 @@ def export_model(model, path, format="keras"):
 #: list whole); their packages import them only when first used
 REGISTERING_MODULES = ("autoarch.blocks.layers", "autoarch.blocks.periodic",
                        "autoarch.blocks.piecewise", "autoarch.blocks.table",
-                       "autoarch.engine.parity", "autoarch.ensemble", "autoarch.inputs.tabular")
+                       "autoarch.engine.parity", "autoarch.ensemble", "autoarch.inputs.tabular",
+                       "autoarch.trees")
 
 
 def register_objects():

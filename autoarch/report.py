@@ -37,6 +37,11 @@ document.querySelectorAll("table.sortable th").forEach((th, col) => th.onclick =
 """
 
 
+def _member(key):
+    """An ensemble member's name: a trial's number, or the boosted trees."""
+    return f"trial {key}" if isinstance(key, int) else "boosted trees"
+
+
 def _versions():
     found = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -309,7 +314,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
             if key == "event" or value is None:
                 continue
             if key == "ensemble":  # members and weights, and its validation score
-                value = ", ".join(f"trial {m['trial']} ({m['weight']:.2f})"
+                value = ", ".join(f"{_member(m['trial'])} ({m['weight']:.2f})"
                                   for m in value["members"])
             rows.append(f"<tr><th>{html.escape(key.replace('_', ' '))}</th>"
                         f"<td>{html.escape(str(value))}</td></tr>")

@@ -47,6 +47,10 @@ from autoarch.splits import stratify_labels
 
 # the best trials whose retraining the time limit keeps room for
 RESERVED_REFITS = 3
+# the ensemble's key for the boosted trees (trials are keyed by their numbers)
+TREES = "trees"
+# the share of the time limit the boosted trees may take (30 s without a limit)
+TREES_SHARE = 0.1
 # workers that may join a chief at once
 MAX_JOINED = 64
 
@@ -188,6 +192,7 @@ class ModelSearch:
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
+        self._trees = self._fit_trees(time_limit)
         self._pool, self._in_use = None, {}
         self._worker = None if self._parallel else self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
@@ -217,7 +222,10 @@ class ModelSearch:
         self.summary = {
             "trials": self.study.n_finished, "search_seconds": round(searched, 1),
             "stopped_by": stopped_by,
-            "max_trials": max_trials, "time_limit": time_limit, **final,
+            "max_trials": max_trials, "time_limit": time_limit,
+            **({"boosted_trees": f"{self._trees['model'].n_estimators_} trees fitted in "
+                                 f"{self._trees['seconds']:.1f} s"} if self._trees else {}),
+            **final,
             "total_seconds": round(time.monotonic() - self._started, 1)}
         if self.multi_objective:
             self.study.note("pareto_front", objectives=[[o.name, o.direction] for o in
@@ -324,6 +332,56 @@ class ModelSearch:
                         scores=scores, seconds=round(time.monotonic() - started, 2))
         return best
 
+    def _fit_trees(self, time_limit):
+        """The boosted trees the ensemble may weigh (:mod:`autoarch.trees`), fitted on the
+        encoded training rows: ``{"model", "val" (its validation outputs, as the trials'),
+        "seconds"}``; None where they do not apply: ``boosted_trees`` off, no ensemble,
+        several objectives or fairness measures, an input that is not a table encoded
+        ahead, or targets of several columns."""
+        from autoarch.blocks.layout import DEFAULT_INPUT
+
+        config, (x_val, y_val) = self.config, self._trainer.val
+        y = np.asarray(self._trainer.train[1])
+        if not config.boosted_trees or config.ensemble_size < 2 or self.multi_objective or \
+                self._fairness or self._val_groups is not None or \
+                (y.ndim > 1 and y.shape[-1] > 1):
+            return None
+        ahead = self._trainer.ahead()
+        if ahead is None:
+            return None
+        classification = self.space.is_classification
+        classes = getattr(self.space.head, "num_classes", None)
+        if classification and (classes is None or not np.array_equal(
+                np.unique(y), np.arange(classes))):  # labels 0..K-1, every one seen
+            return None
+        from autoarch.trees import MIN_ROWS, fit_boosted_trees
+
+        if len(y) < MIN_ROWS:
+            return None
+        started = time.monotonic()
+        try:
+            model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], y, classification,
+                                      seed=self.config.seed,
+                                      seconds=TREES_SHARE * time_limit if time_limit else 30.0)
+        except ValueError as err:  # a class too rare to split off rows for early stopping
+            self.study.note("boosted_trees", skipped=str(err))
+            return None
+        x = ahead[1][DEFAULT_INPUT]
+        val = model.predict_proba(x) if classification else model.predict(x)
+        val = val[:, 1:] if classification and classes == 2 else val.reshape(len(x), -1)
+        seconds = time.monotonic() - started
+        from autoarch.ensemble import score
+
+        value = score(val, y_val, classification)
+        if not any(n.get("event") == "boosted_trees" for n in self.study.notes):
+            self.study.note("boosted_trees", trees=int(model.n_estimators_),
+                            seconds=round(seconds, 2), validation_score=list(value))
+        if self.verbose:
+            print(f"boosted trees: {model.n_estimators_} trees in {seconds:.1f} s, validation "
+                  f"{'accuracy' if classification else 'mean squared error'} "
+                  f"{abs(value[0]):.4f}", flush=True)
+        return {"model": model, "val": val, "seconds": seconds}
+
     def _make_worker(self, max_trials):
         mode = self.config.training.isolate_trials
         if not mode or (mode == "auto" and max_trials is not None and max_trials <= 2):
@@ -406,7 +464,8 @@ class ModelSearch:
         refits = sum(self._refit_seconds(self.study.trials[n])
                      for n in self._ranked()[:RESERVED_REFITS])
         limit = self._deadline - self._started
-        return min(limit / 3, refits + 2.0)
+        trees = self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
+        return min(limit / 3, refits + trees + 2.0)
 
     def _refit_seconds(self, trial):
         """Estimated seconds to retrain ``trial`` on training + validation rows."""
@@ -574,6 +633,8 @@ class ModelSearch:
                 predictions[trial.number] = np.load(path, allow_pickle=False)
         if not predictions:
             return {}, None
+        if self._trees is not None:
+            predictions[TREES] = self._trees["val"]
         weights, score = greedy_selection(predictions, self._trainer.val[1],
                                           self.space.is_classification,
                                           self.config.ensemble_size)
@@ -586,9 +647,10 @@ class ModelSearch:
         # latencies the search measured per trial)
         weights, score = self._ensemble() if self.config.ensemble_size > 1 and \
             not self.multi_objective else ({}, None)
-        if len(weights) > 1:
-            members = sorted(weights, key=lambda n: -weights[n])
-            models, retrained = zip(*(self._retrained(self.study.trials[n]) for n in members))
+        if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
+            members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
+            models, retrained = zip(*(self._trees_model() if n == TREES else
+                                      self._retrained(self.study.trials[n]) for n in members))
             model = ensemble_model(list(models), [weights[n] for n in members])
             self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4),
                                           "retrained": r} for n, r in zip(members, retrained)],
@@ -597,6 +659,12 @@ class ModelSearch:
                            "final_seconds": round(time.monotonic() - started, 1)}
         self.ensemble = None
         best = self.study.best_trial
+        if list(weights) == [TREES]:  # the trees alone beat every trial and every blend
+            model, retrained = self._trees_model()
+            model.compile_from_config(self._trial_model(best.number).get_compile_config())
+            return model, {"final_model": "boosted trees" + (" retrained on all rows" if
+                                                             retrained else ""),
+                           "final_seconds": round(time.monotonic() - started, 1)}
         if self._fairness:  # a retrained model's fairness is not the one that was validated
             return self._trial_model(best.number), {
                 "final_model": f"trial {best.number} (not retrained: its fairness measures "
@@ -608,6 +676,26 @@ class ModelSearch:
                else f"trial {best.number} (no time left to retrain it)")
         return model, {"final_model": how,
                        "final_seconds": round(time.monotonic() - started, 1)}
+
+    def _trees_model(self):
+        """The boosted trees as a Keras model from the raw inputs, refitted on training +
+        validation rows with the count of trees early stopping chose (``final_fit``) where
+        the time left allows; and whether they were refitted."""
+        from autoarch.blocks.layout import DEFAULT_INPUT
+        from autoarch.trees import fit_boosted_trees, trees_model
+
+        model, classification = self._trees["model"], self.space.is_classification
+        train, val = self._trainer.ahead()
+        x = np.concatenate([train[DEFAULT_INPUT], val[DEFAULT_INPUT]])
+        refit = self.config.budget.final_fit and (
+            self._deadline is None or
+            time.monotonic() + self._trees["seconds"] <= self._deadline)
+        if refit:
+            y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
+            model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
+                                      n_trees=model.n_estimators_)
+        kind = next(iter(self.space.inputs.values()))
+        return trees_model(kind, model, x[:8], classification), refit
 
     def _retrained(self, trial):
         """``trial``'s model retrained on training + validation rows (``final_fit``) where
@@ -639,8 +727,8 @@ def _summary_line(summary):
     line = (f"searched {summary['trials']} trials in {summary['search_seconds']:.0f} s "
             f"(stopped by {summary['stopped_by']}); final model: {summary['final_model']}")
     if summary.get("ensemble"):
-        members = ", ".join(f"{m['trial']} ({m['weight']:.2f})"
-                            for m in summary["ensemble"]["members"])
+        members = ", ".join(f"{m['trial'] if m['trial'] != TREES else 'boosted trees'} "
+                            f"({m['weight']:.2f})" for m in summary["ensemble"]["members"])
         line += f" of trials {members}"
     return line + f"; {summary['total_seconds']:.0f} s in all"
 

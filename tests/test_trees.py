@@ -1,0 +1,129 @@
+"""Boosted trees as a Keras model, and as a member of a table's ensemble."""
+
+import pickle
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from sklearn.datasets import load_diabetes, load_iris
+
+from autoarch import AutoClassifier, AutoRegressor
+from autoarch.engine import data as data_ops
+from autoarch.engine.journal import Journal
+from autoarch.export import export_model
+from autoarch.trees import TreeEnsemble, fit_boosted_trees, tree_arrays
+
+TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
+            isolate_trials=False)
+
+
+def _scores(x, classification, y):
+    fitted = fit_boosted_trees(x, y, classification, seconds=10)
+    inputs = keras.Input((x.shape[1],))
+    model = keras.Model(inputs, TreeEnsemble(**tree_arrays(fitted, x[:4]))(inputs))
+    expected = fitted.decision_function(x) if classification else fitted.predict(x)
+    return model.predict(x, verbose=0), np.asarray(expected).reshape(len(x), -1), fitted
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_the_keras_trees_compute_what_scikit_learn_computes(task):
+    if task == "regression":
+        x, y = load_diabetes(return_X_y=True)
+    else:
+        x, y = load_iris(return_X_y=True)
+        y = (y == 2).astype(int) if task == "binary" else y
+    got, expected, fitted = _scores(x.astype("float32"), task != "regression", y)
+    assert got.shape == (len(x), 3 if task == "multiclass" else 1)
+    assert fitted.n_estimators_ > 10
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_a_split_between_neighbouring_floats_sends_each_to_its_own_side():
+    """The split of two float32 values one step apart lies between them in float64; rounded
+    to float32 it may equal the larger one, which must still go right."""
+    low = np.float32(1.0)
+    values = [low]
+    for _ in range(7):
+        values.append(np.nextafter(values[-1], np.float32(2.0)))
+    x = np.repeat(np.asarray(values, "float32"), 10).reshape(-1, 1)
+    y = np.repeat(np.arange(8) % 2, 10)  # alternating labels: a split between every pair
+    got, expected, _ = _scores(x, True, y)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def _stepped_table(rows=400, seed=0):
+    """A target of thresholds on two columns and a string column, which trees learn at once
+    and a network trained for one epoch does not."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.uniform(size=rows), "b": rng.uniform(size=rows),
+                          "noise": rng.normal(size=rows),
+                          "city": rng.choice(["x", "y", "z"], size=rows)})
+    y = ((frame.a > 0.3) ^ (frame.b > 0.7) ^ (frame.city == "z")).astype(int).to_numpy()
+    return frame, y
+
+
+def _fit(directory, **settings):
+    frame, y = _stepped_table()
+    clf = AutoClassifier(max_trials=2, epochs=1, directory=str(directory), **TINY, **settings)
+    return clf.fit(frame.iloc[:300], y[:300]), frame.iloc[300:], y[300:]
+
+
+def test_a_table_search_weighs_the_boosted_trees_and_the_result_exports(tmp_path):
+    clf, x_test, y_test = _fit(tmp_path / "search")
+    notes = [r for r in Journal(str(tmp_path / "search")).read() if r["event"] == "boosted_trees"]
+    assert len(notes) == 1 and notes[0]["trees"] > 0 and notes[0]["validation_score"][0] > 0.9
+    members = {m["trial"] for m in (clf.ensemble_ or {}).get("members", ())}
+    assert "trees" in members or clf.search_summary_["final_model"].startswith("boosted trees")
+    assert clf.score(x_test, y_test) > 0.9  # the networks alone: near chance after one epoch
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(x_test),
+                                  clf.predict(x_test))
+    arrays = clf.space_.arrays({"input": x_test.iloc[:5]})  # the model takes the raw columns
+    expected = clf.best_model_.predict(data_ops.make_dataset(arrays, None, 5), verbose=0)
+    for fmt, name in (("keras", "m.keras"), ("savedmodel", "saved"), ("tflite", "m.tflite")):
+        target = str(tmp_path / name)
+        export_model(clf.best_model_, target, fmt)
+        if fmt == "keras":
+            got = keras.models.load_model(target, safe_mode=True).predict(
+                data_ops.make_dataset(arrays, None, 5), verbose=0)
+        elif fmt == "savedmodel":
+            loaded = tf.saved_model.load(target)  # held: its functions use its variables
+            got = loaded.serve({k: tf.constant(v) for k, v in arrays.items()}).numpy()
+        else:
+            runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
+            got = np.concatenate([next(iter(runner(**{k: np.asarray(v)[i:i + 1]
+                                                      for k, v in arrays.items()}).values()))
+                                  for i in range(5)])
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=fmt)
+
+
+def test_trees_that_no_blend_improves_are_the_final_model_alone(tmp_path):
+    """Networks that learn nothing (a learning rate of 1e-9) predict near the mean, and
+    averaging them in only pulls the trees' predictions of a stepped target towards it."""
+    frame, steps = _stepped_table()
+    y = 100.0 * steps + frame.a.to_numpy()
+    reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), learning_rate=1e-9,
+                        **TINY).fit(frame.iloc[:300], y[:300])
+    assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
+    assert reg.ensemble_ is None and reg.score(frame.iloc[300:], y[300:]) > 0.7
+    assert reg.search_summary_["boosted_trees"].endswith(" s")
+    assert reg.best_model_.loss is not None  # compiled as the trials were
+
+
+def test_boosted_trees_off_leaves_only_trials(tmp_path):
+    clf, _, _ = _fit(tmp_path, boosted_trees=False)
+    assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
+    assert all(isinstance(m["trial"], int) for m in (clf.ensemble_ or {}).get("members", ()))
+    assert not clf.search_summary_["final_model"].startswith("boosted trees")
+
+
+def test_a_regressor_with_the_trees_predicts_in_the_targets_units(tmp_path):
+    x, y = load_diabetes(return_X_y=True, as_frame=True)
+    reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), **TINY)
+    reg.fit(x.iloc[:300], y.iloc[:300] * 1000)  # targets far from zero and one
+    notes = [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
+    assert len(notes) == 1
+    predictions = reg.predict(x.iloc[300:])
+    assert 0.2 < reg.score(x.iloc[300:], y.iloc[300:] * 1000)
+    assert 50_000 < predictions.mean() < 250_000
