@@ -23,7 +23,9 @@ the search's wall seconds as a multiple of one stand-alone training (timed in th
 the mean of two, the best cell and the median one). One-shot and few-shot derive the best
 of the paths an evolution search scores on the supernet (100, as ``strategy: oneshot``
 does; its cost counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS
-their strongest operations.
+their strongest operations. Before them, a ``ceiling:`` line: how often the best estimate
+there is, a full stand-alone training of every cell, puts its best cell in the top 10 % of
+the other training seeds (``seed_ceiling``).
 
     python benchmarks/oneshot.py train-space [--seed 0] [--workers 2]
     python benchmarks/oneshot.py [--runs 3] [--epochs 10]

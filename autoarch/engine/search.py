@@ -340,7 +340,7 @@ class ModelSearch:
         ahead, or targets of several columns."""
         from autoarch.blocks.layout import DEFAULT_INPUT
 
-        config, (x_val, y_val) = self.config, self._trainer.val
+        config, y_val = self.config, self._trainer.val[1]
         y = np.asarray(self._trainer.train[1])
         if not config.boosted_trees or config.ensemble_size < 2 or self.multi_objective or \
                 self._fairness or self._val_groups is not None or \
