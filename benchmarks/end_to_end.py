@@ -20,10 +20,14 @@ Suites:
   same time limit (``--time-limit``, default 300 s).
 
 Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,000 / 1,000;
-fine_foods its own train and test files. Wall time includes the final model.
+fine_foods its own train and test files. Wall time includes the final model. The default
+path's rows say how much the ensemble weighs the boosted trees (``--no-boosted-trees``
+leaves them out, for a paired comparison); ames also gets a row on the test houses its
+author's advice keeps (``SUBSETS``).
 
     python benchmarks/end_to_end.py [--suite defaults|heldout|specs|strategies|all] [--tasks a,b]
-                                    [--data-dir D] [--time-limit T]
+                                    [--data-dir D] [--time-limit T] [--seeds 0,1,2]
+                                    [--no-boosted-trees]
 """
 
 import argparse
