@@ -31,8 +31,9 @@ MAX_ROWS, MIN_ROWS = 50_000, 30
 
 @keras.saving.register_keras_serializable(package="autoarch")
 class TreeEnsemble(layers.Layer):
-    """The raw score of boosted regression trees: ``bias + scale * sum_t tree_t(x)``, each
-    tree adding to its output column (``column[t]``; one per class in multiclass boosting).
+    """The raw score of boosted regression trees: ``bias + sum_t tree_t(x)`` (the learning
+    rate is in the leaf values), each tree adding to its output column (``column[t]``; one
+    per class in multiclass boosting).
 
     Trees are stored as ``(trees, nodes)`` arrays in non-trainable weights; a leaf points to
     itself, so ``depth`` steps of "go left where ``x[feature] <= threshold``" reach every
