@@ -38,7 +38,7 @@ from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
-from autoarch.ensemble import ensemble_model, greedy_selection
+from autoarch.ensemble import ensemble_model, greedy_selection, score as ensemble_score
 from autoarch.errors import TrialRefused
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
@@ -339,24 +339,20 @@ class ModelSearch:
         several objectives or fairness measures, an input that is not a table encoded
         ahead, or targets of several columns."""
         from autoarch.blocks.layout import DEFAULT_INPUT
+        from autoarch.trees import MIN_ROWS, fit_boosted_trees
 
         config, y_val = self.config, self._trainer.val[1]
         y = np.asarray(self._trainer.train[1])
-        if not config.boosted_trees or config.ensemble_size < 2 or self.multi_objective or \
-                self._fairness or self._val_groups is not None or \
-                (y.ndim > 1 and y.shape[-1] > 1):
-            return None
-        ahead = self._trainer.ahead()
-        if ahead is None:
-            return None
         classification = self.space.is_classification
         classes = getattr(self.space.head, "num_classes", None)
-        if classification and (classes is None or not np.array_equal(
-                np.unique(y), np.arange(classes))):  # labels 0..K-1, every one seen
+        if not config.boosted_trees or config.ensemble_size < 2 or self.multi_objective or \
+                self._fairness or self._val_groups is not None or len(y) < MIN_ROWS or \
+                (y.ndim > 1 and y.shape[-1] > 1) or (classification and (
+                    classes is None or  # labels 0..K-1, every one seen
+                    not np.array_equal(np.unique(y), np.arange(classes)))):
             return None
-        from autoarch.trees import MIN_ROWS, fit_boosted_trees
-
-        if len(y) < MIN_ROWS:
+        ahead = self._trainer.ahead()  # encoding the table: only where the trees apply
+        if ahead is None:
             return None
         started = time.monotonic()
         try:
@@ -370,9 +366,7 @@ class ModelSearch:
         val = model.predict_proba(x) if classification else model.predict(x)
         val = val[:, 1:] if classification and classes == 2 else val.reshape(len(x), -1)
         seconds = time.monotonic() - started
-        from autoarch.ensemble import score
-
-        value = score(val, y_val, classification)
+        value = ensemble_score(val, y_val, classification)
         if not any(n.get("event") == "boosted_trees" for n in self.study.notes):
             self.study.note("boosted_trees", trees=int(model.n_estimators_),
                             seconds=round(seconds, 2), validation_score=list(value))
@@ -686,15 +680,16 @@ class ModelSearch:
 
         model, classification = self._trees["model"], self.space.is_classification
         train, val = self._trainer.ahead()
-        x = np.concatenate([train[DEFAULT_INPUT], val[DEFAULT_INPUT]])
+        x = train[DEFAULT_INPUT]
         refit = self.config.budget.final_fit and (
             self._deadline is None or
             time.monotonic() + self._trees["seconds"] <= self._deadline)
         if refit:
+            x = np.concatenate([x, val[DEFAULT_INPUT]])
             y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
             model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                       n_trees=model.n_estimators_)
-        kind = next(iter(self.space.inputs.values()))
+        kind = next(iter(self.space.inputs.values()))  # encoded ahead: the one input
         return trees_model(kind, model, x[:8], classification), refit
 
     def _retrained(self, trial):
