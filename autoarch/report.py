@@ -37,7 +37,7 @@ document.querySelectorAll("table.sortable th").forEach((th, col) => th.onclick =
 """
 
 
-def _member(key):
+def member_name(key):
     """An ensemble member's name: a trial's number, or the boosted trees."""
     return f"trial {key}" if isinstance(key, int) else "boosted trees"
 
@@ -314,7 +314,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
             if key == "event" or value is None:
                 continue
             if key == "ensemble":  # members and weights, and its validation score
-                value = ", ".join(f"{_member(m['trial'])} ({m['weight']:.2f})"
+                value = ", ".join(f"{member_name(m['trial'])} ({m['weight']:.2f})"
                                   for m in value["members"])
             rows.append(f"<tr><th>{html.escape(key.replace('_', ' '))}</th>"
                         f"<td>{html.escape(str(value))}</td></tr>")

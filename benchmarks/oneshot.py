@@ -149,22 +149,25 @@ def table_seeds(rows=None):
     return [s for s in seeds if sum(1 for _, t in rows if t == s) == len(all_paths())]
 
 
+def _complete():
+    """``(rows, seeds every path was trained with, paths)`` of the table."""
+    rows = _rows()
+    return rows, table_seeds(rows), list(dict.fromkeys(k for k, _ in rows))
+
+
 def read_table():
     """``{path: (accuracy, seconds)}``, each the mean over the seeds every path was trained
     with (a seed only partly trained is left out); empty before one seed is complete."""
-    rows = _rows()
-    seeds = table_seeds(rows)
+    rows, seeds, paths = _complete()
     return {k: tuple(float(np.mean([rows[k, s][i] for s in seeds])) for i in (0, 1))
-            for k in dict.fromkeys(k for k, _ in rows)} if seeds else {}
+            for k in paths} if seeds else {}
 
 
 def seed_agreement():
     """The mean Kendall tau between the stand-alone accuracies of two of the table's seeds:
     how well one stand-alone training ranks the space against another (a ceiling for an
     estimate scored against one seed's truth)."""
-    rows = _rows()
-    seeds = table_seeds(rows)
-    paths = list(dict.fromkeys(k for k, _ in rows))
+    rows, seeds, paths = _complete()
     taus = [kendalltau([rows[k, a][0] for k in paths], [rows[k, b][0] for k in paths])[0]
             for a, b in itertools.combinations(seeds, 2)]
     return float(np.mean(taus)) if taus else None
@@ -176,9 +179,7 @@ def seed_ceiling():
     the other seeds' mean accuracies (a truth independent of that training's own draw), and
     the share of its top 10 % that is also theirs. ``([rank per seed], [share per seed])``,
     empty with fewer than two seeds."""
-    rows = _rows()
-    seeds = table_seeds(rows)
-    paths = list(dict.fromkeys(k for k, _ in rows))
+    rows, seeds, paths = _complete()
     top = len(paths) // 10
     ranks, shares = [], []
     for seed in seeds if len(seeds) > 1 else []:

@@ -43,6 +43,7 @@ from autoarch.errors import TrialRefused
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
+from autoarch.report import member_name
 from autoarch.splits import stratify_labels
 
 # the best trials whose retraining the time limit keeps room for
@@ -722,9 +723,9 @@ def _summary_line(summary):
     line = (f"searched {summary['trials']} trials in {summary['search_seconds']:.0f} s "
             f"(stopped by {summary['stopped_by']}); final model: {summary['final_model']}")
     if summary.get("ensemble"):
-        members = ", ".join(f"{m['trial'] if m['trial'] != TREES else 'boosted trees'} "
-                            f"({m['weight']:.2f})" for m in summary["ensemble"]["members"])
-        line += f" of trials {members}"
+        members = ", ".join(f"{member_name(m['trial'])} ({m['weight']:.2f})"
+                            for m in summary["ensemble"]["members"])
+        line += f" of {members}"
     return line + f"; {summary['total_seconds']:.0f} s in all"
 
 
