@@ -24,7 +24,7 @@ from keras import layers
 #: the boosting: trees of depth 3 (scikit-learn's default), shrinkage and row subsampling;
 #: early stopping on a sixth of the training rows picks their count
 SETTINGS = {"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8}
-MAX_TREES, TREES_PER_STEP, FIRST_STEP = 300, 25, 5
+MAX_TREES = 1000
 #: rows the boosting fits at most (a random subset of larger tables), and at least
 MAX_ROWS, MIN_ROWS = 50_000, 30
 
@@ -131,9 +131,8 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
     """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``.
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
-    rows has not improved for 20 trees or before ``seconds`` run out (trees are added a
-    few at a time, as many as the time left holds at the pace so far); with it, exactly
-    that many on every row (the refit).
+    rows has not improved for 20 trees or when ``seconds`` run out (scikit-learn's
+    ``monitor``); with it, exactly that many on every row (the refit).
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
@@ -144,19 +143,12 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     if n_trees is not None:
         return kind(n_estimators=n_trees, random_state=seed, **SETTINGS).fit(x, y)
-    model = kind(n_estimators=0, warm_start=True, n_iter_no_change=20,
-                 validation_fraction=1 / 6, random_state=seed, **SETTINGS)
-    started, step = time.monotonic(), FIRST_STEP
-    while step > 0:
-        model.n_estimators += step
-        model.fit(x, y)
-        if model.n_estimators_ < model.n_estimators:  # early stopping ended it
-            break
-        step = min(TREES_PER_STEP, MAX_TREES - model.n_estimators)
-        if seconds is not None:  # as many as the seconds left hold, at the pace so far
-            spent = max(time.monotonic() - started, 1e-6)
-            step = min(step, int((seconds - spent) / (spent / model.n_estimators)))
-    return model
+    model = kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
+                 random_state=seed, **SETTINGS)
+    if seconds is None:
+        return model.fit(x, y)
+    deadline = time.monotonic() + seconds
+    return model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
 
 
 def trees_model(kind, fitted, x, classification):

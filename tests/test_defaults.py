@@ -18,7 +18,8 @@ from autoarch.blocks.text import words
 from autoarch.config import DEFAULT_LIMITS
 from autoarch.engine.journal import Journal
 from autoarch.engine.search import ModelSearch
-from autoarch.ensemble import ensemble_model, greedy_selection
+from autoarch.ensemble import ensemble_model, greedy_selection, loss as ensemble_loss
+from autoarch.ensemble import score as ensemble_score
 from autoarch.export import export_model
 from autoarch.inputs import SignalInput, TabularInput, infer_kind
 
@@ -152,16 +153,30 @@ def test_greedy_selection_keeps_what_helps_and_never_scores_below_the_best_membe
     y = np.array([0, 1, 0, 1])
     confident_wrong_on_one = np.array([[.9, .1], [.1, .9], [.9, .1], [.9, .1]])  # 3/4
     other_view = np.array([[.6, .4], [.4, .6], [.4, .6], [.2, .8]])  # 3/4
-    weights, score = greedy_selection({"a": confident_wrong_on_one, "b": other_view}, y,
-                                      True, size=4)
+    members = {"a": confident_wrong_on_one, "b": other_view}
+    weights, score = greedy_selection(members, y, True, size=4)
     assert set(weights) == {"a", "b"} and sum(weights.values()) == pytest.approx(1.0)
-    assert score[0] == 1.0  # together they are right on all four
+    blend = sum(w * members[k] for k, w in weights.items())
+    assert score == pytest.approx(ensemble_score(blend, y, True))  # the weighted average's
+    assert -score[1] < min(ensemble_loss(m, y, True) for m in members.values())
     perfect = np.array([[1., 0.], [0., 1.], [1., 0.], [0., 1.]])
     weights, score = greedy_selection({"a": confident_wrong_on_one, "p": perfect}, y, True, 5)
     assert weights == {"p": 1.0} and score[0] == 1.0
     regression, _ = greedy_selection({"low": np.array([0., 0.]), "high": np.array([2., 2.])},
                                      np.array([1., 1.]), False, 2)
     assert regression == {"low": 0.5, "high": 0.5}
+
+
+def test_selection_by_log_loss_is_not_fooled_by_a_lucky_row():
+    """Two members right on the same rows, one of them only just (0.51) on many: accuracy
+    ties, log loss prefers the confident one, and blending in the hesitant one only adds
+    loss, so it stays out."""
+    y = np.array([0, 1] * 10)
+    confident = np.where(y[:, None] == np.arange(2), 0.9, 0.1)
+    hesitant = np.where(y[:, None] == np.arange(2), 0.51, 0.49)
+    weights, score = greedy_selection({"hesitant": hesitant, "confident": confident}, y, True,
+                                      size=5)
+    assert weights == {"confident": 1.0} and score[0] == 1.0
 
 
 @keras.saving.register_keras_serializable(package="tests")

@@ -13,7 +13,7 @@ from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine import data as data_ops
 from autoarch.engine.journal import Journal
 from autoarch.export import export_model
-from autoarch.trees import TreeEnsemble, fit_boosted_trees, tree_arrays
+from autoarch.trees import MAX_TREES, TreeEnsemble, fit_boosted_trees, tree_arrays
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False)
@@ -51,6 +51,24 @@ def test_a_split_between_neighbouring_floats_sends_each_to_its_own_side():
     y = np.repeat(np.arange(8) % 2, 10)  # alternating labels: a split between every pair
     got, expected, _ = _scores(x, True, y)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_early_stopping_ends_the_boosting_where_validation_stops_improving():
+    """Labels of pure noise: the held-out rows' loss never improves much, so far fewer
+    trees than ``MAX_TREES`` are kept."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(600, 5)).astype("float32"), rng.integers(0, 2, 600)
+    assert fit_boosted_trees(x, y, True, seconds=60).n_estimators_ < MAX_TREES // 5
+
+
+def test_the_seconds_bound_the_boosting():
+    """A smooth noiseless target keeps improving: the limit, not early stopping, ends it."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, size=(3000, 8)).astype("float32")
+    y = np.sin(3 * x).sum(axis=1)
+    unbounded = fit_boosted_trees(x, y, False).n_estimators_
+    bounded = fit_boosted_trees(x, y, False, seconds=0.05).n_estimators_
+    assert unbounded > 500 and 0 < bounded < unbounded // 2
 
 
 def _stepped_table(rows=400, seed=0):
