@@ -64,9 +64,10 @@ _PARAMETERS_DOC = f"""
     ----------
     best_model_ : keras.Model
         The final model: an ensemble of trials (one Keras model averaging its members) when
-        it beats the best trial on validation data (log loss, or squared error), else the best trial (retrained on all
-        rows with ``final_fit``). On a table the boosted trees (``boosted_trees``) may be
-        a member, or the whole model where they beat every trial and blend.
+        it beats the best trial on validation data (log loss, or squared error), else the
+        best trial (retrained on all rows with ``final_fit``). On a table the boosted trees
+        (``boosted_trees``) may be a member, or the whole model where they beat every trial
+        and blend.
     ensemble_ : dict or None
         ``{{"members": [{{"trial": n, "weight": w, "retrained": bool}}, ...],
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
