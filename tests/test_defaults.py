@@ -167,16 +167,17 @@ def test_greedy_selection_keeps_what_helps_and_never_scores_below_the_best_membe
     assert regression == {"low": 0.5, "high": 0.5}
 
 
-def test_selection_by_log_loss_is_not_fooled_by_a_lucky_row():
-    """Two members right on the same rows, one of them only just (0.51) on many: accuracy
-    ties, log loss prefers the confident one, and blending in the hesitant one only adds
-    loss, so it stays out."""
+def test_selection_minimises_log_loss_rather_than_counting_right_rows():
+    """One member right on all 20 rows by a hair (0.51), one right on 19 with confidence and
+    wrong on one: accuracy would take the first; log loss takes the second, alone (blending
+    in the first only adds loss)."""
     y = np.array([0, 1] * 10)
-    confident = np.where(y[:, None] == np.arange(2), 0.9, 0.1)
-    hesitant = np.where(y[:, None] == np.arange(2), 0.51, 0.49)
-    weights, score = greedy_selection({"hesitant": hesitant, "confident": confident}, y, True,
-                                      size=5)
-    assert weights == {"confident": 1.0} and score[0] == 1.0
+    by_a_hair = np.where(y[:, None] == np.arange(2), 0.51, 0.49)
+    confident = np.where(y[:, None] == np.arange(2), 0.95, 0.05)
+    confident[0] = [0.4, 0.6]
+    weights, score = greedy_selection({"by_a_hair": by_a_hair, "confident": confident}, y,
+                                      True, size=5)
+    assert weights == {"confident": 1.0} and score[0] == 0.95
 
 
 @keras.saving.register_keras_serializable(package="tests")
