@@ -53,6 +53,7 @@ from sklearn.svm import SVC, LinearSVC  # noqa: E402
 from autoarch import AutoClassifier, AutoRegressor, load_spec  # noqa: E402
 from autoarch.cli import resolve_spec  # noqa: E402
 from autoarch.data import load_data  # noqa: E402
+from autoarch.engine.search import TREES  # noqa: E402
 from autoarch.estimators import estimator_for_task  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -196,7 +197,7 @@ def run_default(task, data_dir, time_limit=None, seed=0, **settings):
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
     trees = [m["weight"] for m in (estimator.ensemble_ or {}).get("members", ())
-             if m["trial"] == "trees"]
+             if m["trial"] == TREES]
     how += f" (boosted trees {trees[0]:.2f})" if trees else \
         " (boosted trees)" if summary["final_model"].startswith("boosted trees") else ""
     name = task if seed == 0 else f"{task} (seed {seed})"

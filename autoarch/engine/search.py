@@ -338,7 +338,8 @@ class ModelSearch:
         encoded training rows: ``{"model", "val" (its validation outputs, as the trials'),
         "seconds"}``; None where they do not apply: ``boosted_trees`` off, no ensemble,
         several objectives or fairness measures, an input that is not a table encoded
-        ahead, or targets of several columns."""
+        ahead, targets of several columns, labels other than 0..K-1, or fewer than
+        ``MIN_ROWS`` training rows."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.trees import MIN_ROWS, fit_boosted_trees
 
