@@ -234,8 +234,10 @@ class Budget:
     curve_stopping: bool = knob(True, Flag(), "Stop trials whose extrapolated learning curve "
                                 "cannot beat the best so far (with one objective, once a "
                                 "trial meets the constraints).")
-    final_fit: bool = knob(True, Flag(), "Retrain the winner on training + validation data "
-                           "(False keeps the trial's own model).")
+    final_fit: bool = knob(True, Flag(), "Retrain the winner (each ensemble member) on "
+                           "training + validation data and average the retraining with the "
+                           "trial's own model (False keeps the trial's model alone; with "
+                           "several objectives the retraining alone).")
     max_consecutive_failures: int = knob(5, Number(int, 0), "Stop the search after this many "
                                          "failed trials in a row; 0 or None in a spec: never "
                                          "(an estimator's None keeps the default: give 0).",

@@ -237,23 +237,51 @@ def test_a_search_ensembles_trials_that_know_different_things(tmp_path):
     assert accuracy > max(np.mean((m.predict(x, verbose=0)[:, 0] > 0.5) == y) for m in parts)
 
 
-def test_ensemble_members_are_retrained_on_all_rows(tmp_path):
+def test_ensemble_members_are_retrained_on_all_rows_and_join_their_trial_models(tmp_path):
     """With final_fit (the default) each member is its trial retrained on training +
-    validation rows; the ensemble still averages them with the selected weights."""
+    validation rows beside the trial's own model, the two sharing the member's weight."""
     search, x, y = _two_column_search(tmp_path)
     members = search.ensemble["members"]
     assert [m["retrained"] for m in members] == [True, True]
     inner = [layer for layer in search.best_model.layers if isinstance(layer, keras.Model)]
-    assert len(inner) == 2
+    assert len(inner) == 4  # per member: its retraining, then its trial model
     trial_models = [keras.models.load_model(tmp_path / "trials" / f"trial_{m['trial']}.keras",
                                             safe_mode=True) for m in members]
-    for retrained, trial in zip(inner, trial_models):  # new weights, not the trial's
-        assert not np.allclose(retrained.predict(x, verbose=0), trial.predict(x, verbose=0))
-    expected = sum(m["weight"] * model.predict(x, verbose=0) for m, model in zip(members, inner))
+    for i, trial in enumerate(trial_models):
+        retrained, kept = (layer.predict(x, verbose=0) for layer in inner[2 * i:2 * i + 2])
+        np.testing.assert_allclose(kept, trial.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(retrained, kept)  # new weights, not the trial's
+    expected = sum(m["weight"] / 2 * model.predict(x, verbose=0)
+                   for m, model in zip([m for m in members for _ in range(2)], inner))
     np.testing.assert_allclose(search.best_model.predict(x, verbose=0), expected, rtol=1e-3,
                                atol=1e-4)
     accuracy = np.mean((search.best_model.predict(x, verbose=0)[:, 0] > 0.5) == y)
     assert accuracy > max(np.mean((m.predict(x, verbose=0)[:, 0] > 0.5) == y) for m in inner)
+
+
+def test_a_lone_best_trial_is_its_retraining_averaged_with_its_trial_model(tmp_path):
+    """One objective: the best trial retrained on all rows, averaged with its own model;
+    several: one model, the retraining alone (the search measured one model's size)."""
+    x, y = load_breast_cancer(return_X_y=True)
+    space = ModelSpace([DenseBlock(num_layers=1, units=8, dropout=0.0, batch_norm=False,
+                                   activation="relu"),
+                        ClassificationHead(num_classes=2, dropout=0.0)])
+    search = ModelSearch(space, max_trials=1, epochs=2, directory=tmp_path / "one",
+                         ensemble_size=1, **TINY).fit({"input": x.astype("float32")}, y)
+    assert search.summary["final_model"] == \
+        "trial 0 retrained on all rows, averaged with its trial model"
+    inner = [layer for layer in search.best_model.layers if isinstance(layer, keras.Model)]
+    trial = keras.models.load_model(tmp_path / "one" / "trials" / "trial_0.keras")
+    np.testing.assert_allclose(inner[1].predict(x, verbose=0), trial.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(search.best_model.predict(x, verbose=0),
+                               (inner[0].predict(x, verbose=0) + inner[1].predict(x, verbose=0))
+                               / 2, rtol=1e-4, atol=1e-6)
+    search = ModelSearch(space, max_trials=1, epochs=2, directory=tmp_path / "two",
+                         objectives=["val_accuracy", "params"],
+                         **TINY).fit({"input": x.astype("float32")}, y)
+    assert search.summary["final_model"] == "trial 0 retrained on all rows"
+    assert not any(isinstance(layer, keras.Model) for layer in search.best_model.layers)
 
 
 # -- default spaces ----------------------------------------------------------------------------
@@ -268,6 +296,33 @@ def test_a_flat_signal_gets_order_aware_candidates():
     assert {b.kind for b in options} == {"dense", "conv1d"}
     # a table of columns in different units is not a signal
     assert infer_kind(load_breast_cancer().data) is TabularInput
+
+
+def test_image_and_signal_spaces_start_with_the_proven_convolutional_stack():
+    """The first trial of images, and of digits given flat, is the pooled 2 x 2 stack of
+    64 filters; a flat count that is no square starts with the 1-D stack (a choice's first
+    trial chooses the first option that has one, and takes its values)."""
+    digits = load_digits().data
+    spaces = {}
+    for name, x in {"image": digits.reshape(-1, 8, 8, 1), "flat": digits,
+                    "wave": np.cumsum(np.random.default_rng(0).normal(size=(50, 40)), axis=1)
+                    }.items():
+        kind = infer_kind(x)("input").fit(x.astype("float32"))
+        spaces[name] = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=10)],
+                                  inputs={"input": kind})
+    [image] = spaces["image"].first_trials()
+    assert {k: image[k] for k in ("conv_1/num_blocks", "conv_1/filters", "conv_1/pooling",
+                                  "dense_1/units", "training/learning_rate")} == \
+        {"conv_1/num_blocks": 2, "conv_1/filters": 64, "conv_1/pooling": "max",
+         "dense_1/units": 128, "training/learning_rate": 1e-3}
+    [flat] = spaces["flat"].first_trials()
+    assert flat["signal_block/block"] == "conv_1" and flat["conv_1/filters"] == 64
+    [wave] = spaces["wave"].first_trials()
+    assert wave["signal_block/block"] == "conv1d_1" and wave["conv1d_1/kernel_size"] == 5
+    clf = AutoClassifier(max_trials=1, epochs=1, isolate_trials=False, final_fit=False).fit(
+        digits[:200], load_digits().target[:200])
+    assert clf.best_params_["signal_block/block"] == "conv_1"
+    assert clf.best_params_["conv_1/num_layers"] == 2
 
 
 def test_a_flat_signal_trains_through_each_candidate():

@@ -7,14 +7,14 @@ from autoarch.blocks.base import Block
 class BlockChoice(Block):
     kind = "choice"
 
-    def __init__(self, options, name=None):
+    def __init__(self, options, name=None, first_trials=None):
         if not options:
             raise ValueError("BlockChoice needs at least one option")
         names = [o.name for o in options if not o.auto_named]  # the others get named by place
         if len(set(names)) != len(names):
             raise ValueError(f"BlockChoice options need distinct names, got {names}")
         self.options = list(options)
-        super().__init__(name=name)
+        super().__init__(name=name, first_trials=first_trials)
 
     def search_space(self):
         return {"block": {"type": "choice", "values": [o.name for o in self.options]}}
@@ -28,6 +28,17 @@ class BlockChoice(Block):
 
     def children(self):
         return self.options
+
+    def first_trials(self):
+        """The given ones, else the options': the i-th first trial chooses the first option
+        (in order) that has an i-th first trial of its own, whose values it then takes."""
+        points = super().first_trials()
+        if points:
+            return points
+        for option in self.options:
+            for _ in option.first_trials()[len(points):]:
+                points.append({"block": option.name})
+        return points
 
     def build(self, hp, inputs):
         chosen = self.declare(hp)["block"]

@@ -146,7 +146,7 @@ class SpaceLayout:
         hp = hp or self.hyperparameters()
         params = {p.name: p for p in hp.space}
         points = []
-        for block in self.all_blocks():
+        for block in _walk(self.all_blocks()):  # a choice's options too
             for i, point in enumerate(block.first_trials()):
                 while len(points) <= i:
                     points.append({})

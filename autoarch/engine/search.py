@@ -14,8 +14,9 @@ inside ``time_limit``: the search stops early enough to retrain the best few tri
 (``ensemble_size``, :mod:`autoarch.ensemble`) when one beats the best trial on validation
 data, else the best trial. With ``final_fit``, each model it uses is retrained on training +
 validation rows (as AutoGluon's refit_full: on small data the validation rows are worth a
-point of accuracy) where the time left allows; one the deadline would cut keeps its trial's
-model. A ``summary`` record in the journal says how the budget was spent.
+point of accuracy) where the time left allows, and averaged with its trial's own model; one
+the deadline would cut keeps its trial's model alone. A ``summary`` record in the journal
+says how the budget was spent.
 """
 
 import contextlib
@@ -645,12 +646,15 @@ class ModelSearch:
             not self.multi_objective else ({}, None)
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
-            models, retrained = zip(*(self._trees_model() if n == TREES else
-                                      self._retrained(self.study.trials[n]) for n in members))
-            model = ensemble_model(list(models), [weights[n] for n in members])
-            self.ensemble = {"members": [{"trial": n, "weight": round(weights[n], 4),
-                                          "retrained": r} for n, r in zip(members, retrained)],
-                             "validation_score": list(score)}
+            models, shares, record = [], [], []
+            for n in members:
+                parts, retrained = self._member(n)
+                models += parts
+                shares += [weights[n] / len(parts)] * len(parts)
+                record.append({"trial": n, "weight": round(weights[n], 4),
+                               "retrained": retrained})
+            model = ensemble_model(models, shares)
+            self.ensemble = {"members": record, "validation_score": list(score)}
             return model, {"final_model": "ensemble", "ensemble": self.ensemble,
                            "final_seconds": round(time.monotonic() - started, 1)}
         self.ensemble = None
@@ -666,12 +670,38 @@ class ModelSearch:
                 "final_model": f"trial {best.number} (not retrained: its fairness measures "
                                "hold for this model)",
                 "final_seconds": round(time.monotonic() - started, 1)}
-        model, retrained = self._retrained(best)
+        models, retrained = self._member(best.number)
+        if self.multi_objective:  # one model, as the search measured it
+            models = models[:1]
+        model = models[0] if len(models) == 1 else ensemble_model(models, [0.5, 0.5])
         how = (f"trial {best.number} retrained on all rows" if retrained
                else f"trial {best.number}" if not self.config.budget.final_fit
                else f"trial {best.number} (no time left to retrain it)")
+        if len(models) > 1:
+            how += ", averaged with its trial model"
         return model, {"final_model": how,
                        "final_seconds": round(time.monotonic() - started, 1)}
+
+    def _member(self, n):
+        """The models that stand for trial ``n`` (or the boosted trees) in the final model,
+        and whether they were retrained on all rows. A retrained trial's retraining and its
+        own trial model share its weight: the retraining saw a fifth more rows but trained
+        for an epoch count picked on a few hundred validation rows and was never validated
+        itself; averaging the two halves that risk (on digits single refits fell from 0.989
+        to 0.973 and 0.929 test accuracy, and the averages kept 0.989 and 0.998)."""
+        if n == TREES:
+            model, refit = self._trees_model()
+            return [model], refit
+        model, retrained = self._retrained(self.study.trials[n])
+        if not retrained:
+            return [model], False
+        try:
+            return [model, self._trial_model(n)], True
+        except (TypeError, ValueError) as err:  # e.g. a layer class Keras cannot look up
+            warnings.warn(f"trial {n}'s saved model does not load ({err.__class__.__name__}: "
+                          f"{str(err).splitlines()[0][:200]}); the final model uses its "
+                          "retraining alone", stacklevel=2)
+            return [model], True
 
     def _trees_model(self):
         """The boosted trees as a Keras model from the raw inputs, refitted on training +

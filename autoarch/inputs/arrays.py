@@ -13,22 +13,35 @@ from autoarch.blocks import (BlockChoice, Conv1DBlock, ConvBlock, DenseBlock, Re
 from autoarch.inputs.base import InputKind
 
 
+#: the first trial of the convolutional stacks: the deepest and widest of their spaces,
+#: pooled and regularised (on digits such a stack reaches 0.99 where a shallow unpooled one,
+#: whose global average pooling loses where the strokes are, stays near 0.6)
+PROVEN_CONVOLUTIONS = {"num_blocks": 2, "num_layers": 2, "filters": 64, "separable": False,
+                       "pooling": "max", "batch_norm": True, "dropout": 0.25}
+#: the classifier layer's, with the learning rate of the ready specs
+PROVEN_CLASSIFIER = {"units": 128, "dropout": 0.25, "activation": "relu",
+                     "training/learning_rate": 1e-3}
+
+
 def image_convolutions():
     """The small convolutional stacks of ``specs/digits.yaml``."""
     return ConvBlock(num_blocks=[1, 2], num_layers=[1, 2], filters=[32, 64], kernel_size=3,
-                     pooling=["max", "none"], batch_norm=True, dropout=[0.0, 0.25])
+                     pooling=["max", "none"], batch_norm=True, dropout=[0.0, 0.25],
+                     first_trials=[PROVEN_CONVOLUTIONS])
 
 
 def sequence_convolutions():
     """The 1-D convolutional stacks of ``specs/mnist1d.yaml``."""
     return Conv1DBlock(num_blocks=[2, 3], num_layers=[1, 2], filters=[32, 64],
                        kernel_size=[3, 5, 7], pooling="max", batch_norm=[True, False],
-                       dropout=[0.0, 0.25])
+                       dropout=[0.0, 0.25], first_trials=[{**PROVEN_CONVOLUTIONS,
+                                                           "kernel_size": 5}])
 
 
 def classifier_layer():
     """One hidden layer between the features and the head, as in the ready specs."""
-    return DenseBlock(num_layers=1, units=[64, 128], dropout=[0.25, 0.5], batch_norm=False)
+    return DenseBlock(num_layers=1, units=[64, 128], dropout=[0.25, 0.5], batch_norm=False,
+                      first_trials=[PROVEN_CLASSIFIER])
 
 
 def _similar_sides(shape):

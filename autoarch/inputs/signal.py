@@ -74,5 +74,5 @@ class SignalInput(InputKind):
         columns = self.specs[self.input_name][0][0] if self.specs else MIN_COLUMNS
         options = [DenseBlock(), sequence_convolutions()]
         if math.isqrt(columns) ** 2 == columns:
-            options.append(image_convolutions())
+            options.insert(1, image_convolutions())  # the first trial's, before the 1-D ones
         return [BlockChoice(options, name="signal_block"), classifier_layer()]
