@@ -406,6 +406,11 @@ def test_the_default_text_space_starts_with_the_sgd_bag(tmp_path):
     assert first["training/learning_rate"] == 0.01
     assert first["classification_head_1/loss"] == "hinge"  # a linear SVM's loss, searched
     assert second != first
+    # a text's retraining stands alone: the validation rows' n-grams are what it gains
+    assert "retrained on all rows" in clf.search_summary_["final_model"] or clf.ensemble_
+    assert "averaged" not in clf.search_summary_["final_model"]
+    inner = [layer for layer in clf.best_model_.layers if isinstance(layer, keras.Model)]
+    assert len(inner) == len((clf.ensemble_ or {}).get("members", []))  # one per member
 
 
 def test_the_squared_hinge_follows_its_formula_on_softmax_and_sigmoid_outputs():

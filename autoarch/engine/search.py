@@ -688,13 +688,16 @@ class ModelSearch:
         own trial model share its weight: the retraining saw a fifth more rows but trained
         for an epoch count picked on a few hundred validation rows and was never validated
         itself; averaging the two halves that risk (on digits single refits fell from 0.989
-        to 0.973 and 0.929 test accuracy, and the averages kept 0.989 and 0.998)."""
+        to 0.973 and 0.929 test accuracy, and the averages kept 0.989 and 0.998). Inputs
+        whose kind gains more from the validation rows (``InputKind.refit_alone``: texts)
+        keep the retraining alone."""
         if n == TREES:
             model, refit = self._trees_model()
             return [model], refit
         model, retrained = self._retrained(self.study.trials[n])
-        if not retrained:
-            return [model], False
+        if not retrained or any(getattr(kind, "refit_alone", False)
+                                for kind in self.space.inputs.values()):
+            return [model], retrained
         try:
             return [model, self._trial_model(n)], True
         except (TypeError, ValueError) as err:  # e.g. a layer class Keras cannot look up

@@ -33,6 +33,9 @@ class InputKind:
     #: ``encode`` has no weights and no randomness, so a search computes it once and trains
     #: on its output (``ModelSpace.build_for_training``) instead of on every batch
     encodes_ahead = False
+    #: with ``final_fit``, a retrained trial's final model is its retraining alone rather
+    #: than the retraining averaged with the trial's model (``ModelSearch._member``)
+    refit_alone = False
 
     def __init__(self, input_name=DEFAULT_INPUT):
         self.input_name = input_name
