@@ -236,8 +236,8 @@ class Budget:
                                 "trial meets the constraints).")
     final_fit: bool = knob(True, Flag(), "Retrain the winner (each ensemble member) on "
                            "training + validation data and average the retraining with the "
-                           "trial's own model (False keeps the trial's model alone; with "
-                           "several objectives the retraining alone).")
+                           "trial's own model (texts and several objectives: the retraining "
+                           "alone; False keeps the trial's model alone).")
     max_consecutive_failures: int = knob(5, Number(int, 0), "Stop the search after this many "
                                          "failed trials in a row; 0 or None in a spec: never "
                                          "(an estimator's None keeps the default: give 0).",

@@ -14,9 +14,9 @@ inside ``time_limit``: the search stops early enough to retrain the best few tri
 (``ensemble_size``, :mod:`autoarch.ensemble`) when one beats the best trial on validation
 data, else the best trial. With ``final_fit``, each model it uses is retrained on training +
 validation rows (as AutoGluon's refit_full: on small data the validation rows are worth a
-point of accuracy) where the time left allows, and averaged with its trial's own model; one
-the deadline would cut keeps its trial's model alone. A ``summary`` record in the journal
-says how the budget was spent.
+point of accuracy) where the time left allows, and averaged with its trial's own model (but
+for texts); one the deadline would cut keeps its trial's model alone. A ``summary`` record in
+the journal says how the budget was spent.
 """
 
 import contextlib
