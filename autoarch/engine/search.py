@@ -671,8 +671,6 @@ class ModelSearch:
                                "hold for this model)",
                 "final_seconds": round(time.monotonic() - started, 1)}
         models, retrained = self._member(best.number)
-        if self.multi_objective:  # one model, as the search measured it
-            models = models[:1]
         model = models[0] if len(models) == 1 else ensemble_model(models, [0.5, 0.5])
         how = (f"trial {best.number} retrained on all rows" if retrained
                else f"trial {best.number}" if not self.config.budget.final_fit
@@ -690,13 +688,14 @@ class ModelSearch:
         itself; averaging the two halves that risk (on digits single refits fell from 0.989
         to 0.973 and 0.929 test accuracy, and the averages kept 0.989 and 0.998). Inputs
         whose kind gains more from the validation rows (``InputKind.refit_alone``: texts)
-        keep the retraining alone."""
+        keep the retraining alone, as does a search of several objectives (one model, whose
+        size and latency the search measured)."""
         if n == TREES:
             model, refit = self._trees_model()
             return [model], refit
         model, retrained = self._retrained(self.study.trials[n])
-        if not retrained or any(getattr(kind, "refit_alone", False)
-                                for kind in self.space.inputs.values()):
+        if not retrained or self.multi_objective or any(
+                kind.refit_alone for kind in self.space.inputs.values()):
             return [model], retrained
         try:
             return [model, self._trial_model(n)], True
