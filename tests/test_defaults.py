@@ -259,6 +259,27 @@ def test_ensemble_members_are_retrained_on_all_rows_and_join_their_trial_models(
     assert accuracy > max(np.mean((m.predict(x, verbose=0)[:, 0] > 0.5) == y) for m in inner)
 
 
+def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path):
+    """The reserve covers the trials the final model would retrain now: the ensemble's
+    members, not the best few by score (a member ranked below them went untrained on the
+    validation rows); without an ensemble, the best three."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 2)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32")
+    space = ModelSpace([OneColumn(), DenseBlock(num_layers=1, units=choice(2, 8), dropout=0.0,
+                                                batch_norm=False, activation="relu"),
+                        ClassificationHead(num_classes=2, dropout=0.0)],
+                       training={"learning_rate": 0.05})
+    search = ModelSearch(space, max_trials=4, epochs=8, directory=tmp_path,
+                         **{**TINY, "strategy": "grid"}).fit({"input": x}, y)
+    members = [m["trial"] for m in search.ensemble["members"]]
+    assert len(search.study.trials) == 4 and len(members) < 3  # one trial per column
+    assert sorted(search._to_retrain()) == sorted(members)
+    assert all(m["retrained"] for m in search.ensemble["members"])
+    search.config.ensemble_size = 1
+    assert search._to_retrain() == search._ranked()[:3]
+
+
 def test_a_lone_best_trial_is_its_retraining_averaged_with_its_trial_model(tmp_path):
     """One objective: the best trial retrained on all rows, averaged with its own model;
     several: one model, the retraining alone (the search measured one model's size)."""
@@ -395,17 +416,24 @@ def test_the_bag_is_scikit_learns_sublinear_tf_idf_without_the_unknown_ngrams_sl
     assert np.allclose(np.linalg.norm(got[0]), 1.0) and not got[1].any()
 
 
-def test_the_default_text_space_starts_with_the_sgd_bag(tmp_path):
-    """Its first trial is the proven one (the bag, trained by SGD), the rest the strategy's."""
+def test_the_default_text_space_starts_with_three_encoders_that_err_apart(tmp_path):
+    """Its first trials are the proven ones (the SGD bag, a word convolution, the bag
+    through a hidden layer), the rest the strategy's."""
     texts = np.array([f"{w} item {i}" for i in range(40) for w in ("good", "bad")][:60],
                      dtype=object)
     labels = np.array([0 if t.startswith("good") else 1 for t in texts])
-    clf = AutoClassifier(max_trials=2, epochs=2, directory=tmp_path, **TINY).fit(texts, labels)
-    first, second = clf.search_results_[0]["params"], clf.search_results_[1]["params"]
-    assert first["text_1/encoder"] == "bag" and first["training/optimizer"] == "sgd"
-    assert first["training/learning_rate"] == 0.01
+    clf = AutoClassifier(max_trials=4, epochs=2, directory=tmp_path, **TINY).fit(texts, labels)
+    points = [r["params"] for r in clf.search_results_]
+    first, second, third, fourth = points
+    assert first["text_1/encoder"] == "bag" and first["text_1/hidden"] == 0
+    assert first["training/optimizer"] == "sgd" and first["training/learning_rate"] == 0.01
     assert first["classification_head_1/loss"] == "hinge"  # a linear SVM's loss, searched
-    assert second != first
+    assert second["text_1/encoder"] == "conv" and second["text_1/filters"] == 128
+    assert third["text_1/encoder"] == "bag" and third["text_1/hidden"] == 64
+    for point in (second, third):
+        assert point["training/optimizer"] == "adam"
+        assert point["classification_head_1/loss"] == "crossentropy"
+    assert fourth not in points[:3]
     # a text's retraining stands alone: the validation rows' n-grams are what it gains
     assert "retrained on all rows" in clf.search_summary_["final_model"] or clf.ensemble_
     assert "averaged" not in clf.search_summary_["final_model"]

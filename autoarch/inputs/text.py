@@ -32,9 +32,14 @@ class TextInput(InputKind):
         return [TextBlock()]
 
     def default_head(self, task):
-        # the squared hinge first (what the first trial, the SGD bag, takes): a linear SVM's
-        # loss beats cross-entropy on the tf-idf bag (blocks.layers.squared_hinge)
-        return {"loss": ["hinge", "crossentropy"]} if task == "classification" else {}
+        # the squared hinge for the first trial, the SGD bag: a linear SVM's loss beats
+        # cross-entropy on the tf-idf bag (blocks.layers.squared_hinge); cross-entropy for
+        # the next two (TextBlock.first_trials)
+        if task != "classification":
+            return {}
+        return {"loss": ["hinge", "crossentropy"],
+                "first_trials": [{"loss": "hinge"}, {"loss": "crossentropy"},
+                                 {"loss": "crossentropy"}]}
 
     def default_training(self):
         # plain SGD for the tf-idf bag: Adam's per-weight step sizes move the weights of
