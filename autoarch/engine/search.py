@@ -47,7 +47,7 @@ from autoarch.objectives import make_objective
 from autoarch.report import member_name
 from autoarch.splits import stratify_labels
 
-# the best trials whose retraining the time limit keeps room for, without an ensemble
+# the best trials whose retraining the time limit keeps room for (no ensemble of several)
 RESERVED_REFITS = 3
 # the ensemble's key for the boosted trees (trials are keyed by their numbers)
 TREES = "trees"
