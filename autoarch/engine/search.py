@@ -470,10 +470,9 @@ class ModelSearch:
         left members out: on text_sections two of an ensemble's four went into the final
         model untrained on the validation rows (a text trial model is 1.5-2.5 points of test
         accuracy below its retraining)."""
-        if self.config.ensemble_size > 1 and not self.multi_objective:
-            weights = self._ensemble()[0]
-            if len(weights) > 1:  # else the final model is the best trial (_final_model)
-                return [n for n in weights if n != TREES]
+        weights = self._ensemble()[0]
+        if len(weights) > 1:  # else the final model is the best trial (_final_model)
+            return [n for n in weights if n != TREES]
         return self._ranked()[:RESERVED_REFITS]
 
     def _refit_seconds(self, trial):
@@ -632,7 +631,11 @@ class ModelSearch:
 
     def _ensemble(self):
         """``{trial number: weight}`` chosen greedily on validation predictions, and its
-        validation score."""
+        validation score; ``({}, None)`` without an ensemble (``ensemble_size`` 1, or
+        several objectives or constraints: one trial, as an ensemble adds up sizes and
+        latencies the search measured per trial)."""
+        if self.config.ensemble_size <= 1 or self.multi_objective:
+            return {}, None
         on_disk = [t for t in self.study.trials if t.is_finite() and os.path.exists(
             os.path.join(self._trials_dir, f"trial_{t.number}.keras"))]
         predictions = {}
@@ -652,10 +655,7 @@ class ModelSearch:
     def _final_model(self):
         """The final model and a record of how it was made."""
         started = time.monotonic()
-        # several objectives or constraints: one trial (an ensemble adds up sizes and
-        # latencies the search measured per trial)
-        weights, score = self._ensemble() if self.config.ensemble_size > 1 and \
-            not self.multi_objective else ({}, None)
+        weights, score = self._ensemble()
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
             models, shares, record = [], [], []
