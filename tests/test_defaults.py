@@ -21,7 +21,7 @@ from autoarch.engine.search import ModelSearch
 from autoarch.ensemble import ensemble_model, greedy_selection, loss as ensemble_loss
 from autoarch.ensemble import score as ensemble_score
 from autoarch.export import export_model
-from autoarch.inputs import SignalInput, TabularInput, infer_kind
+from autoarch.inputs import SignalInput, TabularInput, TextInput, infer_kind
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False)
@@ -278,6 +278,48 @@ def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path
     assert all(m["retrained"] for m in search.ensemble["members"])
     search.config.ensemble_size = 1
     assert search._to_retrain() == search._ranked()[:3]
+
+
+def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_left(
+        tmp_path):
+    """Texts need their members retrained (a text trial model is 1.5-2.5 points below its
+    retraining): the selection leaves out the member whose retraining takes longest for its
+    weight until the rest fit; a trial keeps room for its own retraining should it join
+    them, and none starts that could not train one epoch in the time it would have."""
+    rng = np.random.default_rng(0)
+    words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
+    texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
+    labels = np.array([int(sum(w in ("bad", "poor", "awful") for w in t.split()) > 1) ^
+                       int(rng.random() < 0.15) for t in texts])
+    kind = TextInput("input").fit(texts)
+    space = ModelSpace([TextBlock(), ClassificationHead(num_classes=2)], inputs={"input": kind})
+    search = ModelSearch(space, max_trials=4, epochs=3, time_limit=900, directory=tmp_path,
+                         ensemble_size=8, **TINY).fit({"input": texts}, labels)
+    weights = search._ensemble()[0]
+    assert len(weights) >= 2 and search._refit_needed()
+    seconds = {n: search._refit_seconds(search.study.trials[n]) for n in weights}
+    assert all(s > 0 for s in seconds.values())
+    # leave the retrainings a little less time than these members need
+    search._deadline = search._started + 3 * (sum(seconds.values()) - 0.01 + 2.0)
+    fitted = search._ensemble()[0]
+    assert max(weights, key=lambda n: seconds[n] / weights[n]) not in fitted
+    assert sum(search._refit_seconds(search.study.trials[n]) for n in fitted) <= \
+        search._retraining_seconds()
+    # with a long limit (a third of it does not bind the reserve): room for a trial and its
+    # retraining on a fifth more rows, 2.25 times its time; none shorter than one epoch
+    search._started = time.monotonic() - 1000.0
+    search._deadline = time.monotonic() + 100.0
+    reserve = search._reserve()
+    left = search._deadline - reserve - time.monotonic()
+    assert search._trial_seconds() == pytest.approx(left / 2.25, abs=0.1)
+    quickest = min(t.metrics["setup_seconds"] + t.metrics["fit_seconds"] / t.metrics["epochs_run"]
+                   for t in search.study.trials)
+    search._deadline = time.monotonic() + reserve + 2.25 * quickest / 2
+    assert search._out_of_time()
+    search._deadline = time.monotonic() + reserve + 2.25 * quickest * 2 + 1.0
+    assert not search._out_of_time()
+    search.config.ensemble_size = 1  # without an ensemble, nothing to leave out
+    assert search._ensemble() == ({}, None)
 
 
 def test_a_lone_best_trial_is_its_retraining_averaged_with_its_trial_model(tmp_path):

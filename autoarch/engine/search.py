@@ -459,9 +459,39 @@ class ModelSearch:
         if self._deadline is None or self.study.best_trial is None:
             return 0.0
         refits = sum(self._refit_seconds(self.study.trials[n]) for n in self._to_retrain())
-        limit = self._deadline - self._started
-        trees = self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
-        return min(limit / 3, refits + trees + 2.0)
+        return min((self._deadline - self._started) / 3, refits + self._trees_refit_seconds() + 2.0)
+
+    def _trees_refit_seconds(self):
+        return self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
+
+    def _retraining_seconds(self, final=False):
+        """Seconds the final model's retrainings of trials may take: at most the reserve's
+        third of the limit while the search runs; the time left once it has stopped
+        (``final``)."""
+        if final:
+            return self._deadline - time.monotonic() - self._trees_refit_seconds()
+        return (self._deadline - self._started) / 3 - self._trees_refit_seconds() - 2.0
+
+    def _refit_needed(self):
+        """Whether the final model's members must be retrained to be any good: input kinds
+        whose trial models fall well behind their retrainings (``InputKind.refit_alone``,
+        texts: 1.5-2.5 points of accuracy) in a search with a time limit and ``final_fit``."""
+        return (self._deadline is not None and self.config.budget.final_fit and
+                any(kind.refit_alone for kind in self.space.inputs.values()))
+
+    def _trial_seconds(self):
+        """Seconds the next trial may train: what the reserve leaves; where the members must
+        be retrained (:meth:`_refit_needed`), the share of it that leaves room for the
+        trial's own retraining on all rows should it join them (a retraining takes up to
+        ``1 / (1 - validation_split)`` times the trial's time). Without that room, a late
+        text trial that joined the ensemble took the time its members' retrainings needed:
+        on text_sections two of four members went into the final model untrained."""
+        if self._deadline is None:
+            return None
+        left = max(0.0, self._deadline - self._reserve() - time.monotonic())
+        if self._refit_needed():
+            left /= 1.0 + 1.0 / (1.0 - self.config.training.validation_split)
+        return left
 
     def _to_retrain(self):
         """The trials the final model would retrain if the search stopped now: the members
@@ -482,7 +512,8 @@ class ModelSearch:
         per_epoch = trial.metrics.get("fit_seconds", 0.0) / max(
             1, trial.metrics.get("epochs_run", 1))
         rows = 1.0 / (1.0 - self.config.training.validation_split)
-        return per_epoch * rows * self._final_epochs(trial)
+        return trial.metrics.get("setup_seconds", 0.0) + \
+            per_epoch * rows * self._final_epochs(trial)
 
     def _ranked(self, running=None):
         """Finished trials' numbers, best first; ``running``: a ``(trial, value)`` not yet
@@ -494,8 +525,17 @@ class ModelSearch:
         return [number for _, number in sorted(scored, key=lambda p: -sign * p[0])]
 
     def _out_of_time(self):
-        return self._deadline is not None and \
-            time.monotonic() + self._reserve() >= self._deadline
+        """Whether the time left, less the reserve, is too short for another trial: shorter
+        than the quickest finished trial's set-up and one epoch (a trial trains at least one
+        epoch, so one started then overruns into the reserve)."""
+        if self._deadline is None:
+            return False
+        if time.monotonic() + self._reserve() >= self._deadline:
+            return True
+        quickest = [t.metrics.get("setup_seconds", 0.0) + t.metrics["fit_seconds"] /
+                    max(1, t.metrics.get("epochs_run", 1))
+                    for t in self.study.trials if t.is_finite() and "fit_seconds" in t.metrics]
+        return bool(quickest) and self._trial_seconds() < min(quickest)
 
     def _run_trial(self, trial):
         best = self.study.value_to_beat
@@ -509,8 +549,7 @@ class ModelSearch:
                                                 f"trial_{trial.number}")
                 if self.config.training.tensorboard else None,
                 "measures": self._measures, "limits": self._limits,
-                "seconds_left": None if self._deadline is None else
-                max(0.0, self._deadline - self._reserve() - time.monotonic())}
+                "seconds_left": self._trial_seconds()}
         task.update(self._continued(trial))
         metrics = self._train(trial, task)
         if "refused" in metrics:
@@ -629,11 +668,16 @@ class ModelSearch:
     def _trial_model(self, number):
         return load_model(os.path.join(self._trials_dir, f"trial_{number}.keras"))
 
-    def _ensemble(self):
+    def _ensemble(self, final=False):
         """``{trial number: weight}`` chosen greedily on validation predictions, and its
         validation score; ``({}, None)`` without an ensemble (``ensemble_size`` 1, or
         several objectives or constraints: one trial, as an ensemble adds up sizes and
-        latencies the search measured per trial)."""
+        latencies the search measured per trial). Where the members must be retrained
+        (:meth:`_refit_needed`) and their retrainings would not fit in
+        :meth:`_retraining_seconds`, the member whose retraining takes longest for its
+        weight is left out and the rest selected again, until they fit: on text_sections
+        a late trial's share of a tenth would otherwise have cost the retraining of a
+        member weighing four tenths."""
         if self.config.ensemble_size <= 1 or self.multi_objective:
             return {}, None
         on_disk = [t for t in self.study.trials if t.is_finite() and os.path.exists(
@@ -647,24 +691,33 @@ class ModelSearch:
             return {}, None
         if self._trees is not None:
             predictions[TREES] = self._trees["val"]
-        weights, score = greedy_selection(predictions, self._trainer.val[1],
-                                          self.space.is_classification,
-                                          self.config.ensemble_size)
-        return weights, score
+        while True:
+            weights, score = greedy_selection(predictions, self._trainer.val[1],
+                                              self.space.is_classification,
+                                              self.config.ensemble_size)
+            members = [n for n in weights if n != TREES]
+            if len(members) < 2 or not self._refit_needed():
+                return weights, score
+            seconds = {n: self._refit_seconds(self.study.trials[n]) for n in members}
+            if sum(seconds.values()) <= self._retraining_seconds(final):
+                return weights, score
+            del predictions[max(members, key=lambda n: seconds[n] / weights[n])]
 
     def _final_model(self):
         """The final model and a record of how it was made."""
         started = time.monotonic()
-        weights, score = self._ensemble()
+        weights, score = self._ensemble(final=True)
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
             models, shares, record = [], [], []
             for n in members:
+                began = time.monotonic()
                 parts, retrained = self._member(n)
                 models += parts
                 shares += [weights[n] / len(parts)] * len(parts)
                 record.append({"trial": n, "weight": round(weights[n], 4),
-                               "retrained": retrained})
+                               "retrained": retrained,
+                               "seconds": round(time.monotonic() - began, 1)})
             model = ensemble_model(models, shares)
             self.ensemble = {"members": record, "validation_score": list(score)}
             return model, {"final_model": "ensemble", "ensemble": self.ensemble,

@@ -231,6 +231,7 @@ class TrialTrainer:
     def _train(self, task, report, batch_size, info):
         name, direction = self.objective
         epochs, best = task["epochs"], task.get("best_value")
+        began = time.perf_counter()
         model, view, initial_epoch = self.start_model(task, info)
         refused = self._refusal(model, task, info)
         if refused:
@@ -284,7 +285,8 @@ class TrialTrainer:
         metrics = {name: value, "best_epoch": initial_epoch + best_epoch + 1,
                    "epochs_run": len(curve_values),
                    "batch_size": batch_size, "params": int(model.count_params()),
-                   "fit_seconds": time.perf_counter() - started}
+                   "fit_seconds": time.perf_counter() - started,
+                   "setup_seconds": started - began}
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
         predictor, predict_inputs = trained, val_inputs
         if task["params"].get("training/parity_thresholds") and self.sensitive_input:

@@ -69,11 +69,12 @@ _PARAMETERS_DOC = f"""
         with its trial model). On a table the boosted trees (``boosted_trees``) may be a
         member, or the whole model where they beat every trial and blend.
     ensemble_ : dict or None
-        ``{{"members": [{{"trial": n, "weight": w, "retrained": bool}}, ...],
+        ``{{"members": [{{"trial": n, "weight": w, "retrained": bool, "seconds": s}}, ...],
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
         whether the member was retrained on all rows, ``final_fit``, its retraining and its
-        trial model then sharing its weight, but for texts; the score is the trial
-        models'). The boosted trees' ``trial`` is ``"trees"``.
+        trial model then sharing its weight, but for texts; ``seconds``: what making the
+        member took; the score is the trial models'). The boosted trees' ``trial`` is
+        ``"trees"``.
     search_summary_ : dict
         How the budget was spent: trials, seconds, what stopped the search, the final model.
     best_params_, best_score_ : dict, float
