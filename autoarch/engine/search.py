@@ -459,7 +459,7 @@ class ModelSearch:
         if self._deadline is None or self.study.best_trial is None:
             return 0.0
         refits = sum(self._refit_seconds(self.study.trials[n]) for n in self._to_retrain())
-        return min((self._deadline - self._started) / 3, refits + self._trees_refit_seconds() + 2.0)
+        return min(self._retraining_seconds(), refits) + self._trees_refit_seconds() + 2.0
 
     def _trees_refit_seconds(self):
         return self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
@@ -488,9 +488,13 @@ class ModelSearch:
         on text_sections two of four members went into the final model untrained."""
         if self._deadline is None:
             return None
-        left = max(0.0, self._deadline - self._reserve() - time.monotonic())
+        return self._trial_share(max(0.0, self._deadline - self._reserve() - time.monotonic()))
+
+    def _trial_share(self, left):
+        """What a trial may train of the ``left`` seconds the reserve leaves (see
+        :meth:`_trial_seconds`)."""
         if self._refit_needed():
-            left /= 1.0 + 1.0 / (1.0 - self.config.training.validation_split)
+            return left / (1.0 + 1.0 / (1.0 - self.config.training.validation_split))
         return left
 
     def _to_retrain(self):
@@ -509,11 +513,9 @@ class ModelSearch:
         """Estimated seconds to retrain ``trial`` on training + validation rows."""
         if not self.config.budget.final_fit:
             return 0.0
-        per_epoch = trial.metrics.get("fit_seconds", 0.0) / max(
-            1, trial.metrics.get("epochs_run", 1))
         rows = 1.0 / (1.0 - self.config.training.validation_split)
         return trial.metrics.get("setup_seconds", 0.0) + \
-            per_epoch * rows * self._final_epochs(trial)
+            _epoch_seconds(trial) * rows * self._final_epochs(trial)
 
     def _ranked(self, running=None):
         """Finished trials' numbers, best first; ``running``: a ``(trial, value)`` not yet
@@ -530,12 +532,12 @@ class ModelSearch:
         epoch, so one started then overruns into the reserve)."""
         if self._deadline is None:
             return False
-        if time.monotonic() + self._reserve() >= self._deadline:
+        left = self._deadline - self._reserve() - time.monotonic()
+        if left <= 0:
             return True
-        quickest = [t.metrics.get("setup_seconds", 0.0) + t.metrics["fit_seconds"] /
-                    max(1, t.metrics.get("epochs_run", 1))
+        quickest = [t.metrics.get("setup_seconds", 0.0) + _epoch_seconds(t)
                     for t in self.study.trials if t.is_finite() and "fit_seconds" in t.metrics]
-        return bool(quickest) and self._trial_seconds() < min(quickest)
+        return bool(quickest) and self._trial_share(left) < min(quickest)
 
     def _run_trial(self, trial):
         best = self.study.value_to_beat
@@ -815,6 +817,11 @@ class ModelSearch:
         if len(history.get("loss", [])) < epochs:
             return self._trial_model(trial.number), False
         return model, True
+
+
+def _epoch_seconds(trial):
+    """A finished trial's mean seconds per epoch."""
+    return trial.metrics.get("fit_seconds", 0.0) / max(1, trial.metrics.get("epochs_run", 1))
 
 
 def _summary_line(summary):
