@@ -19,6 +19,7 @@ from autoarch.blocks import ClassificationHead, DenseBlock, ModelSpace, Regressi
 from autoarch.blocks.base import Block, choice
 from autoarch.data import load_data
 from autoarch.engine.journal import Journal
+from autoarch.engine.runtime import build_training_variables
 from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.search import ModelSearch
 from autoarch.estimation import CurveStopping, extrapolate
@@ -43,6 +44,40 @@ def test_ready_spec_runs_a_two_trial_search(path, tmp_path):
     assert estimator.config_.strategy_options == spec.config.strategy_options
     assert estimator.config_.training.batch_size == spec.config.training.batch_size
     assert isinstance(estimator.best_model_, keras.Model)
+
+
+class CountsTraces(keras.Sequential):
+    """A model that counts how often its train step is traced (run as Python)."""
+
+    traces = 0
+
+    def train_step(self, data):
+        self.traces += 1
+        return super().train_step(data)
+
+
+def _traced_fit(prebuilt):
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(40, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = CountsTraces([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
+                           keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    if prebuilt:
+        build_training_variables(model, {"input": x}, y)
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    return model, history
+
+
+def test_training_variables_made_before_fit_trace_the_train_step_once_and_train_the_same():
+    """Keras makes the optimizer's and metrics' variables in the first trace, which makes
+    tf.function trace again; made beforehand, one trace, and the same training."""
+    plain, plain_history = _traced_fit(prebuilt=False)
+    prebuilt, prebuilt_history = _traced_fit(prebuilt=True)
+    assert prebuilt.traces == 1 < plain.traces
+    assert prebuilt_history == pytest.approx(plain_history)  # metrics reset before fit
+    for a, b in zip(prebuilt.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
 def _regression_data(n=64):

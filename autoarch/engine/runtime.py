@@ -1,12 +1,14 @@
 """TensorFlow runtime set-up when a search starts: thread counts sized from the machine, the
-retracing false alarm dropped from TensorFlow's logger, and the distribution strategy.
-Nothing here runs on import."""
+retracing false alarm dropped from TensorFlow's logger, the distribution strategy, and a
+model's training variables made before ``fit``. Nothing here runs on import."""
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from autoarch.config import DISTRIBUTIONS
+from autoarch.engine import data as data_ops
 
 _configured = False
 
@@ -67,3 +69,20 @@ def distribution_strategy(name="auto"):
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     return tf.distribute.get_strategy()
+
+
+def build_training_variables(model, inputs, y, variables=None):
+    """Make ``model``'s optimizer slots (for ``variables``, its trainable ones by default) and
+    its compiled metrics' variables now, from two rows of ``inputs`` and ``y``.
+
+    Without a distribution strategy Keras makes them inside the first trace of the train
+    step, and ``tf.function`` traces a function again when its first trace made variables:
+    every ``fit`` traced its train step twice (a cell supernet's trace alone is half a minute
+    on one core). Made beforehand, it is traced once.
+    """
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables if variables is None else variables)
+    features, target = next(iter(data_ops.make_dataset(
+        data_ops.take_rows(inputs, slice(0, 2)), np.asarray(y)[:2], 2)))
+    model.compute_metrics(features, target, model(features, training=False))
+    model.reset_metrics()

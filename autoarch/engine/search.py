@@ -34,7 +34,7 @@ from autoarch.config import SearchConfig
 from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.export import load_model
-from autoarch.engine.runtime import configure_threads
+from autoarch.engine.runtime import build_training_variables, configure_threads
 from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
@@ -809,6 +809,7 @@ class ModelSearch:
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
         weights = training_weights(trial.params, y, None if self._val_groups is None else
                                    np.concatenate([self._trainer.groups, self._val_groups]))
+        build_training_variables(trained, inputs, y)
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
                                   sample_weight=weights),

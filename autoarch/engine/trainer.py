@@ -26,7 +26,7 @@ from autoarch.engine.inherit import inherit_weights
 from autoarch.export import load_model
 from autoarch.engine.parity import (parity_thresholds, positive_probability,
                                      with_thresholds, without_thresholds)
-from autoarch.engine.runtime import distribution_strategy
+from autoarch.engine.runtime import build_training_variables, distribution_strategy
 from autoarch.engine.schedules import search_callbacks
 from autoarch.estimation import CurveStopping, subsample
 from autoarch.fairness import training_weights
@@ -257,6 +257,7 @@ class TrialTrainer:
         inputs, y, rows = self._search_data(task["seed"], train_inputs)
         weights = training_weights(task["params"], y,
                                    None if self.groups is None else self.groups[rows])
+        build_training_variables(trained, inputs, y)
         started = time.perf_counter()
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],

@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from autoarch.engine import data as data_ops
+from autoarch.engine.runtime import build_training_variables
 
 
 class Bilevel(keras.Model):
@@ -123,6 +124,7 @@ def train_bilevel(model, train, val, epochs, batch_size, seed, initial_epoch=0,
                   callbacks=(), verbose=0):
     """Fit ``model`` (a :class:`Bilevel`) on paired batches; returns the history."""
     keras.utils.set_random_seed(seed + initial_epoch)
+    build_training_variables(model, *train, variables=model.network_variables)
     data = paired_batches(train, val, batch_size, seed)
     return model.fit(data, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
                      callbacks=list(callbacks), shuffle=False).history

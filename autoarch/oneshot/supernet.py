@@ -20,6 +20,7 @@ import tensorflow as tf
 from autoarch.blocks.layers import Switch
 from autoarch.blocks.ops import SUPERNET, SupernetBuild
 from autoarch.engine import data as data_ops
+from autoarch.engine.runtime import build_training_variables
 
 
 class Supernet:
@@ -124,8 +125,9 @@ class Supernet:
             def on_train_batch_begin(self, batch, logs=None):
                 supernet.set_path({**supernet.sample(self.rng), **pinned})
 
-        data = data_ops.make_dataset(data_ops.as_input_dict(x), y, batch_size,
-                                     shuffle_seed=seed + initial_epoch)
+        inputs = data_ops.as_input_dict(x)
+        build_training_variables(self.model, inputs, y)
+        data = data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=seed + initial_epoch)
         return self.model.fit(data, epochs=epochs, initial_epoch=initial_epoch,
                               verbose=verbose, callbacks=[SamplePath(), *callbacks],
                               shuffle=False).history
