@@ -85,13 +85,8 @@ def _search_settings(args):
 
 
 def cmd_search(args):
-    import_tensorflow_quietly()
-    from sklearn.model_selection import train_test_split
-
     from autoarch.config import ConfigError, SearchConfig
-    from autoarch.data import load_data
-    from autoarch.engine import Journal, Study
-    from autoarch.estimators import estimator_for_task
+    from autoarch.engine.journal import Journal
     from autoarch.specfile import load_spec
 
     path = resolve_spec(args.spec)
@@ -114,6 +109,14 @@ def cmd_search(args):
         return 2
     os.makedirs(directory, exist_ok=True)
     lock = DirectoryLock(directory).acquire()  # held to the end: summary and model included
+    # TensorFlow (seconds to load) only once the spec, the flags and the folder are right
+    import_tensorflow_quietly()
+    from sklearn.model_selection import train_test_split
+
+    from autoarch.data import load_data
+    from autoarch.engine import Study
+    from autoarch.estimators import estimator_for_task
+
     x, y = load_data(spec.data, base=os.path.dirname(os.path.abspath(path)))
     task = spec.task or "classification"
     stratify = y if task == "classification" else None
@@ -274,11 +277,16 @@ def _html_report(args, study):
 def cmd_export(args):
     from autoarch.export import export_model
 
-    model = load_best_model(args.dir)
-    suffix = {"keras": ".keras", "savedmodel": "", "tflite": ".tflite"}[args.format]
-    target = args.output or os.path.join(args.dir, "export", f"model{suffix}")
-    result = export_model(model, target, args.format)
-    print(f"exported {args.format}: {result['path']} ({result['bytes'] / 1024:.1f} KiB)")
+    formats = list(dict.fromkeys(args.format))
+    if args.output and len(formats) > 1:
+        print("error: --output names one file: give one --format with it", file=sys.stderr)
+        return 1
+    model = load_best_model(args.dir)  # loaded once, however many formats
+    for fmt in formats:
+        suffix = {"keras": ".keras", "savedmodel": "", "tflite": ".tflite"}[fmt]
+        target = args.output or os.path.join(args.dir, "export", f"model{suffix}")
+        result = export_model(model, target, fmt)
+        print(f"exported {fmt}: {result['path']} ({result['bytes'] / 1024:.1f} KiB)")
     return 0
 
 
@@ -358,7 +366,8 @@ def build_parser():
     report.set_defaults(run=cmd_report)
     export = commands.add_parser("export", help="export the best model")
     export.add_argument("dir")
-    export.add_argument("--format", choices=FORMATS, default="keras")
+    export.add_argument("--format", choices=FORMATS, nargs="+", default=["keras"],
+                        help="one or more formats (default keras)")
     export.add_argument("--output", help="target path (default DIR/export/model...)")
     export.set_defaults(run=cmd_export)
     validate = commands.add_parser("validate", help="check a spec; exit status 1 if invalid")

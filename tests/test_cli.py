@@ -68,10 +68,31 @@ def test_search_report_export_end_to_end(tmp_path):
     assert "the winner's architecture" in report.stdout
     for output in (result, resumed, report):  # no native log lines nobody asked for
         assert "absl" not in output.stderr and "cuda" not in output.stderr.lower()
-    for fmt in ("keras", "savedmodel", "tflite"):
-        exported = autoarch("export", str(run_dir), "--format", fmt)
-        assert exported.returncode == 0, exported.stderr[-2000:]
-        assert f"exported {fmt}:" in exported.stdout and "KiB" in exported.stdout
+    exported = autoarch("export", str(run_dir), "--format", "keras", "savedmodel", "tflite")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    for fmt, path in (("keras", "model.keras"), ("savedmodel", "model"),
+                      ("tflite", "model.tflite")):
+        assert f"exported {fmt}: {run_dir / 'export' / path} (" in exported.stdout
+        assert (run_dir / "export" / path).exists()
+
+
+def test_a_refused_search_or_export_says_why_before_starting_tensorflow(tmp_path):
+    """A folder that already holds a search, and two formats for one --output, are
+    refused before TensorFlow loads (seconds), with the way out in the message."""
+    spec, run_dir = tmp_path / "tiny.yaml", tmp_path / "run"
+    spec.write_text(TINY)
+    run_dir.mkdir()
+    (run_dir / "journal.jsonl").write_text('{"event": "study"}\n')
+    code = ("import sys\nfrom autoarch import cli\n"
+            f"print('search', cli.main(['search', {str(spec)!r}, '--dir', {str(run_dir)!r}]))\n"
+            f"print('export', cli.main(['export', {str(run_dir)!r}, '--format', 'keras', "
+            "'tflite', '--output', 'm']))\n"
+            "print('tensorflow loaded:', 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert "search 2\nexport 1\ntensorflow loaded: False" in result.stdout, result.stderr
+    assert "already holds a search; pass --resume" in result.stderr
+    assert "--output names one file" in result.stderr
 
 
 def test_csv_and_npz_data(tmp_path):

@@ -10,7 +10,6 @@ reported value agree. ``run`` returns the trial's metrics; every epoch's logs go
 and notes for the record (why it stopped, a halved batch) go into ``info``, also when it fails.
 """
 
-import gc
 import math
 import os
 import time
@@ -115,8 +114,7 @@ class TrialTrainer:
     def build(self, params, seed):
         """The candidate's compiled model, and the view of it that trains on the inputs
         :meth:`ahead` gives (None where it trains on the raw inputs)."""
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session()  # and a garbage collection (``free_memory``)
         keras.utils.set_random_seed(seed)
         with distribution_strategy(self.training.distribution).scope():
             build = getattr(self.space, "build_for_training", None)

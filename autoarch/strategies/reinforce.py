@@ -48,6 +48,8 @@ class _Policy:
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.weights = [w for layer in (self.embedding, self.cell, *self.heads)
                         for w in layer.trainable_weights]
+        # its slots made here, not in the step's first trace (which would trace it again)
+        self.optimizer.build(self.weights)
         self._step = tf.function(self._train_step, reduce_retracing=True)
         self._numpy = None
 
