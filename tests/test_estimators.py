@@ -63,7 +63,7 @@ def test_in_pipeline_with_scaler(iris):
 
 def test_clone_and_grid_search_over_max_trials(iris):
     x_train, _, y_train, _ = iris
-    estimator = AutoClassifier(epochs=2, strategy="random")
+    estimator = AutoClassifier(epochs=2, strategy="random", final_fit=False)
     assert clone(estimator).get_params() == estimator.get_params()
     grid = GridSearchCV(estimator, {"max_trials": [1, 2]}, cv=2).fit(x_train, y_train)
     assert grid.best_params_["max_trials"] in (1, 2)
