@@ -20,10 +20,10 @@ from autoarch.blocks.base import Block, choice
 from autoarch.engine.search import ModelSearch
 
 MiB = 2**20
-HEADROOM = 3000 * MiB
+HEADROOM = 1500 * MiB
 BATCH = 16
-FITS_AT_HALF = 60_000_000  # 16 rows: 3.8 GB (over the cap); 8 rows: 1.9 GB
-NEVER_FITS = 500_000_000  # 8 rows: 16 GB
+FITS_AT_HALF = 30_000_000  # 16 rows: 1.9 GB (over the cap); 8 rows: 0.96 GB
+NEVER_FITS = 250_000_000  # 8 rows: 8 GB
 
 
 class Scratch(keras.layers.Layer):

@@ -346,13 +346,13 @@ def test_isolated_trials_give_the_same_results_as_in_process(tmp_path):
 
 def test_auto_isolation_trains_here_until_the_worker_is_ready_then_in_it(tmp_path):
     """The default: no wait for the worker's start-up, the same results, later trials in
-    worker processes."""
-    blocks = [DenseBlock(name="searched", num_layers=1, units=[4, 8, 16, 32], activation="relu",
-                         dropout=0.0, batch_norm=False)]
+    worker processes (sixteen distinct points: the search outlasts the worker's start)."""
+    blocks = [DenseBlock(name="searched", num_layers=1, units=list(range(4, 36, 2)),
+                         activation="relu", dropout=0.0, batch_norm=False)]
     search = _isolated_search(tmp_path / "auto", blocks, max_trials=16, strategy="random",
                               epochs=4, isolate_trials="auto", trials_per_worker=4)
     trials = search.study.trials
-    assert all(t.status == "COMPLETED" for t in trials)
+    assert len(trials) == 16 and all(t.status == "COMPLETED" for t in trials)
     where = [t.info.get("trained_in", "here") for t in trials]
     assert where[0] == "here" and "worker process" in where, where
     here = _isolated_search(tmp_path / "here", blocks, max_trials=16, strategy="random",
