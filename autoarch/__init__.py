@@ -6,7 +6,7 @@ TensorFlow). TensorFlow's threads are sized from the machine when a search start
 configured them; its log level is yours to set.
 """
 
-import importlib
+from autoarch.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -26,14 +26,7 @@ _EXPORTS = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name):
-    if name in _MODULE_OF:
-        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'autoarch' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _MODULE_OF)
 
 
 def __dir__():

@@ -1,4 +1,4 @@
-"""Modules imported on first use, for names used only inside functions.
+"""Modules and package names imported on first use.
 
 ``layers = lazy_module("keras.layers")`` at the top of a block module lets its ``build``
 methods write ``layers.Dense(...)`` while importing the module (to check or count a spec)
@@ -7,6 +7,7 @@ its attributes is read, and Python caches it from then on.
 """
 
 import importlib
+import sys
 
 
 class LazyModule:
@@ -24,3 +25,17 @@ class LazyModule:
 
 def lazy_module(name):
     return LazyModule(name)
+
+
+def lazy_names(package, module_of):
+    """A package's module ``__getattr__`` (PEP 562): each name of ``module_of`` ({name:
+    module}) is imported from its module when first read, then kept in the package."""
+
+    def __getattr__(name):
+        if name in module_of:
+            value = getattr(importlib.import_module(module_of[name]), name)
+            setattr(sys.modules[package], name, value)
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

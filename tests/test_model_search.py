@@ -345,8 +345,9 @@ def test_isolated_trials_give_the_same_results_as_in_process(tmp_path):
 
 
 def test_auto_isolation_trains_here_until_the_worker_is_ready_then_in_it(tmp_path):
-    """The default: no wait for the worker's start-up, the same results, later trials in
-    worker processes (sixteen distinct points: the search outlasts the worker's start)."""
+    """The default: no wait for the worker's start-up, later trials in worker processes, and
+    the same results as in process through the first of them (sixteen distinct points: the
+    search outlasts the worker's start)."""
     blocks = [DenseBlock(name="searched", num_layers=1, units=list(range(4, 36, 2)),
                          activation="relu", dropout=0.0, batch_norm=False)]
     search = _isolated_search(tmp_path / "auto", blocks, max_trials=16, strategy="random",
@@ -355,8 +356,10 @@ def test_auto_isolation_trains_here_until_the_worker_is_ready_then_in_it(tmp_pat
     assert len(trials) == 16 and all(t.status == "COMPLETED" for t in trials)
     where = [t.info.get("trained_in", "here") for t in trials]
     assert where[0] == "here" and "worker process" in where, where
-    here = _isolated_search(tmp_path / "here", blocks, max_trials=16, strategy="random",
+    upto = where.index("worker process") + 1  # through the first trial of a worker
+    here = _isolated_search(tmp_path / "here", blocks, max_trials=upto, strategy="random",
                             epochs=4, isolate_trials=False)
+    assert len(here.study.trials) == upto
     for a, b in zip(here.study.trials, trials):
         assert a.params == b.params and b.value == pytest.approx(a.value, abs=1e-6)
 
