@@ -23,16 +23,20 @@ import subprocess
 import sys
 import threading
 import traceback
-from multiprocessing.connection import Connection, Pipe
+from multiprocessing.connection import Pipe
 
 from autoarch.engine.runtime import configure_threads
 
 
-# TensorFlow starts quietly (its errors come back as exceptions, not log lines) before this
-# package, which imports it, loads
-WORKER_MAIN = ("import sys; from autoarch.quiet import import_tensorflow_quietly; "
-               "import_tensorflow_quietly(); from autoarch.engine.worker import main; "
-               "main(int(sys.argv[1]))")
+# The worker takes the pickled trainer off the socket first, so that sending it never waits
+# (a table's trainer is megabytes, beyond the socket's buffer: the search stood still for the
+# seconds TensorFlow takes to load, 8.5 s of churn's 60). Then TensorFlow starts quietly (its
+# errors come back as exceptions, not log lines), before this package, which imports it.
+WORKER_MAIN = ("import sys; from multiprocessing.connection import Connection; "
+               "conn = Connection(int(sys.argv[1])); payload = conn.recv_bytes(); "
+               "from autoarch.quiet import import_tensorflow_quietly; "
+               "import_tensorflow_quietly(); from autoarch.engine.worker import serve; "
+               "serve(conn, payload=payload)")
 
 
 class WorkerDied(RuntimeError):
@@ -163,13 +167,14 @@ class TrialWorker:
         self._process = self._conn = None
 
 
-def serve(conn, heartbeat=None, where="worker process"):
-    """A worker's life: load the trainer sent over ``conn``, then run tasks until told to
-    stop (``None``) or the searching process is gone. Returns the number of tasks run.
-    ``heartbeat``: seconds between ``("alive",)`` messages sent meanwhile, so a chief on
-    another machine can tell a busy worker from a lost one."""
+def serve(conn, heartbeat=None, where="worker process", payload=None):
+    """A worker's life: load the trainer sent over ``conn`` (or its ``payload``, already
+    received), then run tasks until told to stop (``None``) or the searching process is
+    gone. Returns the number of tasks run. ``heartbeat``: seconds between ``("alive",)``
+    messages sent meanwhile, so a chief on another machine can tell a busy worker from a
+    lost one."""
     configure_threads()
-    trainer = pickle.loads(conn.recv_bytes())
+    trainer = pickle.loads(conn.recv_bytes() if payload is None else payload)
     lock, stopped = threading.Lock(), threading.Event()
 
     def send(message):
@@ -205,11 +210,3 @@ def serve(conn, heartbeat=None, where="worker process"):
                 send(("done", metrics, info))
     finally:
         stopped.set()
-
-
-def main(fd):
-    serve(Connection(fd))
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]))
