@@ -262,7 +262,8 @@ def test_ensemble_members_are_retrained_on_all_rows_and_join_their_trial_models(
 def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path):
     """The reserve covers the trials the final model would retrain now: the ensemble's
     members, not the best few by score (a member ranked below them went untrained on the
-    validation rows); without an ensemble, the best three."""
+    validation rows); without an ensemble, the best trial's; none for a retraining longer
+    than a third of the limit, which the final model could not make."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 2)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 0).astype("int32")
@@ -276,8 +277,20 @@ def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path
     assert len(search.study.trials) == 4 and len(members) < 3  # one trial per column
     assert sorted(search._to_retrain()) == sorted(members)
     assert all(m["retrained"] for m in search.ensemble["members"])
+    search._deadline = search._started + 1000.0  # a third of it does not bind the reserve
+    refits = {n: search._refit_seconds(search.study.trials[n]) for n in range(4)}
+    assert all(s > 0 for s in refits.values())
+    assert search._reserve() == pytest.approx(
+        sum(refits[n] for n in members) + search._trees_refit_seconds() + 2.0)
     search.config.ensemble_size = 1
-    assert search._to_retrain() == search._ranked()[:3]
+    best = search.study.best_trial.number
+    assert search._to_retrain() == [best]
+    assert search._reserve() == pytest.approx(refits[best] + search._trees_refit_seconds() +
+                                              2.0)
+    # a retraining longer than a third of the limit could not be made: no room is kept
+    search._deadline = search._started + 3 * (refits[best] / 2 +
+                                               search._trees_refit_seconds() + 2.0)
+    assert search._reserve() == pytest.approx(search._trees_refit_seconds() + 2.0)
 
 
 def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_left(

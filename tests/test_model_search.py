@@ -366,23 +366,29 @@ def test_auto_isolation_trains_here_until_the_worker_is_ready_then_in_it(tmp_pat
         assert a.params == b.params and b.value == pytest.approx(a.value, abs=1e-6)
 
 
-def test_starting_a_worker_never_waits_for_it_to_load():
+def test_starting_or_ending_a_worker_never_waits_for_it():
     """Sending a worker its trainer returns at once, however large (here 16 MB, far beyond
     the socket's buffer): the worker takes it before TensorFlow loads. Sending it used to
     wait for that load, so the search stood still while the worker started (8.5 s of a
-    60-s search on the churn table)."""
+    60-s search on the churn table). Ending it returns at once too (its TensorFlow winds
+    down for 1.5 s, the final model's time), and the process does end."""
     worker = TrialWorker(None, payload=pickle.dumps(np.zeros(2_000_000)))
     began = time.monotonic()
     worker.start()
     sent = time.monotonic() - began
+    process = worker._process
     try:
         while not worker.ready() and time.monotonic() - began < 300:
             time.sleep(0.05)
         loaded = time.monotonic() - began
         assert worker.ready()
     finally:
+        began = time.monotonic()
         worker.close()
+        closed = time.monotonic() - began
     assert sent < loaded / 4, (sent, loaded)
+    assert process.wait(timeout=60) == 0
+    assert closed < (time.monotonic() - began) / 4, closed
 
 
 def test_a_crashing_worker_fails_only_its_trial(tmp_path):
