@@ -42,6 +42,12 @@ def member_name(key):
     return f"trial {key}" if isinstance(key, int) else "boosted trees"
 
 
+def members_line(members):
+    """An ensemble's members and weights, in a line; those left out say why."""
+    return ", ".join(f"{member_name(m['trial'])} "
+                     f"({m.get('left_out') or format(m['weight'], '.2f')})" for m in members)
+
+
 def _versions():
     found = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -314,8 +320,7 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
             if key == "event" or value is None:
                 continue
             if key == "ensemble":  # members and weights, and its validation score
-                value = ", ".join(f"{member_name(m['trial'])} ({m['weight']:.2f})"
-                                  for m in value["members"])
+                value = members_line(value["members"])
             rows.append(f"<tr><th>{html.escape(key.replace('_', ' '))}</th>"
                         f"<td>{html.escape(str(value))}</td></tr>")
         parts.append("<h2>How the budget was spent</h2>" + _table(rows, css="settings"))

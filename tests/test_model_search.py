@@ -132,7 +132,7 @@ def test_time_limit_is_honoured(tmp_path):
     assert search.study.n_finished < 200
     assert elapsed < 4 + 25  # the deadline also stops the trial in flight
     last = search.study.trials[-1]
-    assert last.info.get("stopped") == "time_limit reached"
+    assert last.info.get("stopped", "").startswith("time_limit reached")  # within an epoch
     assert last.metrics["epochs_run"] < 50
 
 

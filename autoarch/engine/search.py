@@ -44,7 +44,7 @@ from autoarch.errors import TrialRefused
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
-from autoarch.report import member_name
+from autoarch.report import members_line
 from autoarch.splits import stratify_labels
 
 # the ensemble's key for the boosted trees (trials are keyed by their numbers)
@@ -53,6 +53,11 @@ TREES = "trees"
 TREES_SHARE = 0.1
 # workers that may join a chief at once
 MAX_JOINED = 64
+# how much longer than estimated the members' retrainings are allowed to take where they
+# must be retrained (texts): estimates from the trials' own epochs came to 0.7-1.4 times
+# the seconds the retrainings took, and a text member estimated at 51.6 s was cut off at
+# 61 s, going into the final model untrained
+RETRAINING_MARGIN = 1.25
 
 
 def _local_pins(n_jobs):
@@ -462,7 +467,8 @@ class ModelSearch:
         most = self._retraining_seconds()
         seconds = [s for s in (self._refit_seconds(self.study.trials[n])
                                for n in self._to_retrain()) if s <= most]
-        return min(most, sum(seconds)) + self._trees_refit_seconds() + 2.0
+        margin = RETRAINING_MARGIN if self._refit_needed() and len(seconds) > 1 else 1.0
+        return min(most, margin * sum(seconds)) + self._trees_refit_seconds() + 2.0
 
     def _trees_refit_seconds(self):
         return self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
@@ -518,8 +524,9 @@ class ModelSearch:
         if not self.config.budget.final_fit:
             return 0.0
         rows = 1.0 / (1.0 - self.config.training.validation_split)
+        first, later = _epoch_seconds(trial)
         return trial.metrics.get("setup_seconds", 0.0) + \
-            _epoch_seconds(trial) * rows * self._final_epochs(trial)
+            (first + later * (self._final_epochs(trial) - 1)) * rows
 
     def _ranked(self, running=None):
         """Finished trials' numbers, best first; ``running``: a ``(trial, value)`` not yet
@@ -539,8 +546,9 @@ class ModelSearch:
         left = self._deadline - self._reserve() - time.monotonic()
         if left <= 0:
             return True
-        quickest = [t.metrics.get("setup_seconds", 0.0) + _epoch_seconds(t)
-                    for t in self.study.trials if t.is_finite() and "fit_seconds" in t.metrics]
+        quickest = [t.metrics.get("setup_seconds", 0.0) + _epoch_seconds(t)[0]
+                    for t in self.study.trials if t.is_finite() and "fit_seconds" in t.metrics
+                    and not (t.metrics.get("epoch_cut") and t.metrics.get("epochs_run") == 1)]
         return bool(quickest) and self._trial_share(left) < min(quickest)
 
     def _run_trial(self, trial):
@@ -680,34 +688,64 @@ class ModelSearch:
         several objectives or constraints: one trial, as an ensemble adds up sizes and
         latencies the search measured per trial). Where the members must be retrained
         (:meth:`_refit_needed`) and their retrainings would not fit in
-        :meth:`_retraining_seconds`, the member whose retraining takes longest for its
-        weight is left out and the rest selected again, until they fit: on text_sections
-        a late trial's share of a tenth would otherwise have cost the retraining of a
-        member weighing four tenths."""
+        :meth:`_retraining_seconds`, a member is left out and the rest selected again, until
+        they fit (:meth:`_left_out`)."""
         if self.config.ensemble_size <= 1 or self.multi_objective:
             return {}, None
-        on_disk = [t for t in self.study.trials if t.is_finite() and os.path.exists(
-            os.path.join(self._trials_dir, f"trial_{t.number}.keras"))]
-        predictions = {}
-        for trial in on_disk:
-            path = os.path.join(self._trials_dir, f"trial_{trial.number}.val.npy")
-            if os.path.exists(path):
-                predictions[trial.number] = np.load(path, allow_pickle=False)
+        predictions = self._predictions()
         if not predictions:
             return {}, None
-        if self._trees is not None:
+        weights, score = self._select(predictions)
+        if not self._refit_needed():
+            return weights, score
+        limit = self._retraining_seconds(final)
+        while self._members_seconds(weights) > limit:
+            del predictions[self._left_out(predictions, weights, limit)]
+            weights, score = self._select(predictions)
+        return weights, score
+
+    def _predictions(self):
+        """``{trial number: validation predictions}`` of the finished trials whose models are
+        on disk, and the boosted trees' (:data:`TREES`) where there are any trials."""
+        predictions = {}
+        for trial in self.study.trials:
+            path = os.path.join(self._trials_dir, f"trial_{trial.number}")
+            if trial.is_finite() and os.path.exists(path + ".keras") and \
+                    os.path.exists(path + ".val.npy"):
+                predictions[trial.number] = np.load(path + ".val.npy", allow_pickle=False)
+        if predictions and self._trees is not None:
             predictions[TREES] = self._trees["val"]
-        while True:
-            weights, score = greedy_selection(predictions, self._trainer.val[1],
-                                              self.space.is_classification,
-                                              self.config.ensemble_size)
-            members = [n for n in weights if n != TREES]
-            if len(members) < 2 or not self._refit_needed():
-                return weights, score
-            seconds = {n: self._refit_seconds(self.study.trials[n]) for n in members}
-            if sum(seconds.values()) <= self._retraining_seconds(final):
-                return weights, score
-            del predictions[max(members, key=lambda n: seconds[n] / weights[n])]
+        return predictions
+
+    def _select(self, predictions):
+        return greedy_selection(predictions, self._trainer.val[1],
+                                self.space.is_classification, self.config.ensemble_size)
+
+    def _members_seconds(self, weights):
+        """Seconds to keep for retraining the trials among ``weights``' keys (their estimates
+        and :data:`RETRAINING_MARGIN`); none for one."""
+        members = [n for n in weights if n != TREES]
+        if len(members) < 2:  # the final model is then the best trial, or the trees
+            return 0.0
+        return RETRAINING_MARGIN * sum(self._refit_seconds(self.study.trials[n])
+                                       for n in members)
+
+    def _left_out(self, predictions, weights, limit):
+        """The member of ``weights`` to leave out of the selection when their retrainings
+        take longer than ``limit``: the one whose absence leaves the best selection that
+        fits; where no single absence fits, the one whose retraining takes longest for its
+        weight. Leaving that one out first whatever fit dropped a 42 s member of a text
+        ensemble that was 2.5 s too long: its final model then took 40 of 84 s."""
+        members = [n for n in weights if n != TREES]
+        fitting = {}
+        for n in members:
+            rest = {k: v for k, v in predictions.items() if k != n}
+            chosen, score = self._select(rest)
+            if self._members_seconds(chosen) <= limit:
+                fitting[n] = score[-1]
+        if fitting:
+            return max(fitting, key=fitting.get)
+        return max(members, key=lambda n: self._refit_seconds(self.study.trials[n]) / weights[n])
 
     def _final_model(self):
         """The final model and a record of how it was made."""
@@ -715,15 +753,21 @@ class ModelSearch:
         weights, score = self._ensemble(final=True)
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
-            models, shares, record = [], [], []
-            for n in members:
+            parts, record = {}, []
+            for n in members + self._extra_members(weights):
+                if n not in weights and time.monotonic() + self._refit_seconds(
+                        self.study.trials[n]) > self._deadline:
+                    continue
                 began = time.monotonic()
-                parts, retrained = self._member(n)
-                models += parts
-                shares += [weights[n] / len(parts)] * len(parts)
-                record.append({"trial": n, "weight": round(weights[n], 4),
+                parts[n], retrained = self._member(n)
+                record.append({"trial": n, "weight": round(weights.get(n, 0.0), 4),
                                "retrained": retrained,
                                "seconds": round(time.monotonic() - began, 1)})
+            weights, score = self._reselected(weights, score, record)
+            models, shares = [], []
+            for n in (m["trial"] for m in record if m["trial"] in weights):
+                models += parts[n]
+                shares += [weights[n] / len(parts[n])] * len(parts[n])
             model = ensemble_model(models, shares)
             self.ensemble = {"members": record, "validation_score": list(score)}
             return model, {"final_model": "ensemble", "ensemble": self.ensemble,
@@ -750,6 +794,36 @@ class ModelSearch:
             how += ", averaged with its trial model"
         return model, {"final_model": how,
                        "final_seconds": round(time.monotonic() - started, 1)}
+
+    def _extra_members(self, weights):
+        """Where members must be retrained (:meth:`_refit_needed`): the trials the selection
+        would have taken had their retrainings fitted, best first, to retrain should the
+        members' retrainings leave the time (their estimates, with a margin, came to 0.7-1.4
+        times the seconds they took: a fine_foods search left 36 s of 88 unused, with a
+        member estimated at 34.5 s left out)."""
+        if not self._refit_needed():
+            return []
+        wanted = self._select(self._predictions())[0]
+        return sorted((n for n in wanted if n not in weights and n != TREES),
+                      key=lambda n: -wanted[n])
+
+    def _reselected(self, weights, score, record):
+        """Where members must be retrained (:meth:`_refit_needed`): the selection again among
+        the trials of ``record`` that were retrained (and the trees) where those are not the
+        members of ``weights``, and ``record``'s weights updated; else ``weights`` and
+        ``score`` as they are. A text trial model is 1.5-2.5 points below its retraining,
+        so its validation predictions oversell it beside retrained members."""
+        kept = [m["trial"] for m in record if m["retrained"] or m["trial"] == TREES]
+        if not self._refit_needed() or kept == [TREES] or not kept or set(kept) == set(weights):
+            return weights, score
+        predictions = self._predictions()
+        weights, score = self._select({n: predictions[n] for n in kept})
+        for member in record:
+            member["weight"] = round(weights.get(member["trial"], 0.0), 4)
+            if member["trial"] not in weights:
+                member["left_out"] = ("not selected among the retrained" if member["retrained"]
+                                      else "not retrained in the time left")
+        return weights, score
 
     def _member(self, n):
         """The models that stand for trial ``n`` (or the boosted trees) in the final model,
@@ -814,28 +888,32 @@ class ModelSearch:
         weights = training_weights(trial.params, y, None if self._val_groups is None else
                                    np.concatenate([self._trainer.groups, self._val_groups]))
         build_training_variables(trained, inputs, y)
+        deadline = Deadline(self._deadline, mid_epoch=True)
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
                                   sample_weight=weights),
             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
-            callbacks=[*replay_callbacks(trial.intermediate), Deadline(self._deadline)]).history
-        if len(history.get("loss", [])) < epochs:
+            callbacks=[*replay_callbacks(trial.intermediate), deadline]).history
+        if len(history.get("loss", [])) < epochs or deadline.cut:
             return self._trial_model(trial.number), False
         return model, True
 
 
 def _epoch_seconds(trial):
-    """A finished trial's mean seconds per epoch."""
-    return trial.metrics.get("fit_seconds", 0.0) / max(1, trial.metrics.get("epochs_run", 1))
+    """A finished trial's seconds for its first epoch (tracing included) and for each later
+    one; their mean for both where the first was not timed (a journal of earlier code)."""
+    fit, epochs = trial.metrics.get("fit_seconds", 0.0), max(1, trial.metrics.get("epochs_run", 1))
+    first = trial.metrics.get("first_epoch_seconds")
+    if first is None or epochs == 1:
+        return fit / epochs, fit / epochs
+    return first, max(0.0, fit - first) / (epochs - 1)
 
 
 def _summary_line(summary):
     line = (f"searched {summary['trials']} trials in {summary['search_seconds']:.0f} s "
             f"(stopped by {summary['stopped_by']}); final model: {summary['final_model']}")
     if summary.get("ensemble"):
-        members = ", ".join(f"{member_name(m['trial'])} ({m['weight']:.2f})"
-                            for m in summary["ensemble"]["members"])
-        line += f" of {members}"
+        line += f" of {members_line(summary['ensemble']['members'])}"
     return line + f"; {summary['total_seconds']:.0f} s in all"
 
 
