@@ -121,7 +121,8 @@ def test_a_deadline_within_an_epoch_stops_after_the_batch_that_passes_it():
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
         model.compile("sgd", "binary_crossentropy")
         batches = []
-        counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))
+        counter = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: batches.append(batch))
         deadline = Deadline(time.monotonic() - 1.0, mid_epoch=mid_epoch)  # already passed
         history = model.fit(x, y, batch_size=10, epochs=3, validation_split=0.25, verbose=0,
                             callbacks=[counter, deadline]).history
@@ -323,10 +324,9 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     """Texts need their members retrained (a text trial model is 1.5-2.5 points below its
     retraining): where their retrainings do not fit, the selection leaves out the member
     whose absence leaves the best selection that fits (not the slowest for its weight, which
-    once dropped 42 s of a text ensemble 2.5 s too long); members are selected again among
-    those retrained (one not retrained in time is left out, one left out for time but
-    retrained after the others joins); a trial keeps room for its own retraining should it join
-    them, and none starts that could not train one epoch in the time it would have."""
+    once dropped 42 s of a text ensemble 2.5 s too long); a member not retrained in time is
+    left out and the rest selected again; a trial keeps room for its own retraining should it
+    join them, and none starts that could not train one epoch in the time it would have."""
     rng = np.random.default_rng(0)
     words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
     texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
@@ -360,7 +360,8 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     without = {n: greedy_selection({k: v for k, v in predictions.items() if k != n}, val_y,
                                    True, 8) for n in weights}
     fits = [score[-1] for chosen, score in without.values()
-            if len(chosen) < 2 or RETRAINING_MARGIN * sum(every[k] for k in chosen) <= needed - 0.01]
+            if len(chosen) < 2 or
+            RETRAINING_MARGIN * sum(every[k] for k in chosen) <= needed - 0.01]
     assert fitted_score[-1] == pytest.approx(max(fits))
     assert heaviest in fitted and fitted_score[-1] > without[heaviest][1][-1]
     # with a long limit (a third of it does not bind the reserve): room for a trial and its
@@ -391,15 +392,6 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     assert "trial %d (not retrained in the time left)" % untrained in members_line(record)
     record = [{**m, "retrained": True} for m in record]  # all retrained: nothing changes
     assert search._reselected(weights, score, record) == (weights, score)
-    # the members left out for time are retrained after the others where time is left,
-    # best first, and the selection is made again with those retrained
-    extra = search._extra_members(fitted)
-    assert extra == sorted(set(weights) - set(fitted), key=lambda n: -weights[n]) and extra
-    record = [{"trial": n, "weight": w, "retrained": True} for n, w in fitted.items()]
-    record.append({"trial": extra[0], "weight": 0.0, "retrained": True})
-    reselected = search._reselected(fitted, fitted_score, record)
-    assert reselected == greedy_selection({n: predictions[n] for n in [*fitted, extra[0]]},
-                                          val_y, True, 8)
     search.config.ensemble_size = 1  # without an ensemble, nothing to leave out
     assert search._ensemble() == ({}, None)
 

@@ -754,10 +754,7 @@ class ModelSearch:
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
             parts, record = {}, []
-            for n in members + self._extra_members(weights):
-                if n not in weights and time.monotonic() + self._refit_seconds(
-                        self.study.trials[n]) > self._deadline:
-                    continue
+            for n in members:
                 began = time.monotonic()
                 parts[n], retrained = self._member(n)
                 record.append({"trial": n, "weight": round(weights.get(n, 0.0), 4),
@@ -795,24 +792,12 @@ class ModelSearch:
         return model, {"final_model": how,
                        "final_seconds": round(time.monotonic() - started, 1)}
 
-    def _extra_members(self, weights):
-        """Where members must be retrained (:meth:`_refit_needed`): the trials the selection
-        would have taken had their retrainings fitted, best first, to retrain should the
-        members' retrainings leave the time (their estimates, with a margin, came to 0.7-1.4
-        times the seconds they took: a fine_foods search left 36 s of 88 unused, with a
-        member estimated at 34.5 s left out)."""
-        if not self._refit_needed():
-            return []
-        wanted = self._select(self._predictions())[0]
-        return sorted((n for n in wanted if n not in weights and n != TREES),
-                      key=lambda n: -wanted[n])
-
     def _reselected(self, weights, score, record):
-        """Where members must be retrained (:meth:`_refit_needed`): the selection again among
-        the trials of ``record`` that were retrained (and the trees) where those are not the
-        members of ``weights``, and ``record``'s weights updated; else ``weights`` and
-        ``score`` as they are. A text trial model is 1.5-2.5 points below its retraining,
-        so its validation predictions oversell it beside retrained members."""
+        """Where members must be retrained (:meth:`_refit_needed`) and some of ``record``'s
+        were not in the time left: the selection again among those that were (and the
+        trees), and ``record``'s weights updated; else ``weights`` and ``score`` as they
+        are. A text trial model is 1.5-2.5 points below its retraining, so its validation
+        predictions oversell it beside retrained members."""
         kept = [m["trial"] for m in record if m["retrained"] or m["trial"] == TREES]
         if not self._refit_needed() or kept == [TREES] or not kept or set(kept) == set(weights):
             return weights, score
@@ -821,8 +806,7 @@ class ModelSearch:
         for member in record:
             member["weight"] = round(weights.get(member["trial"], 0.0), 4)
             if member["trial"] not in weights:
-                member["left_out"] = ("not selected among the retrained" if member["retrained"]
-                                      else "not retrained in the time left")
+                member["left_out"] = "not retrained in the time left"
         return weights, score
 
     def _member(self, n):
