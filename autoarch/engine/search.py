@@ -757,7 +757,7 @@ class ModelSearch:
             for n in members:
                 began = time.monotonic()
                 parts[n], retrained = self._member(n)
-                record.append({"trial": n, "weight": round(weights.get(n, 0.0), 4),
+                record.append({"trial": n, "weight": round(weights[n], 4),
                                "retrained": retrained,
                                "seconds": round(time.monotonic() - began, 1)})
             weights, score = self._reselected(weights, score, record)
