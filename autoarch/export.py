@@ -41,7 +41,15 @@ def export_model(model, path, format="keras"):
                 # string lookups and text vectorization need TensorFlow's own kernels
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
                                                        tf.lite.OpsSet.SELECT_TF_OPS]
-                flat = converter.convert()
+                try:
+                    flat = converter.convert()
+                except Exception as err:  # the converter's own error class is internal
+                    if "StringNGrams" not in str(err):
+                        raise
+                    raise ValueError(
+                        "tflite: TFLite has no kernel for tf.StringNGrams (the word pairs of a "
+                        "text's tf-idf bag), TensorFlow's own ops included; export this model "
+                        "as 'keras' or 'savedmodel'") from None
             with open(temporary, "wb") as handle:
                 handle.write(flat)
     return {"path": path, "format": format, "bytes": _size(path)}

@@ -37,9 +37,14 @@ document.querySelectorAll("table.sortable th").forEach((th, col) => th.onclick =
 """
 
 
+#: the classical members' names (``autoarch.engine.search``'s keys)
+CLASSICAL_NAMES = {"trees": "boosted trees", "linear": "tf-idf linear SVM",
+                   "nb_linear": "tf-idf NBSVM"}
+
+
 def member_name(key):
-    """An ensemble member's name: a trial's number, or the boosted trees."""
-    return f"trial {key}" if isinstance(key, int) else "boosted trees"
+    """An ensemble member's name: a trial's number, or a classical member's."""
+    return f"trial {key}" if isinstance(key, int) else CLASSICAL_NAMES.get(key, str(key))
 
 
 def members_line(members):

@@ -335,7 +335,8 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     kind = TextInput("input").fit(texts)
     space = ModelSpace([TextBlock(), ClassificationHead(num_classes=2)], inputs={"input": kind})
     search = ModelSearch(space, max_trials=4, epochs=3, time_limit=900, directory=tmp_path,
-                         ensemble_size=8, final_fit=False, **TINY).fit({"input": texts}, labels)
+                         ensemble_size=8, final_fit=False, text_linear=False,  # trials only
+                         **TINY).fit({"input": texts}, labels)
     search.config.budget.final_fit = True  # as if the final model were still to be made
     weights = search._ensemble()[0]
     assert len(weights) >= 2 and search._refit_needed()

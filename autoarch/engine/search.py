@@ -44,11 +44,13 @@ from autoarch.errors import TrialRefused
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
-from autoarch.report import members_line
+from autoarch.report import member_name, members_line
 from autoarch.splits import stratify_labels
 
-# the ensemble's key for the boosted trees (trials are keyed by their numbers)
-TREES = "trees"
+# the ensemble's keys for the classical members: the boosted trees, and the tf-idf linear
+# SVM and NBSVM (trials are keyed by their numbers); the journal's event for each
+TREES, LINEAR, NB_LINEAR = "trees", "linear", "nb_linear"
+CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear"}
 # the share of the time limit the boosted trees may take (30 s without a limit)
 TREES_SHARE = 0.1
 # workers that may join a chief at once
@@ -197,7 +199,7 @@ class ModelSearch:
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
-        self._trees = self._fit_trees(time_limit)
+        self._classical = self._fit_classical(time_limit)
         self._pool, self._in_use = None, {}
         self._worker = None if self._parallel else self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
@@ -228,8 +230,7 @@ class ModelSearch:
             "trials": self.study.n_finished, "search_seconds": round(searched, 1),
             "stopped_by": stopped_by,
             "max_trials": max_trials, "time_limit": time_limit,
-            **({"boosted_trees": f"{self._trees['model'].n_estimators_} trees fitted in "
-                                 f"{self._trees['seconds']:.1f} s"} if self._trees else {}),
+            **self._classical_summary(),
             **final,
             "total_seconds": round(time.monotonic() - self._started, 1)}
         if self.multi_objective:
@@ -337,50 +338,112 @@ class ModelSearch:
                         scores=scores, seconds=round(time.monotonic() - started, 2))
         return best
 
-    def _fit_trees(self, time_limit):
-        """The boosted trees the ensemble may weigh (:mod:`autoarch.trees`), fitted on the
-        encoded training rows: ``{"model", "val" (its validation outputs, as the trials'),
-        "seconds"}``; None where they do not apply: ``boosted_trees`` off, no ensemble,
-        several objectives or fairness measures, an input that is not a table encoded
-        ahead, targets of several columns, labels other than 0..K-1, or fewer than
+    def _fit_classical(self, time_limit):
+        """The classical members the ensemble may weigh beside the trials, fitted on the
+        training rows: the boosted trees on a table (:mod:`autoarch.trees`), the tf-idf
+        linear models on one text input (:mod:`autoarch.linear`); ``{key (:data:`TREES`,
+        :data:`LINEAR`, :data:`NB_LINEAR`): {"model", "val" (its validation outputs, as
+        the trials'), "seconds"}}``. None apply where their knob is off (``boosted_trees``,
+        ``text_linear``), and without an ensemble, with several objectives or fairness
+        measures, targets of several columns, labels other than 0..K-1, or fewer than
         ``MIN_ROWS`` training rows."""
-        from autoarch.blocks.layout import DEFAULT_INPUT
-        from autoarch.trees import MIN_ROWS, fit_boosted_trees
+        from autoarch.trees import MIN_ROWS
 
-        config, y_val = self.config, self._trainer.val[1]
+        config = self.config
         y = np.asarray(self._trainer.train[1])
-        classification = self.space.is_classification
         classes = getattr(self.space.head, "num_classes", None)
-        if not config.boosted_trees or config.ensemble_size < 2 or self.multi_objective or \
-                self._fairness or self._val_groups is not None or len(y) < MIN_ROWS or \
-                (y.ndim > 1 and y.shape[-1] > 1) or (classification and (
+        if config.ensemble_size < 2 or self.multi_objective or self._fairness or \
+                self._val_groups is not None or len(y) < MIN_ROWS or \
+                (y.ndim > 1 and y.shape[-1] > 1) or (self.space.is_classification and (
                     classes is None or  # labels 0..K-1, every one seen
                     not np.array_equal(np.unique(y), np.arange(classes)))):
+            return {}
+        kinds = list(self.space.inputs.values())
+        if config.text_linear and len(kinds) == 1 and kinds[0].kind == "text":
+            keys = [LINEAR, NB_LINEAR] if self.space.is_classification else [LINEAR]
+            fits = {key: lambda key=key: self._fit_text_linear(key == NB_LINEAR)
+                    for key in keys}
+        elif config.boosted_trees:
+            self._trainer.ahead()  # the table's encoding, timed apart: a refit reuses it
+            fits = {TREES: lambda: self._fit_trees(time_limit)}
+        else:
+            fits = {}
+        members = {key: self._fitted_classical(key, fit) for key, fit in fits.items()}
+        return {key: member for key, member in members.items() if member is not None}
+
+    def _fitted_classical(self, key, fit):
+        """``fit()``'s ``(model, validation outputs, description)`` as :meth:`_fit_classical`
+        gives it, noted in the journal (once per study) and printed; None where ``fit``
+        does not apply."""
+        started = time.monotonic()
+        fitted = fit()
+        if fitted is None:
             return None
-        ahead = self._trainer.ahead()  # encoding the table: only where the trees apply
+        model, val, described = fitted
+        seconds = time.monotonic() - started
+        classification = self.space.is_classification
+        value = ensemble_score(val, self._trainer.val[1], classification)
+        event = CLASSICAL_EVENTS[key]
+        if not any(n.get("event") == event and n.get("member", key) == key
+                   for n in self.study.notes):
+            self.study.note(event, member=key, **described, seconds=round(seconds, 2),
+                            validation_score=list(value))
+        if self.verbose:
+            print(f"{key} ({event.replace('_', ' ')}): fitted in {seconds:.1f} s, validation "
+                  f"{'accuracy' if classification else 'mean squared error'} "
+                  f"{abs(value[0]):.4f}", flush=True)
+        return {"model": model, "val": val, "seconds": seconds, "described": described}
+
+    def _classical_summary(self):
+        """The summary's line per kind of classical member (``boosted_trees``,
+        ``text_linear``): what was fitted, in how long."""
+        lines = {}
+        for key, member in self._classical.items():
+            what = (f"{member['described']['trees']} trees" if key == TREES else
+                    f"{key} on {member['described']['n_grams']} n-grams")
+            event = CLASSICAL_EVENTS[key]
+            lines[event] = ", ".join(filter(None, [
+                lines.get(event), f"{what} fitted in {member['seconds']:.1f} s"]))
+        return lines
+
+    def _fit_trees(self, time_limit):
+        """Boosted trees on the table's encoded training rows (None where the input does not
+        encode ahead)."""
+        from autoarch.blocks.layout import DEFAULT_INPUT
+        from autoarch.trees import fit_boosted_trees
+
+        ahead = self._trainer.ahead()
         if ahead is None:
             return None
-        started = time.monotonic()
+        classification = self.space.is_classification
         try:
-            model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], y, classification,
-                                      seed=self.config.seed,
+            model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
+                                      classification, seed=self.config.seed,
                                       seconds=TREES_SHARE * time_limit if time_limit else 30.0)
         except ValueError as err:  # a class too rare to split off rows for early stopping
             self.study.note("boosted_trees", skipped=str(err))
             return None
         x = ahead[1][DEFAULT_INPUT]
         val = model.predict_proba(x) if classification else model.predict(x)
+        classes = getattr(self.space.head, "num_classes", None)
         val = val[:, 1:] if classification and classes == 2 else val.reshape(len(x), -1)
-        seconds = time.monotonic() - started
-        value = ensemble_score(val, y_val, classification)
-        if not any(n.get("event") == "boosted_trees" for n in self.study.notes):
-            self.study.note("boosted_trees", trees=int(model.n_estimators_),
-                            seconds=round(seconds, 2), validation_score=list(value))
-        if self.verbose:
-            print(f"boosted trees: {model.n_estimators_} trees in {seconds:.1f} s, validation "
-                  f"{'accuracy' if classification else 'mean squared error'} "
-                  f"{abs(value[0]):.4f}", flush=True)
-        return {"model": model, "val": val, "seconds": seconds}
+        return model, val, {"trees": int(model.n_estimators_)}
+
+    def _fit_text_linear(self, naive_bayes):
+        """tf-idf + a linear model (NBSVM where ``naive_bayes``) on the training texts, its
+        temperature fitted on the validation texts."""
+        from autoarch.linear import TextLinear
+
+        (kind,) = self.space.inputs.values()
+        texts, y = self._trainer.train[0][kind.input_name], self._trainer.train[1]
+        val_texts, y_val = self._trainer.val[0][kind.input_name], self._trainer.val[1]
+        model = TextLinear(texts, y, self.space.is_classification, naive_bayes=naive_bayes,
+                           seed=self.config.seed)
+        if self.space.is_classification:
+            model.fit_temperature(val_texts, y_val)
+        return model, model.outputs(val_texts), {
+            "n_grams": len(model.vectorizer.vocabulary_), "temperature": round(
+                model.temperature, 3)}
 
     def _make_worker(self, max_trials):
         mode = self.config.training.isolate_trials
@@ -468,18 +531,20 @@ class ModelSearch:
         seconds = [s for s in (self._refit_seconds(self.study.trials[n])
                                for n in self._to_retrain()) if s <= most]
         margin = RETRAINING_MARGIN if self._refit_needed() and len(seconds) > 1 else 1.0
-        return min(most, margin * sum(seconds)) + self._trees_refit_seconds() + 2.0
+        return min(most, margin * sum(seconds)) + self._classical_refit_seconds() + 2.0
 
-    def _trees_refit_seconds(self):
-        return self._trees["seconds"] if self._trees and self.config.budget.final_fit else 0.0
+    def _classical_refit_seconds(self):
+        if not self.config.budget.final_fit:
+            return 0.0
+        return sum(member["seconds"] for member in self._classical.values())
 
     def _retraining_seconds(self, final=False):
         """Seconds the final model's retrainings of trials may take: at most the reserve's
         third of the limit while the search runs; the time left once it has stopped
         (``final``)."""
         if final:
-            return self._deadline - time.monotonic() - self._trees_refit_seconds()
-        return (self._deadline - self._started) / 3 - self._trees_refit_seconds() - 2.0
+            return self._deadline - time.monotonic() - self._classical_refit_seconds()
+        return (self._deadline - self._started) / 3 - self._classical_refit_seconds() - 2.0
 
     def _refit_needed(self):
         """Whether the final model's members must be retrained to be any good: input kinds
@@ -516,7 +581,7 @@ class ModelSearch:
         of a 60 s digits search unused)."""
         weights = self._ensemble()[0]
         if len(weights) > 1:  # else the final model is the best trial (_final_model)
-            return [n for n in weights if n != TREES]
+            return [n for n in weights if not _classical(n)]
         return [self.study.best_trial.number]
 
     def _refit_seconds(self, trial):
@@ -706,15 +771,16 @@ class ModelSearch:
 
     def _predictions(self):
         """``{trial number: validation predictions}`` of the finished trials whose models are
-        on disk, and the boosted trees' (:data:`TREES`) where there are any trials."""
+        on disk, and the classical members' (:meth:`_fit_classical`) where there are any
+        trials."""
         predictions = {}
         for trial in self.study.trials:
             path = os.path.join(self._trials_dir, f"trial_{trial.number}")
             if trial.is_finite() and os.path.exists(path + ".keras") and \
                     os.path.exists(path + ".val.npy"):
                 predictions[trial.number] = np.load(path + ".val.npy", allow_pickle=False)
-        if predictions and self._trees is not None:
-            predictions[TREES] = self._trees["val"]
+        if predictions:
+            predictions.update({key: member["val"] for key, member in self._classical.items()})
         return predictions
 
     def _select(self, predictions):
@@ -723,9 +789,9 @@ class ModelSearch:
 
     def _members_seconds(self, weights):
         """Seconds to keep for retraining the trials among ``weights``' keys (their estimates
-        and :data:`RETRAINING_MARGIN`); none for one."""
-        members = [n for n in weights if n != TREES]
-        if len(members) < 2:  # the final model is then the best trial, or the trees
+        and :data:`RETRAINING_MARGIN`); none for one member."""
+        members = [n for n in weights if not _classical(n)]
+        if len(weights) < 2:  # the final model is then the best trial, or a classical one
             return 0.0
         return RETRAINING_MARGIN * sum(self._refit_seconds(self.study.trials[n])
                                        for n in members)
@@ -736,7 +802,7 @@ class ModelSearch:
         fits; where no single absence fits, the one whose retraining takes longest for its
         weight. Leaving that one out first whatever fit dropped a 42 s member of a text
         ensemble that was 2.5 s too long: its final model then took 40 of 84 s."""
-        members = [n for n in weights if n != TREES]
+        members = [n for n in weights if not _classical(n)]
         fitting = {}
         for n in members:
             rest = {k: v for k, v in predictions.items() if k != n}
@@ -752,7 +818,7 @@ class ModelSearch:
         started = time.monotonic()
         weights, score = self._ensemble(final=True)
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
-            members = sorted(weights, key=lambda n: (n == TREES, -weights[n]))
+            members = sorted(weights, key=lambda n: (_classical(n), -weights[n]))
             parts, record = {}, []
             for n in members:
                 began = time.monotonic()
@@ -766,16 +832,20 @@ class ModelSearch:
                 models += parts[n]
                 shares += [weights[n] / len(parts[n])] * len(parts[n])
             model = ensemble_model(models, shares)
+            if not model.compiled:  # its first member a classical one, never compiled
+                model.compile_from_config(
+                    self._trial_model(self.study.best_trial.number).get_compile_config())
             self.ensemble = {"members": record, "validation_score": list(score)}
             return model, {"final_model": "ensemble", "ensemble": self.ensemble,
                            "final_seconds": round(time.monotonic() - started, 1)}
         self.ensemble = None
         best = self.study.best_trial
-        if list(weights) == [TREES]:  # the trees alone beat every trial and every blend
-            model, retrained = self._trees_model()
+        if len(weights) == 1 and _classical(next(iter(weights))):  # it beat every trial
+            (key,) = weights
+            model, retrained = self._classical_model(key)
             model.compile_from_config(self._trial_model(best.number).get_compile_config())
-            return model, {"final_model": "boosted trees" + (" retrained on all rows" if
-                                                             retrained else ""),
+            return model, {"final_model": member_name(key) + (" retrained on all rows" if
+                                                              retrained else ""),
                            "final_seconds": round(time.monotonic() - started, 1)}
         if self._fairness:  # a retrained model's fairness is not the one that was validated
             return self._trial_model(best.number), {
@@ -798,8 +868,9 @@ class ModelSearch:
         trees), and ``record``'s weights updated; else ``weights`` and ``score`` as they
         are. A text trial model is 1.5-2.5 points below its retraining, so its validation
         predictions oversell it beside retrained members."""
-        kept = [m["trial"] for m in record if m["retrained"] or m["trial"] == TREES]
-        if not self._refit_needed() or kept == [TREES] or not kept or set(kept) == set(weights):
+        kept = [m["trial"] for m in record if m["retrained"] or _classical(m["trial"])]
+        if not self._refit_needed() or not kept or set(kept) == set(weights) or \
+                all(_classical(n) for n in kept):
             return weights, score
         predictions = self._predictions()
         weights, score = self._select({n: predictions[n] for n in kept})
@@ -819,8 +890,8 @@ class ModelSearch:
         whose kind gains more from the validation rows (``InputKind.refit_alone``: texts)
         keep the retraining alone, as does a search of several objectives (one model, whose
         size and latency the search measured)."""
-        if n == TREES:
-            model, refit = self._trees_model()
+        if _classical(n):
+            model, refit = self._classical_model(n)
             return [model], refit
         model, retrained = self._retrained(self.study.trials[n])
         if not retrained or self.multi_objective or any(
@@ -834,25 +905,31 @@ class ModelSearch:
                           "retraining alone", stacklevel=2)
             return [model], True
 
-    def _trees_model(self):
-        """The boosted trees as a Keras model from the raw inputs, refitted on training +
-        validation rows with the count of trees early stopping chose (``final_fit``) where
-        the time left allows; and whether they were refitted."""
+    def _classical_model(self, key):
+        """The classical member ``key`` as a Keras model from the raw inputs, refitted on
+        training + validation rows (``final_fit``; the boosted trees with the count of trees
+        early stopping chose) where the time left allows; and whether it was refitted."""
         from autoarch.blocks.layout import DEFAULT_INPUT
+        from autoarch.linear import text_linear_model
         from autoarch.trees import fit_boosted_trees, trees_model
 
-        model, classification = self._trees["model"], self.space.is_classification
+        member, classification = self._classical[key], self.space.is_classification
+        model = member["model"]
+        refit = self.config.budget.final_fit and (
+            self._deadline is None or time.monotonic() + member["seconds"] <= self._deadline)
+        kind = next(iter(self.space.inputs.values()))  # a table encoded ahead, or one text
+        y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
+        if key != TREES:
+            if refit:
+                model = model.refitted(np.concatenate([self._trainer.train[0][kind.input_name],
+                                                       self._trainer.val[0][kind.input_name]]), y)
+            return text_linear_model(kind, model, name=key), refit
         train, val = self._trainer.ahead()
         x = train[DEFAULT_INPUT]
-        refit = self.config.budget.final_fit and (
-            self._deadline is None or
-            time.monotonic() + self._trees["seconds"] <= self._deadline)
         if refit:
             x = np.concatenate([x, val[DEFAULT_INPUT]])
-            y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
             model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                       n_trees=model.n_estimators_)
-        kind = next(iter(self.space.inputs.values()))  # encoded ahead: the one input
         return trees_model(kind, model, x[:8], classification), refit
 
     def _retrained(self, trial):
@@ -881,6 +958,12 @@ class ModelSearch:
         if len(history.get("loss", [])) < epochs or deadline.cut:
             return self._trial_model(trial.number), False
         return model, True
+
+
+def _classical(key):
+    """Whether an ensemble's key is a classical member's (:data:`TREES`, :data:`LINEAR`),
+    not a trial's number."""
+    return isinstance(key, str)
 
 
 def _epoch_seconds(trial):

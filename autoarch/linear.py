@@ -1,0 +1,157 @@
+"""tf-idf + linear models as Keras models: the linear members a text's ensemble may take.
+
+On short texts a linear SVM over word 1-2 grams is the one-second baseline to beat, and the
+networks of a text search err on other texts than it does. So a search on one text input
+also fits, in a second or two each, two linear models on the tf-idf rows of the training
+texts, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh them beside the
+trials (``text_linear``, on by default), as it may the boosted trees on a table
+(:mod:`autoarch.trees`):
+
+- ``"linear"``: scikit-learn's ``LinearSVC`` (``Ridge`` for a regression);
+- ``"nb_linear"`` (classification): NBSVM (Wang and Manning, 2012), one linear SVM per
+  class on the tf-idf rows scaled by each n-gram's naive-Bayes log-count ratio of that
+  class against the rest. Its coefficients times the ratios are again one linear layer
+  over the same rows.
+
+The SVMs' scores become probabilities through a softmax (a sigmoid for two classes) at one
+temperature fitted on the validation rows, so log loss can weigh them beside the trials'
+probabilities. Each member is one Keras model from the raw strings: the bag of
+:class:`TextBlock` (``TextVectorization`` of the same words, :class:`TfIdf` with the fitted
+document frequencies) and a ``Dense`` layer holding the coefficients, so it predicts,
+exports and pickles like any trial; its retraining on every row takes as long again.
+"""
+
+import time
+
+import keras
+import numpy as np
+from keras import layers
+
+#: LinearSVC's regularisation (its default: on both development text sets within half a
+#: point of C = 0.5) and Ridge's; the naive-Bayes ratios' smoothing (Wang and Manning's)
+C, ALPHA, SMOOTHING = 1.0, 1.0, 1.0
+
+
+class TextLinear:
+    """A fitted tf-idf vectorizer, the coefficients and intercepts of a linear model over
+    its rows (``(outputs, n-grams)`` and ``(outputs,)``), and the temperature of its
+    scores. ``naive_bayes``: NBSVM's scaled rows (classification only)."""
+
+    def __init__(self, texts, y, classification, naive_bayes=False, max_features=50000,
+                 seed=0):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from autoarch.blocks.text import words
+
+        if naive_bayes and not classification:
+            raise ValueError("naive-Bayes scaling needs classes: a regression has none")
+        started = time.monotonic()
+        self.classification, self.naive_bayes, self.seed = classification, naive_bayes, seed
+        self.temperature = 1.0
+        self.vectorizer = TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
+                                          ngram_range=(1, 2), max_features=max_features,
+                                          sublinear_tf=True)
+        rows = self.vectorizer.fit_transform(_strings(texts))
+        y = np.asarray(y).reshape(-1)
+        fit = self._naive_bayes if naive_bayes else self._plain
+        coef, intercept = fit(rows, y)
+        self.coef = np.asarray(coef, dtype="float64").reshape(-1, rows.shape[1])
+        self.intercept = np.asarray(intercept, dtype="float64").reshape(-1)
+        self.seconds = time.monotonic() - started
+
+    def _plain(self, rows, y):
+        from sklearn.linear_model import Ridge
+        from sklearn.svm import LinearSVC
+
+        model = LinearSVC(C=C, random_state=self.seed) if self.classification else \
+            Ridge(alpha=ALPHA)
+        model.fit(rows, y)
+        return model.coef_, model.intercept_
+
+    def _naive_bayes(self, rows, y):
+        """One SVM per class (one for two classes) on rows scaled by the class's log-count
+        ratios ``r``; ``x r . w = x . (r w)``, so ``r w`` is the coefficient over ``x``."""
+        import scipy.sparse as sparse
+        from sklearn.svm import LinearSVC
+
+        present = (rows > 0).astype("float64")
+        classes = np.unique(y)
+        coefs, intercepts = [], []
+        for c in classes[1:] if len(classes) == 2 else classes:
+            mine = y == c
+            counts = (np.asarray(present[mine].sum(axis=0)).reshape(-1) + SMOOTHING,
+                      np.asarray(present[~mine].sum(axis=0)).reshape(-1) + SMOOTHING)
+            ratio = np.log(counts[0] / counts[0].sum()) - np.log(counts[1] / counts[1].sum())
+            svm = LinearSVC(C=C, random_state=self.seed).fit(rows @ sparse.diags(ratio),
+                                                             mine.astype(int))
+            coefs.append(ratio * svm.coef_.reshape(-1))
+            intercepts.append(svm.intercept_[0])
+        return np.stack(coefs), np.asarray(intercepts)
+
+    def scores(self, texts):
+        """Decision scores (values for a regression), ``(n, classes)``, or ``(n, 1)`` for
+        two classes and a regression."""
+        rows = self.vectorizer.transform(_strings(texts))
+        return np.asarray(rows @ self.coef.T, dtype="float64") + self.intercept
+
+    def outputs(self, texts):
+        """What a trial model outputs: class probabilities (one sigmoid unit for two
+        classes) at the fitted temperature, or values in the targets' units."""
+        scores = self.scores(texts)
+        return _probabilities(self.temperature * scores) if self.classification else scores
+
+    def fit_temperature(self, texts, y):
+        """The temperature whose probabilities have the lowest log loss on ``texts``."""
+        from scipy.optimize import minimize_scalar
+
+        from autoarch.ensemble import loss
+
+        scores, y = self.scores(texts), np.asarray(y).reshape(-1)
+        found = minimize_scalar(lambda t: loss(_probabilities(np.exp(t) * scores), y, True),
+                                bounds=(-5.0, 5.0), method="bounded")
+        self.temperature = float(np.exp(found.x))
+        return self
+
+    def refitted(self, texts, y):
+        """The same kind of model fitted on ``texts`` (the vocabulary too), at this
+        temperature."""
+        model = TextLinear(texts, y, self.classification, naive_bayes=self.naive_bayes,
+                           max_features=self.vectorizer.max_features, seed=self.seed)
+        model.temperature = self.temperature
+        return model
+
+
+def _strings(texts):
+    """One string per row (a text input's arrays hold ``(n, 1)`` strings)."""
+    return [str(t) for t in np.asarray(texts, dtype=object).reshape(-1)]
+
+
+def _probabilities(scores):
+    if scores.shape[1] == 1:
+        return 1.0 / (1.0 + np.exp(-scores))
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def text_linear_model(kind, fitted, name="text_linear"):
+    """A Keras model from ``kind``'s raw strings to ``fitted``'s :meth:`TextLinear.outputs`."""
+    from autoarch.blocks.layers import TfIdf, separate_words
+    from autoarch.blocks.layout import DEFAULT_INPUT
+
+    made = kind.keras_inputs()
+    inputs = made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made  # as ModelSpace
+    vectorizer = fitted.vectorizer
+    x = layers.TextVectorization(vocabulary=[str(t) for t in vectorizer.get_feature_names_out()],
+                                 standardize=separate_words, ngrams=2,
+                                 output_mode="count")(kind.encode(made))
+    if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
+        x = layers.Reshape((x.shape[-1],))(x)
+    x = TfIdf([float(w) for w in vectorizer.idf_], 1.0)(x)
+    scale = fitted.temperature if fitted.classification else 1.0
+    activation = None if not fitted.classification else \
+        "sigmoid" if len(fitted.coef) == 1 else "softmax"
+    dense = layers.Dense(len(fitted.coef), activation=activation, name="linear")
+    score = dense(x)
+    dense.set_weights([(scale * fitted.coef.T).astype("float32"),
+                       (scale * fitted.intercept).astype("float32")])
+    return keras.Model(inputs, score, name=name)
