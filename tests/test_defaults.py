@@ -307,16 +307,16 @@ def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path
     refits = {n: search._refit_seconds(search.study.trials[n]) for n in range(4)}
     assert all(s > 0 for s in refits.values())
     assert search._reserve() == pytest.approx(
-        sum(refits[n] for n in members) + search._trees_refit_seconds() + 2.0)
+        sum(refits[n] for n in members) + search._classical_refit_seconds() + 2.0)
     search.config.ensemble_size = 1
     best = search.study.best_trial.number
     assert search._to_retrain() == [best]
-    assert search._reserve() == pytest.approx(refits[best] + search._trees_refit_seconds() +
+    assert search._reserve() == pytest.approx(refits[best] + search._classical_refit_seconds() +
                                               2.0)
     # a retraining longer than a third of the limit could not be made: no room is kept
     search._deadline = search._started + 3 * (refits[best] / 2 +
-                                               search._trees_refit_seconds() + 2.0)
-    assert search._reserve() == pytest.approx(search._trees_refit_seconds() + 2.0)
+                                               search._classical_refit_seconds() + 2.0)
+    assert search._reserve() == pytest.approx(search._classical_refit_seconds() + 2.0)
 
 
 def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_left(

@@ -865,7 +865,7 @@ class ModelSearch:
     def _reselected(self, weights, score, record):
         """Where members must be retrained (:meth:`_refit_needed`) and some of ``record``'s
         were not in the time left: the selection again among those that were (and the
-        trees), and ``record``'s weights updated; else ``weights`` and ``score`` as they
+        classical members), and ``record``'s weights updated; else ``weights`` and ``score`` as they
         are. A text trial model is 1.5-2.5 points below its retraining, so its validation
         predictions oversell it beside retrained members."""
         kept = [m["trial"] for m in record if m["retrained"] or _classical(m["trial"])]

@@ -67,15 +67,15 @@ _PARAMETERS_DOC = f"""
         it beats the best trial on validation data (log loss, or squared error), else the
         best trial (with ``final_fit``, retrained on all rows and, but for texts, averaged
         with its trial model). On a table the boosted trees (``boosted_trees``), on a text
-        tf-idf + a linear SVM (``text_linear``) may be a member, or the whole model where
-        they beat every trial and blend.
+        a linear SVM and NBSVM over tf-idf n-grams (``text_linear``) may be members, or
+        the whole model where they beat every trial and blend.
     ensemble_ : dict or None
         ``{{"members": [{{"trial": n, "weight": w, "retrained": bool, "seconds": s}}, ...],
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
         whether the member was retrained on all rows, ``final_fit``, its retraining and its
         trial model then sharing its weight, but for texts; ``seconds``: what making the
         member took; the score is the trial models'). The boosted trees' ``trial`` is
-        ``"trees"``, the linear model's ``"linear"``.
+        ``"trees"``, the linear models' ``"linear"`` and ``"nb_linear"``.
     search_summary_ : dict
         How the budget was spent: trials, seconds, what stopped the search, the final model.
     best_params_, best_score_ : dict, float
