@@ -27,6 +27,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from autoarch.blocks.text import bag_rows, bag_vectorizer, strings
+
 #: LinearSVC's regularisation (its default: on both development text sets within half a
 #: point of C = 0.5) and Ridge's; the naive-Bayes ratios' smoothing (Wang and Manning's)
 C, ALPHA, SMOOTHING = 1.0, 1.0, 1.0
@@ -39,19 +41,13 @@ class TextLinear:
 
     def __init__(self, texts, y, classification, naive_bayes=False, max_features=50000,
                  seed=0):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        from autoarch.blocks.text import words
-
         if naive_bayes and not classification:
             raise ValueError("naive-Bayes scaling needs classes: a regression has none")
         started = time.monotonic()
         self.classification, self.naive_bayes, self.seed = classification, naive_bayes, seed
         self.temperature = 1.0
-        self.vectorizer = TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
-                                          ngram_range=(1, 2), max_features=max_features,
-                                          sublinear_tf=True)
-        rows = self.vectorizer.fit_transform(_strings(texts))
+        self.vectorizer = bag_vectorizer(max_features)
+        rows = self.vectorizer.fit_transform(strings(texts))
         y = np.asarray(y).reshape(-1)
         fit = self._naive_bayes if naive_bayes else self._plain
         coef, intercept = fit(rows, y)
@@ -91,7 +87,7 @@ class TextLinear:
     def scores(self, texts):
         """Decision scores (values for a regression), ``(n, classes)``, or ``(n, 1)`` for
         two classes and a regression."""
-        rows = self.vectorizer.transform(_strings(texts))
+        rows = self.vectorizer.transform(strings(texts))
         return np.asarray(rows @ self.coef.T, dtype="float64") + self.intercept
 
     def outputs(self, texts):
@@ -121,11 +117,6 @@ class TextLinear:
         return model
 
 
-def _strings(texts):
-    """One string per row (a text input's arrays hold ``(n, 1)`` strings)."""
-    return [str(t) for t in np.asarray(texts, dtype=object).reshape(-1)]
-
-
 def _probabilities(scores):
     if scores.shape[1] == 1:
         return 1.0 / (1.0 + np.exp(-scores))
@@ -135,18 +126,13 @@ def _probabilities(scores):
 
 def text_linear_model(kind, fitted, name="text_linear"):
     """A Keras model from ``kind``'s raw strings to ``fitted``'s :meth:`TextLinear.outputs`."""
-    from autoarch.blocks.layers import TfIdf, separate_words
     from autoarch.blocks.layout import DEFAULT_INPUT
 
     made = kind.keras_inputs()
     inputs = made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made  # as ModelSpace
     vectorizer = fitted.vectorizer
-    x = layers.TextVectorization(vocabulary=[str(t) for t in vectorizer.get_feature_names_out()],
-                                 standardize=separate_words, ngrams=2,
-                                 output_mode="count")(kind.encode(made))
-    if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
-        x = layers.Reshape((x.shape[-1],))(x)
-    x = TfIdf([float(w) for w in vectorizer.idf_], 1.0)(x)
+    x = bag_rows(kind.encode(made), [str(t) for t in vectorizer.get_feature_names_out()],
+                 [float(w) for w in vectorizer.idf_], 1.0)
     scale = fitted.temperature if fitted.classification else 1.0
     activation = None if not fitted.classification else \
         "sigmoid" if len(fitted.coef) == 1 else "softmax"

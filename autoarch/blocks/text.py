@@ -25,6 +25,32 @@ def words(text):
     return _WORD.findall(text.lower())
 
 
+def strings(texts):
+    """One string per row (a text input's arrays hold ``(n, 1)`` strings)."""
+    return [str(t) for t in np.asarray(texts, dtype=object).reshape(-1)]
+
+
+def bag_vectorizer(max_features):
+    """scikit-learn's sublinear tf-idf of word 1-2 grams, on :func:`words`: what the bag
+    learns its vocabulary and document frequencies from."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
+                           ngram_range=(1, 2), max_features=max_features, sublinear_tf=True)
+
+
+def bag_rows(inputs, vocabulary, idf, scale):
+    """The bag inside a model: ``inputs`` strings to tf-idf rows of length ``scale`` over
+    ``vocabulary`` (the n-grams of :func:`bag_vectorizer`, with their ``idf``)."""
+    from autoarch.blocks.layers import TfIdf, separate_words
+
+    x = layers.TextVectorization(vocabulary=vocabulary, standardize=separate_words,
+                                 ngrams=2, output_mode="count")(inputs)
+    if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
+        x = layers.Reshape((x.shape[-1],))(x)
+    return TfIdf(idf, scale)(x)
+
+
 class TextBlock(Block):
     """``max_tokens``: vocabulary of the sequence encoders; ``bag_tokens``: word 1-2 grams of
     the bag encoder (the most frequent first; n-grams seen in one training text count too:
@@ -76,15 +102,11 @@ class TextBlock(Block):
     def adapt(self, data):
         """Learn the vocabularies (and the bag's document frequencies) once from the
         training texts."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        texts = [str(t) for t in np.asarray(data, dtype=object).reshape(-1)]
+        texts = strings(data)
         vectorizer = layers.TextVectorization(max_tokens=self.max_tokens)
         vectorizer.adapt(np.asarray(texts, dtype=object))
         self.vocabulary = vectorizer.get_vocabulary()
-        bag = TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
-                              ngram_range=(1, 2), max_features=self.bag_tokens,
-                              sublinear_tf=True)
+        bag = bag_vectorizer(self.bag_tokens)
         try:
             bag.fit(texts)
         except ValueError:  # no word at all: the bag has nothing to count
@@ -101,13 +123,7 @@ class TextBlock(Block):
     def _bag(self, v, inputs):
         if not self.bag_vocabulary:
             raise ValueError(f"{self.name}: the texts hold no word, so there is no bag")
-        from autoarch.blocks.layers import TfIdf, separate_words
-
-        x = layers.TextVectorization(vocabulary=self.bag_vocabulary, standardize=separate_words,
-                                     ngrams=2, output_mode="count")(inputs)
-        if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, tokens)
-            x = layers.Reshape((x.shape[-1],))(x)
-        x = TfIdf(self.bag_idf, self.bag_scale)(x)
+        x = bag_rows(inputs, self.bag_vocabulary, self.bag_idf, self.bag_scale)
         if v["hidden"]:
             x = layers.Dense(v["hidden"], activation="relu")(x)
         return x
