@@ -347,6 +347,10 @@ class SearchConfig:
     boosted_trees: bool = knob(True, Flag(), "On a table, also fit gradient-boosted trees "
                                "(as a Keras model) that the ensemble may weigh beside the "
                                "trials (with `ensemble_size` > 1 and one objective).")
+    table_linear: bool = knob(True, Flag(), "On a table with classes, also fit logistic "
+                              "regression on the encoded columns (as a Keras model) that the "
+                              "ensemble may weigh beside the trials (with `ensemble_size` > 1 "
+                              "and one objective).")
     text_linear: bool = knob(True, Flag(), "On one text input, also fit two linear models "
                              "over tf-idf word 1-2 grams, a linear SVM and NBSVM (as Keras "
                              "models), that the ensemble may weigh beside the trials (with "

@@ -21,13 +21,14 @@ Suites:
 
 Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,000 / 1,000;
 fine_foods its own train and test files. Wall time includes the final model. The default
-path's rows say how much the ensemble weighs the boosted trees (``--no-boosted-trees``
-leaves them out, for a paired comparison); ames also gets a row on the test houses its
-author's advice keeps (``SUBSETS``).
+path's rows say how much the ensemble weighs the classical members, the boosted trees and
+the linear models (``--no-boosted-trees`` and ``--no-table-linear`` leave a table's out,
+for a paired comparison); ames also gets a row on the test houses its author's advice keeps
+(``SUBSETS``).
 
     python benchmarks/end_to_end.py [--suite defaults|heldout|specs|strategies|all] [--tasks a,b]
                                     [--data-dir D] [--time-limit T] [--seeds 0,1,2]
-                                    [--no-boosted-trees]
+                                    [--no-boosted-trees] [--no-table-linear]
 """
 
 import argparse
@@ -53,7 +54,7 @@ from sklearn.svm import SVC, LinearSVC  # noqa: E402
 from autoarch import AutoClassifier, AutoRegressor, load_spec  # noqa: E402
 from autoarch.cli import resolve_spec  # noqa: E402
 from autoarch.data import load_data  # noqa: E402
-from autoarch.engine.search import TREES  # noqa: E402
+from autoarch.report import member_name  # noqa: E402
 from autoarch.estimators import estimator_for_task  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -196,10 +197,10 @@ def run_default(task, data_dir, time_limit=None, seed=0, **settings):
                      f"({time.perf_counter() - fit_started:.1f} s)")
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
-    trees = [m["weight"] for m in (estimator.ensemble_ or {}).get("members", ())
-             if m["trial"] == TREES]
-    how += f" (boosted trees {trees[0]:.2f})" if trees else \
-        " (boosted trees)" if summary["final_model"].startswith("boosted trees") else ""
+    classical = [f"{member_name(m['trial'])} {m['weight']:.2f}"
+                 for m in (estimator.ensemble_ or {}).get("members", ())
+                 if isinstance(m["trial"], str) and m["weight"]]
+    how += f" ({', '.join(classical)})" if classical else ""
     name = task if seed == 0 else f"{task} (seed {seed})"
     print(f"| {name} | {'R^2' if regression else 'accuracy'} | {score:.4f} | {seconds:.0f} s "
           f"(limit {limit:.0f} s) | {'; '.join(cells)} | {how} |", flush=True)
@@ -275,8 +276,11 @@ def main():
                         "wider than most single changes)")
     parser.add_argument("--no-boosted-trees", action="store_true", help="default path "
                         "without the boosted trees as an ensemble member (boosted_trees=False)")
+    parser.add_argument("--no-table-linear", action="store_true", help="default path without "
+                        "the tables' linear model as an ensemble member (table_linear=False)")
     args = parser.parse_args()
-    settings = {"boosted_trees": False} if args.no_boosted_trees else {}
+    settings = {**({"boosted_trees": False} if args.no_boosted_trees else {}),
+                **({"table_linear": False} if args.no_table_linear else {})}
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
                            DEFAULT_TASKS),

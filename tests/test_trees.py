@@ -16,7 +16,7 @@ from autoarch.export import export_model
 from autoarch.trees import MAX_TREES, TreeEnsemble, fit_boosted_trees, tree_arrays
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
-            isolate_trials=False)
+            isolate_trials=False, table_linear=False)  # the trees as the only classical member
 
 
 def _scores(x, classification, y):

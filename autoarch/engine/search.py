@@ -49,8 +49,9 @@ from autoarch.splits import stratify_labels
 
 # the ensemble's keys for the classical members: the boosted trees, and the tf-idf linear
 # SVM and NBSVM (trials are keyed by their numbers); the journal's event for each
-TREES, LINEAR, NB_LINEAR = "trees", "linear", "nb_linear"
-CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear"}
+TREES, LINEAR, NB_LINEAR, TABLE_LINEAR = "trees", "linear", "nb_linear", "table_linear"
+CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear",
+                    TABLE_LINEAR: "table_linear"}
 # the share of the time limit the boosted trees may take (30 s without a limit)
 TREES_SHARE = 0.1
 # workers that may join a chief at once
@@ -340,13 +341,14 @@ class ModelSearch:
 
     def _fit_classical(self, time_limit):
         """The classical members the ensemble may weigh beside the trials, fitted on the
-        training rows: the boosted trees on a table (:mod:`autoarch.trees`), the tf-idf
-        linear models on one text input (:mod:`autoarch.linear`); ``{key (:data:`TREES`,
-        :data:`LINEAR`, :data:`NB_LINEAR`): {"model", "val" (its validation outputs, as
-        the trials'), "seconds"}}``. None apply where their knob is off (``boosted_trees``,
-        ``text_linear``), and without an ensemble, with several objectives or fairness
-        measures, targets of several columns, labels other than 0..K-1, or fewer than
-        ``MIN_ROWS`` training rows."""
+        training rows: the boosted trees and a linear model on a table
+        (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models on one
+        text input (:mod:`autoarch.linear`); ``{key (:data:`TREES`, :data:`TABLE_LINEAR`,
+        :data:`LINEAR`, :data:`NB_LINEAR`): {"model", "val" (its validation outputs, as the
+        trials'), "seconds"}}``. None apply where their knob is off (``boosted_trees``,
+        ``table_linear``, ``text_linear``), and without an ensemble, with several
+        objectives or fairness measures, targets of several columns, labels other than
+        0..K-1, or fewer than ``MIN_ROWS`` training rows."""
         from autoarch.trees import MIN_ROWS
 
         config = self.config
@@ -363,11 +365,13 @@ class ModelSearch:
             keys = [LINEAR, NB_LINEAR] if self.space.is_classification else [LINEAR]
             fits = {key: lambda key=key: self._fit_text_linear(key == NB_LINEAR)
                     for key in keys}
-        elif config.boosted_trees:
-            self._trainer.ahead()  # the table's encoding, timed apart: a refit reuses it
-            fits = {TREES: lambda: self._fit_trees(time_limit)}
         else:
-            fits = {}
+            fits = {key: fit for key, fit, on in (
+                (TREES, lambda: self._fit_trees(time_limit), config.boosted_trees),
+                (TABLE_LINEAR, self._fit_table_linear,
+                 config.table_linear and self.space.is_classification)) if on}
+            if fits:
+                self._trainer.ahead()  # the table's encoding, timed apart: a refit reuses it
         members = {key: self._fitted_classical(key, fit) for key, fit in fits.items()}
         return {key: member for key, member in members.items() if member is not None}
 
@@ -396,11 +400,13 @@ class ModelSearch:
 
     def _classical_summary(self):
         """The summary's line per kind of classical member (``boosted_trees``,
-        ``text_linear``): what was fitted, in how long."""
+        ``table_linear``, ``text_linear``): what was fitted, in how long."""
         lines = {}
         for key, member in self._classical.items():
-            what = (f"{member['described']['trees']} trees" if key == TREES else
-                    f"{key} on {member['described']['n_grams']} n-grams")
+            described = member["described"]
+            what = (f"{described['trees']} trees" if key == TREES else
+                    f"logistic regression on {described['features']} encoded columns"
+                    if key == TABLE_LINEAR else f"{key} on {described['n_grams']} n-grams")
             event = CLASSICAL_EVENTS[key]
             lines[event] = ", ".join(filter(None, [
                 lines.get(event), f"{what} fitted in {member['seconds']:.1f} s"]))
@@ -423,11 +429,30 @@ class ModelSearch:
         except ValueError as err:  # a class too rare to split off rows for early stopping
             self.study.note("boosted_trees", skipped=str(err))
             return None
+        return model, self._outputs_of(model, ahead[1][DEFAULT_INPUT]), {
+            "trees": int(model.n_estimators_)}
+
+    def _outputs_of(self, model, x):
+        """A scikit-learn model's predictions on encoded rows ``x`` as a trial outputs them:
+        class probabilities (the second class's alone for two), or values."""
+        if not self.space.is_classification:
+            return model.predict(x).reshape(len(x), -1)
+        val = model.predict_proba(x)
+        return val[:, 1:] if getattr(self.space.head, "num_classes", None) == 2 else val
+
+    def _fit_table_linear(self):
+        """Logistic regression on the table's encoded training rows (None where the input
+        does not encode ahead)."""
+        from autoarch.blocks.layout import DEFAULT_INPUT
+        from autoarch.linear import fit_table_linear
+
+        ahead = self._trainer.ahead()
+        if ahead is None:
+            return None
+        model = fit_table_linear(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
+                                 seed=self.config.seed)
         x = ahead[1][DEFAULT_INPUT]
-        val = model.predict_proba(x) if classification else model.predict(x)
-        classes = getattr(self.space.head, "num_classes", None)
-        val = val[:, 1:] if classification and classes == 2 else val.reshape(len(x), -1)
-        return model, val, {"trees": int(model.n_estimators_)}
+        return model, self._outputs_of(model, x), {"features": int(x.shape[1])}
 
     def _fit_text_linear(self, naive_bayes):
         """tf-idf + a linear model (NBSVM where ``naive_bayes``) on the training texts, its
@@ -910,7 +935,7 @@ class ModelSearch:
         training + validation rows (``final_fit``; the boosted trees with the count of trees
         early stopping chose) where the time left allows; and whether it was refitted."""
         from autoarch.blocks.layout import DEFAULT_INPUT
-        from autoarch.linear import text_linear_model
+        from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
         from autoarch.trees import fit_boosted_trees, trees_model
 
         member, classification = self._classical[key], self.space.is_classification
@@ -919,7 +944,7 @@ class ModelSearch:
             self._deadline is None or time.monotonic() + member["seconds"] <= self._deadline)
         kind = next(iter(self.space.inputs.values()))  # a table encoded ahead, or one text
         y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
-        if key != TREES:
+        if key in (LINEAR, NB_LINEAR):
             if refit:
                 model = model.refitted(np.concatenate([self._trainer.train[0][kind.input_name],
                                                        self._trainer.val[0][kind.input_name]]), y)
@@ -928,6 +953,11 @@ class ModelSearch:
         x = train[DEFAULT_INPUT]
         if refit:
             x = np.concatenate([x, val[DEFAULT_INPUT]])
+        if key == TABLE_LINEAR:
+            if refit:
+                model = fit_table_linear(x, y, seed=self.config.seed)
+            return table_linear_model(kind, model), refit
+        if refit:
             model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                       n_trees=model.n_estimators_)
         return trees_model(kind, model, x[:8], classification), refit

@@ -66,9 +66,10 @@ _PARAMETERS_DOC = f"""
         The final model: an ensemble of trials (one Keras model averaging its members) when
         it beats the best trial on validation data (log loss, or squared error), else the
         best trial (with ``final_fit``, retrained on all rows and, but for texts, averaged
-        with its trial model). On a table the boosted trees (``boosted_trees``), on a text
-        a linear SVM and NBSVM over tf-idf n-grams (``text_linear``) may be members, or
-        the whole model where they beat every trial and blend.
+        with its trial model). On a table the boosted trees (``boosted_trees``) and
+        logistic regression (``table_linear``, classes only), on a text a linear SVM and NBSVM
+        over tf-idf n-grams (``text_linear``) may be members, or the whole model where they
+        beat every trial and blend.
     ensemble_ : dict or None
         ``{{"members": [{{"trial": n, "weight": w, "retrained": bool, "seconds": s}}, ...],
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:

@@ -1,0 +1,122 @@
+"""Logistic regression on a table's encoding as a Keras model, and as a member of a table's
+ensemble."""
+
+import pickle
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from sklearn.linear_model import LogisticRegression
+
+from autoarch import AutoClassifier, AutoRegressor
+from autoarch.engine import data as data_ops
+from autoarch.engine.journal import Journal
+from autoarch.export import export_model
+from autoarch.inputs.tabular import TabularInput
+from autoarch.linear import fit_table_linear, table_linear_model
+
+TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
+            isolate_trials=False, boosted_trees=False)
+
+
+def _linear_table(rows=400, classes=2, seed=0):
+    """Numeric columns (one with missing values), a string column and labels (or values) of
+    a linear function of them, which a linear model learns at once."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows),
+                          "noise": rng.normal(size=rows),
+                          "city": rng.choice(["x", "y", "z"], size=rows)})
+    frame.loc[rng.random(rows) < 0.1, "noise"] = np.nan
+    value = 2.0 * frame.a - 3.0 * frame.b + 2.0 * (frame.city == "z")
+    if classes is None:
+        return frame, (100.0 * value + 1000.0 + rng.normal(size=rows)).to_numpy()
+    cuts = np.quantile(value, np.linspace(0, 1, classes + 1)[1:-1])
+    return frame, np.searchsorted(cuts, value.to_numpy())
+
+
+def _encoded(kind, frame):
+    made = kind.keras_inputs()
+    encoder = keras.Model(made, kind.encode(made))
+    return encoder.predict(data_ops.make_dataset(kind.arrays(frame), None, 64), verbose=0)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_keras_table_linear_model_computes_what_scikit_learn_computes(classes):
+    frame, y = _linear_table(classes=classes)
+    kind = TabularInput("input").fit(frame.iloc[:300])
+    x = _encoded(kind, frame)
+    fitted = fit_table_linear(x[:300], y[:300])
+    model = table_linear_model(kind, fitted)
+    unseen = frame.iloc[300:].copy()
+    unseen.iloc[0, unseen.columns.get_loc("city")] = "never seen"  # the unknown slot
+    got = model.predict(data_ops.make_dataset(kind.arrays(unseen), None, 64), verbose=0)
+    rows = _encoded(kind, unseen)
+    expected = fitted.predict_proba(rows)
+    assert got.shape == (100, 3 if classes == 3 else 1)
+    np.testing.assert_allclose(got, expected[:, 1:] if classes == 2 else expected, rtol=1e-4,
+                               atol=1e-4)
+    # the classes of a logistic regression fitted apart on the same encoded rows
+    reference = LogisticRegression(max_iter=1000).fit(x[:300], y[:300])
+    predicted = got.argmax(axis=1) if classes == 3 else (got[:, 0] > 0.5).astype(int)
+    np.testing.assert_array_equal(predicted, reference.predict(rows))
+
+
+def test_a_table_search_weighs_the_linear_model_and_the_result_exports(tmp_path):
+    """Networks at a learning rate of 1e-9 learn nothing; logistic regression on the
+    encoded columns makes the final model, retrained on all rows."""
+    frame, y = _linear_table(rows=500, classes=3)
+    clf = AutoClassifier(max_trials=2, epochs=1, learning_rate=1e-9,
+                         directory=str(tmp_path / "search"), **TINY)
+    clf.fit(frame.iloc[:400], y[:400])
+    notes = [r for r in Journal(str(tmp_path / "search")).read() if r["event"] == "table_linear"]
+    assert len(notes) == 1
+    assert notes[0]["features"] == 3 + 3 + 4  # standardized, missing indicators, one-hot
+    assert notes[0]["validation_score"][0] > 0.85
+    final = clf.search_summary_["final_model"]
+    if clf.ensemble_ is None:
+        assert final == "linear model retrained on all rows", final
+    else:
+        members = clf.ensemble_["members"]
+        assert {m["trial"] for m in members if m["weight"] > 0.5} == {"table_linear"}
+        assert all(m["retrained"] for m in members if m["trial"] == "table_linear")
+    assert clf.best_model_.loss is not None  # compiled as the trials were
+    assert "logistic regression on 10 encoded columns" in clf.search_summary_["table_linear"]
+    x_test, y_test = frame.iloc[400:], y[400:]
+    assert clf.score(x_test, y_test) > 0.85  # the networks alone: chance, 0.33
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(x_test),
+                                  clf.predict(x_test))
+    arrays = clf.space_.arrays({"input": x_test.iloc[:5]})  # the model takes the raw columns
+    expected = clf.best_model_.predict(data_ops.make_dataset(arrays, None, 5), verbose=0)
+    for fmt, name in (("keras", "m.keras"), ("savedmodel", "saved"), ("tflite", "m.tflite")):
+        target = str(tmp_path / name)
+        export_model(clf.best_model_, target, fmt)
+        if fmt == "keras":
+            got = keras.models.load_model(target, safe_mode=True).predict(
+                data_ops.make_dataset(arrays, None, 5), verbose=0)
+        elif fmt == "savedmodel":
+            loaded = tf.saved_model.load(target)  # held: its functions use its variables
+            got = loaded.serve({k: tf.constant(v) for k, v in arrays.items()}).numpy()
+        else:
+            runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
+            got = np.concatenate([next(iter(runner(**{k: np.asarray(v)[i:i + 1]
+                                                      for k, v in arrays.items()}).values()))
+                                  for i in range(5)])
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=fmt)
+
+
+def test_a_regression_gets_no_linear_model(tmp_path):
+    frame, y = _linear_table(rows=300, classes=None)
+    reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), **TINY).fit(frame, y)
+    assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "table_linear"]
+    assert "table_linear" not in reg.search_summary_
+
+
+def test_table_linear_off_leaves_only_trials(tmp_path):
+    frame, y = _linear_table(rows=300)
+    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path),
+                         **{**TINY, "table_linear": False}).fit(frame, y)
+    assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "table_linear"]
+    assert "table_linear" not in clf.search_summary_
+    assert clf.search_summary_["final_model"].startswith("trial 0")
