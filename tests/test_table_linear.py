@@ -7,13 +7,13 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 from sklearn.linear_model import LogisticRegression
+
+from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine import data as data_ops
 from autoarch.engine.journal import Journal
-from autoarch.export import export_model
 from autoarch.inputs.tabular import TabularInput
 from autoarch.linear import fit_table_linear, table_linear_model
 
@@ -87,23 +87,7 @@ def test_a_table_search_weighs_the_linear_model_and_the_result_exports(tmp_path)
     assert clf.score(x_test, y_test) > 0.85  # the networks alone: chance, 0.33
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(x_test),
                                   clf.predict(x_test))
-    arrays = clf.space_.arrays({"input": x_test.iloc[:5]})  # the model takes the raw columns
-    expected = clf.best_model_.predict(data_ops.make_dataset(arrays, None, 5), verbose=0)
-    for fmt, name in (("keras", "m.keras"), ("savedmodel", "saved"), ("tflite", "m.tflite")):
-        target = str(tmp_path / name)
-        export_model(clf.best_model_, target, fmt)
-        if fmt == "keras":
-            got = keras.models.load_model(target, safe_mode=True).predict(
-                data_ops.make_dataset(arrays, None, 5), verbose=0)
-        elif fmt == "savedmodel":
-            loaded = tf.saved_model.load(target)  # held: its functions use its variables
-            got = loaded.serve({k: tf.constant(v) for k, v in arrays.items()}).numpy()
-        else:
-            runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
-            got = np.concatenate([next(iter(runner(**{k: np.asarray(v)[i:i + 1]
-                                                      for k, v in arrays.items()}).values()))
-                                  for i in range(5)])
-        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=fmt)
+    assert_exports_predict_the_same(clf, x_test, tmp_path)
 
 
 def test_a_regression_gets_no_linear_model(tmp_path):

@@ -47,8 +47,9 @@ from autoarch.objectives import make_objective
 from autoarch.report import member_name, members_line
 from autoarch.splits import stratify_labels
 
-# the ensemble's keys for the classical members: the boosted trees, and the tf-idf linear
-# SVM and NBSVM (trials are keyed by their numbers); the journal's event for each
+# the ensemble's keys for the classical members: the boosted trees, the tf-idf linear SVM
+# and NBSVM, and a table's logistic regression (trials are keyed by their numbers); the
+# journal's event for each
 TREES, LINEAR, NB_LINEAR, TABLE_LINEAR = "trees", "linear", "nb_linear", "table_linear"
 CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear",
                     TABLE_LINEAR: "table_linear"}

@@ -1,0 +1,31 @@
+"""A fitted table estimator's final model exported in every format and reloaded, shared by
+the tests of the table's classical members."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from autoarch.engine import data as data_ops
+from autoarch.export import export_model
+
+
+def assert_exports_predict_the_same(estimator, rows, directory):
+    """Keras, SavedModel and TFLite exports of ``estimator.best_model_`` predict on the raw
+    columns of ``rows`` (five of them) what the model does."""
+    arrays = estimator.space_.arrays({"input": rows.iloc[:5]})  # the model takes raw columns
+    expected = estimator.best_model_.predict(data_ops.make_dataset(arrays, None, 5), verbose=0)
+    for fmt, name in (("keras", "m.keras"), ("savedmodel", "saved"), ("tflite", "m.tflite")):
+        target = str(directory / name)
+        export_model(estimator.best_model_, target, fmt)
+        if fmt == "keras":
+            got = keras.models.load_model(target, safe_mode=True).predict(
+                data_ops.make_dataset(arrays, None, 5), verbose=0)
+        elif fmt == "savedmodel":
+            loaded = tf.saved_model.load(target)  # held: its functions use its variables
+            got = loaded.serve({k: tf.constant(v) for k, v in arrays.items()}).numpy()
+        else:
+            runner = tf.lite.Interpreter(model_path=target).get_signature_runner()
+            got = np.concatenate([next(iter(runner(**{k: np.asarray(v)[i:i + 1]
+                                                      for k, v in arrays.items()}).values()))
+                                  for i in range(5)])
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=fmt)
