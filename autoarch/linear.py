@@ -38,10 +38,7 @@ import numpy as np
 from keras import layers
 
 from autoarch.blocks.text import bag_rows, bag_vectorizer, strings
-
-#: rows a table's logistic regression fits at most (a random subset of larger tables), as
-#: the trees
-TABLE_MAX_ROWS = 50_000
+from autoarch.trees import at_most_rows, member_inputs
 
 #: LinearSVC's regularisation (its default: on both development text sets within half a
 #: point of C = 0.5) and Ridge's; the naive-Bayes ratios' smoothing (Wang and Manning's)
@@ -140,10 +137,7 @@ def _probabilities(scores):
 
 def text_linear_model(kind, fitted, name="text_linear"):
     """A Keras model from ``kind``'s raw strings to ``fitted``'s :meth:`TextLinear.outputs`."""
-    from autoarch.blocks.layout import DEFAULT_INPUT
-
-    made = kind.keras_inputs()
-    inputs = made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made  # as ModelSpace
+    made, inputs = member_inputs(kind)
     vectorizer = fitted.vectorizer
     x = bag_rows(kind.encode(made), [str(t) for t in vectorizer.get_feature_names_out()],
                  [float(w) for w in vectorizer.idf_], 1.0)
@@ -159,16 +153,14 @@ def text_linear_model(kind, fitted, name="text_linear"):
 
 def fit_table_linear(x, y, seed=0):
     """Logistic regression on a table's encoded rows ``x`` (scikit-learn's, its default
-    penalty): a fitted model with ``coef_`` and ``intercept_``."""
+    penalty; at most the trees' ``MAX_ROWS`` rows): a fitted model with ``coef_`` and
+    ``intercept_``."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    x, y = np.asarray(x, "float64"), np.asarray(y).reshape(-1)
-    if len(y) > TABLE_MAX_ROWS:
-        rows = np.random.default_rng(seed).choice(len(y), TABLE_MAX_ROWS, replace=False)
-        x, y = x[rows], y[rows]
+    x, y = at_most_rows(np.asarray(x, "float64"), y, seed)
     with warnings.catch_warnings():  # the last iterations' gains are below what selection sees
         warnings.simplefilter("ignore", ConvergenceWarning)
         return LogisticRegression(max_iter=1000).fit(x, y)
@@ -178,10 +170,7 @@ def table_linear_model(kind, fitted, name="table_linear"):
     """A Keras model from ``kind``'s raw columns (a fitted input kind that encodes ahead) to
     ``fitted``'s class probabilities (one sigmoid unit for two classes, as the
     classification head)."""
-    from autoarch.blocks.layout import DEFAULT_INPUT
-
-    made = kind.keras_inputs()
-    inputs = made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made  # as ModelSpace
+    made, inputs = member_inputs(kind)
     coef = np.asarray(fitted.coef_, "float32")
     dense = layers.Dense(len(coef), activation="sigmoid" if len(coef) == 1 else "softmax",
                          name="linear")

@@ -127,6 +127,25 @@ def tree_arrays(model, x):
             "arrays": arrays}
 
 
+def at_most_rows(x, y, seed):
+    """``x`` and ``y`` (flattened), or a random ``MAX_ROWS`` of their rows where they have
+    more: what a classical member fits on."""
+    y = np.asarray(y).reshape(-1)
+    if len(y) <= MAX_ROWS:
+        return x, y
+    rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
+    return x[rows], y[rows]
+
+
+def member_inputs(kind):
+    """``kind``'s Keras inputs, and what a classical member's model takes: the one input
+    itself, as ModelSpace's models do, or all of them by name."""
+    from autoarch.blocks.layout import DEFAULT_INPUT
+
+    made = kind.keras_inputs()
+    return made, made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made
+
+
 def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
     """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``.
 
@@ -136,10 +155,7 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
-    x, y = np.asarray(x, "float32"), np.asarray(y).reshape(-1)
-    if len(y) > MAX_ROWS:
-        rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
-        x, y = x[rows], y[rows]
+    x, y = at_most_rows(np.asarray(x, "float32"), y, seed)
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     if n_trees is not None:
         return kind(n_estimators=n_trees, random_state=seed, **SETTINGS).fit(x, y)
@@ -155,10 +171,7 @@ def trees_model(kind, fitted, x, classification):
     """A Keras model from ``kind``'s raw inputs (a fitted input kind that encodes ahead) to
     the boosted trees' predictions: class probabilities (a sigmoid unit for two classes, as
     the classification head) or values in the targets' units; ``x``: a few encoded rows."""
-    from autoarch.blocks.layout import DEFAULT_INPUT
-
-    made = kind.keras_inputs()
-    inputs = made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made  # as ModelSpace
+    made, inputs = member_inputs(kind)
     score = TreeEnsemble(**tree_arrays(fitted, x), name="boosted_trees")(kind.encode(made))
     if classification:
         score = layers.Activation("sigmoid" if score.shape[-1] == 1 else "softmax")(score)
