@@ -67,8 +67,12 @@ def test_time_limit_alone_searches_until_the_time_is_spent_and_returns_in_time(t
     """No max_trials: the search goes on until the time is spent, the final fit included."""
     x, y = _tiny_data()
     limit = 15.0
+    # Hundreds of configurations, so a fast machine does not exhaust them before the limit.
+    space = ModelSpace([DenseBlock(num_layers=1, units=list(range(4, 260)), dropout=0.0,
+                                   batch_norm=False, activation=["relu", "tanh"]),
+                        ClassificationHead(num_classes=2, dropout=0.0)])
     started = time.monotonic()
-    search = ModelSearch(_tiny_space(), time_limit=limit, epochs=1, directory=tmp_path,
+    search = ModelSearch(space, time_limit=limit, epochs=1, directory=tmp_path,
                          **TINY).fit(x, y)
     elapsed = time.monotonic() - started
     assert search.summary["max_trials"] is None  # no trial count in force, default or not
