@@ -127,6 +127,13 @@ def test_messy_dataframe_and_string_labels(tmp_path):
     assert list(clf.feature_names_in_) == ["age", "city", "member", "score"]
     unseen = frame.head(3).assign(city=["tokyo", None, "paris"])  # out-of-vocabulary is fine
     assert clf.predict(unseen).shape == (3,)
+    # columns by name in any order; by position from an array with none (as scikit-learn)
+    np.testing.assert_allclose(clf.predict_proba(frame[frame.columns[::-1]]),
+                               clf.predict_proba(frame), rtol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(frame.to_numpy()), clf.predict_proba(frame),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="lacks columns seen in fit: 'city' .*'town' instead"):
+        clf.predict(frame.rename(columns={"city": "town"}))
     path = clf.export(str(tmp_path / "raw.keras"))["path"]
     import keras
 

@@ -151,7 +151,25 @@ class TabularInput(InputKind):
             raise ValueError(f"X column {column!r} holds values up to "
                              f"{np.abs(numeric).max():.3g}, beyond float32 (about 3.4e38), in "
                              "which models compute: rescale it (a log, or smaller units)")
-        return frame
+        return self._aligned(frame, named=isinstance(x, pd.DataFrame)) if self.columns \
+            else frame
+
+    def _aligned(self, frame, named):
+        """``frame`` with the columns seen in ``fit``: by name, or by position where ``fit``
+        or this call had no column names (a NumPy array), as scikit-learn takes them. A
+        count that differs is left to the estimator's message."""
+        names = input_names(frame.columns)
+        if set(self.columns) <= set(names) or len(names) != len(self.columns):
+            return frame
+        if not named or self.columns == input_names(range(len(names))):
+            return frame.set_axis(self.columns, axis=1)
+
+        def listed(columns):
+            return ", ".join(map(repr, columns[:5])) + (" ..." if len(columns) > 5 else "")
+
+        raise ValueError(f"X lacks columns seen in fit: "
+                         f"{listed([c for c in self.columns if c not in names])} (it has "
+                         f"{listed([n for n in names if n not in self.columns])} instead)")
 
     def n_features(self, x):
         return x.shape[1]
