@@ -139,10 +139,15 @@ def test_a_text_search_weighs_the_linear_models_and_the_result_exports(tmp_path)
     assert not (tmp_path / "m.tflite").exists()
 
 
-def test_text_linear_off_leaves_only_trials(tmp_path):
+def test_text_linear_off_leaves_only_trials_and_missing_texts_are_empty(tmp_path):
     texts, y = _topic_texts(rows=200)
+    texts[:3] = [None, np.nan, ""]  # gaps, as real text columns have
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path), text_linear=False,
                          **TINY).fit(texts, y)
     assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "text_linear"]
     assert "text_linear" not in clf.search_summary_
     assert clf.search_summary_["final_model"].startswith("trial 0")
+    np.testing.assert_allclose(clf.predict_proba(np.array([None, np.nan], dtype=object)),
+                               clf.predict_proba(np.array(["", ""], dtype=object)))
+    with pytest.raises(ValueError, match="row 1 holds int 7"):
+        clf.predict(np.array(["a text", 7], dtype=object))

@@ -1,6 +1,7 @@
 """Texts: one string per sample, vectorized inside the model (see ``TextBlock``)."""
 
 import numpy as np
+import pandas as pd
 
 from autoarch.blocks import TextBlock
 from autoarch.blocks.base import choice
@@ -20,9 +21,14 @@ class TextInput(InputKind):
         return getattr(x, "ndim", 0) == 1 and (x.dtype == object or x.dtype.kind in "US")
 
     def check(self, x):
+        """One string per row; a missing text (None, NaN) is the empty one, as real text
+        columns have gaps (a review without a body)."""
         texts = np.asarray(x, dtype=object).reshape(-1)
-        if any(not isinstance(t, str) for t in texts):
-            raise ValueError("text X must hold strings only")
+        texts = np.where(pd.isna(texts), "", texts)
+        wrong = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+        if wrong is not None:
+            raise ValueError(f"text X must hold strings (or missing values); row {wrong} holds "
+                             f"{type(texts[wrong]).__name__} {texts[wrong]!r}")
         return texts
 
     def n_features(self, x):
