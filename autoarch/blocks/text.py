@@ -39,6 +39,23 @@ def bag_vectorizer(max_features):
                            ngram_range=(1, 2), max_features=max_features, sublinear_tf=True)
 
 
+def fit_bag(texts, max_features):
+    """``(vocabulary, idf, scale)``: the bag's n-grams (at most ``max_features``), their
+    document frequencies and the length its rows are scaled to, learned from ``texts``;
+    None where they hold no word."""
+    bag = bag_vectorizer(max_features)
+    try:
+        bag.fit(texts)
+    except ValueError:  # no word at all: the bag has nothing to count
+        return None
+    # unit-length rows spread over k n-grams hold values near 1/sqrt(k): scaled to about
+    # BAG_SCALE, small weights make clear logits, so Adam at the usual learning rates
+    # trains the bag in a few epochs (unscaled, a linear bag needs hundreds)
+    grams = np.asarray((bag.transform(texts) > 0).sum(axis=1)).reshape(-1)
+    return ([str(t) for t in bag.get_feature_names_out()], [float(w) for w in bag.idf_],
+            float(BAG_SCALE * np.sqrt(max(1.0, float(np.mean(grams))))))
+
+
 def bag_rows(inputs, vocabulary, idf, scale):
     """The bag inside a model: ``inputs`` strings to tf-idf rows of length ``scale`` over
     ``vocabulary`` (the n-grams of :func:`bag_vectorizer`, with their ``idf``)."""
@@ -106,19 +123,8 @@ class TextBlock(Block):
         vectorizer = layers.TextVectorization(max_tokens=self.max_tokens)
         vectorizer.adapt(np.asarray(texts, dtype=object))
         self.vocabulary = vectorizer.get_vocabulary()
-        bag = bag_vectorizer(self.bag_tokens)
-        try:
-            bag.fit(texts)
-        except ValueError:  # no word at all: the bag has nothing to count
-            self.bag_vocabulary = self.bag_idf = None
-            return
-        self.bag_vocabulary = [str(t) for t in bag.get_feature_names_out()]
-        self.bag_idf = [float(w) for w in bag.idf_]
-        # unit-length rows spread over k n-grams hold values near 1/sqrt(k): scaled to about
-        # BAG_SCALE, small weights make clear logits, so Adam at the usual learning rates
-        # trains the bag in a few epochs (unscaled, a linear bag needs hundreds)
-        grams = np.asarray((bag.transform(texts) > 0).sum(axis=1)).reshape(-1)
-        self.bag_scale = float(BAG_SCALE * np.sqrt(max(1.0, float(np.mean(grams)))))
+        self.bag_vocabulary, self.bag_idf, self.bag_scale = \
+            fit_bag(texts, self.bag_tokens) or (None, None, 1.0)
 
     def _bag(self, v, inputs):
         if not self.bag_vocabulary:

@@ -1,8 +1,11 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
 Numeric and boolean columns: missing values imputed with the training mean plus a missing
-indicator, then standardized. Text/categorical columns: ``StringLookup`` one-hot with an
-out-of-vocabulary slot (missing values become their own category). The exported model
+indicator, then standardized. Categorical columns: ``StringLookup`` one-hot with an
+out-of-vocabulary slot (missing values become their own category). Free-text columns (most
+rows hold their own value, of several words: reviews, descriptions): the tf-idf bag of their
+word 1-2 grams the text input uses (:func:`autoarch.blocks.text.bag_rows`); one-hot, each
+text would be a category of its own, seen once, and carry nothing. The exported model
 therefore takes the raw columns, as the training DataFrame had them.
 
 The default space is an MLP over that vector, after ``TableFeatures``
@@ -25,10 +28,17 @@ from autoarch.blocks import DenseBlock
 from autoarch.blocks.base import choice
 from autoarch.blocks.piecewise import normal_knots, quantile_edges
 from autoarch.blocks.table import TableFeatures
+from autoarch.blocks.text import bag_rows, fit_bag, words
 from autoarch.inputs.base import InputKind
 
 MISSING = "<missing>"
 BINS = 16  # of the piecewise-linear encoding of numeric columns
+#: a string column is free text where more than this share of its rows hold a value of
+#: their own, of at least ``TEXT_WORDS`` words on average
+TEXT_DISTINCT, TEXT_WORDS = 0.5, 4
+#: n-grams of a text column's bag, at most, and fewer on long tables: the encoding is
+#: computed ahead as a dense matrix of at most ``TEXT_CELLS`` values per text column
+TEXT_NGRAMS, TEXT_CELLS = 2000, 20_000_000
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -51,6 +61,23 @@ class Impute(layers.Layer):
 
 def _is_numeric(series):
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def is_free_text(values):
+    """Whether a string column's ``values`` (missing ones empty) are texts, not categories."""
+    present = [v for v in values if v]
+    return len(present) > 0 and len(set(present)) > TEXT_DISTINCT * len(values) and \
+        np.mean([len(words(v)) for v in present]) >= TEXT_WORDS
+
+
+def categories(values):
+    """A string column's one-hot vocabulary: its values; of an identifier (most rows hold
+    a value of their own), only those seen twice or more: a value seen once tells nothing
+    of new rows, and a slot each made the encoding as wide as the table is long."""
+    counts = collections.Counter(values)
+    if len(counts) <= TEXT_DISTINCT * len(values):
+        return sorted(counts)
+    return sorted(v for v, n in counts.items() if n > 1) or [MISSING]
 
 
 def as_frame(x):
@@ -124,6 +151,7 @@ class TabularInput(InputKind):
         self.columns, self.numeric, self.stats, self.vocabularies = [], set(), {}, {}
         self.edges = {}  # numeric column: quantile bin edges, in standardized units (min to max)
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
+        self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
 
     @classmethod
     def recognises(cls, x):
@@ -196,13 +224,15 @@ class TabularInput(InputKind):
 
     def layout(self):
         """``{column: its positions in encode's vector}``: a numeric column's value and its
-        missing indicator, a string column's one-hot slots (its vocabulary, then unknown)."""
+        missing indicator, a string column's one-hot slots (its vocabulary, then unknown),
+        a text column's n-grams."""
         numeric = [c for c in self.columns if c in self.numeric]
         layout = {c: [i, len(numeric) + i] for i, c in enumerate(numeric)}
         start = 2 * len(numeric)
         for column in self.columns:
             if column not in self.numeric:
-                width = len(self.vocabularies[column]) + 1
+                width = len(self.texts[column][0]) if column in self.texts else \
+                    len(self.vocabularies[column]) + 1
                 layout[column] = list(range(start, start + width))
                 start += width
         return layout
@@ -220,14 +250,15 @@ class TabularInput(InputKind):
             if name in numeric:
                 values = series.astype("float64").to_numpy(dtype=numbers, na_value=np.nan)
             else:
-                values = series.astype(object).where(series.notna(), MISSING).astype(str)
+                gap = "" if name in self.texts else MISSING
+                values = series.astype(object).where(series.notna(), gap).astype(str)
                 values = values.to_numpy()
             arrays[name] = values.reshape(-1, 1)
         return arrays
 
     def fit(self, frame):
         self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
-        self.knots = {}
+        self.knots, self.texts = {}, {}
         self.numeric = {name for name, series in self._columns(frame) if _is_numeric(series)}
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
@@ -239,14 +270,22 @@ class TabularInput(InputKind):
                 self.edges[column] = quantile_edges(scaled, BINS)
                 self.knots[column] = normal_knots(scaled)
             else:
-                self.vocabularies[column] = sorted(set(values.reshape(-1).tolist()))
+                values = values.reshape(-1)
+                texts = np.where(values == MISSING, "", values).tolist()
+                bag = fit_bag(texts, min(TEXT_NGRAMS, max(100, TEXT_CELLS // len(texts)))) \
+                    if is_free_text(texts) else None
+                if bag:
+                    self.texts[column] = bag
+                else:
+                    self.vocabularies[column] = categories(values.tolist())
         self.columns = input_names(frame.columns)
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
                       for c in self.columns}
         return self
 
     def encode(self, inputs):
-        """All numeric columns imputed and standardized together; one-hot per category column."""
+        """All numeric columns imputed and standardized together; one-hot per category
+        column; a tf-idf bag per free-text column."""
         numeric = [c for c in self.columns if c in self.numeric]
         parts = []
         if numeric:
@@ -257,7 +296,9 @@ class TabularInput(InputKind):
             parts.append(Standardize(means + [0.0] * len(numeric),
                                      [self.stats[c][1] for c in numeric] + [1.0] * len(numeric))(x))
         for column in self.columns:
-            if column not in self.numeric:
+            if column in self.texts:
+                parts.append(bag_rows(inputs[column], *self.texts[column]))
+            elif column not in self.numeric:
                 parts.append(layers.StringLookup(vocabulary=self.vocabularies[column],
                                                  output_mode="one_hot",
                                                  num_oov_indices=1)(inputs[column]))
