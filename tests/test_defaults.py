@@ -753,6 +753,32 @@ def test_a_tables_free_text_column_is_a_bag_of_words_and_an_identifier_gets_no_s
     assert MISSING not in clf.space_.arrays({"input": frame.iloc[:5]})["review"]
 
 
+def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
+    """A CSV column with one blank reads as strings (IBM's telco churn ``TotalCharges``);
+    so do prices with currency signs. Read as numbers, they are learned from; zip codes and
+    ratings written as text stay categories."""
+    import pandas as pd
+
+    from autoarch import AutoRegressor
+
+    rng = np.random.default_rng(0)
+    charges = rng.uniform(20, 8000, 400).round(2)
+    frame = pd.DataFrame({
+        "total_charges": [" " if i % 50 == 0 else str(c) for i, c in enumerate(charges)],
+        "price": [f"${c:,.2f}" for c in rng.uniform(1, 5000, 400)],
+        "zip": rng.choice(["95838", "95823", "95815", "95608"], 400),
+        "rating": rng.choice(["1", "2", "3", "4", "5"], 400)})
+    y = np.log(charges) + rng.normal(0, 0.05, 400)
+    kind = TabularInput("input").fit(frame)
+    assert kind.written == {"total_charges", "price"} and kind.numeric == kind.written
+    values = kind.arrays(frame)["total_charges"].reshape(-1)
+    assert np.isnan(values[::50]).all() and np.allclose(values[1:50], charges[1:50])
+    assert kind.arrays(frame.head(1).assign(price="$1,234.50"))["price"][0, 0] == 1234.5
+    reg = AutoRegressor(max_trials=2, epochs=10, boosted_trees=False, ensemble_size=1,
+                        **{**TINY, "early_stopping_patience": 3}).fit(frame.iloc[:300], y[:300])
+    assert reg.score(frame.iloc[300:], y[300:]) > 0.8  # as categories: nothing to learn
+
+
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
     from autoarch.blocks.periodic import PeriodicEmbedding
     from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal

@@ -39,6 +39,9 @@ TEXT_DISTINCT, TEXT_WORDS = 0.5, 4
 #: n-grams of a text column's bag, at most, and fewer on long tables: the encoding is
 #: computed ahead as a dense matrix of at most ``TEXT_CELLS`` values per text column
 TEXT_NGRAMS, TEXT_CELLS = 2000, 20_000_000
+#: a string column is numbers written as text where this share of its non-blank values read
+#: as numbers (:func:`holds_numbers`); the rest become missing values
+NUMBER_SHARE = 0.95
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -61,6 +64,33 @@ class Impute(layers.Layer):
 
 def _is_numeric(series):
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def as_numbers(series):
+    """A column of numbers written as text as float64 numbers: spaces, thousands separators,
+    currency and percent signs dropped; NaN where blank, missing or not a finite number."""
+    text = series.astype(object).where(series.notna(), "").astype(str)
+    cleaned = text.str.replace(r"[\s,$€£%]", "", regex=True)
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
+    numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isfinite(numbers), numbers, np.nan)
+
+
+def holds_numbers(series):
+    """Whether a string column holds numbers written as text (a CSV column with one blank,
+    as IBM's telco churn ``TotalCharges``, or with currency signs reads as strings): nearly
+    all its non-blank values are numbers (``NUMBER_SHARE``), with decimals or most rows a
+    value of their own. Codes (zip codes, ``"01"``, ratings) stay categories."""
+    if _is_numeric(series):
+        return False
+    present = series[series.notna()].astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty:
+        return False
+    numbers = as_numbers(present)
+    return bool(np.mean(np.isfinite(numbers)) >= NUMBER_SHARE and (
+        present.str.contains(".", regex=False).any() or
+        present.nunique() > TEXT_DISTINCT * len(series)))
 
 
 def is_free_text(values):
@@ -152,6 +182,7 @@ class TabularInput(InputKind):
         self.edges = {}  # numeric column: quantile bin edges, in standardized units (min to max)
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
         self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
+        self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
 
     @classmethod
     def recognises(cls, x):
@@ -242,12 +273,15 @@ class TabularInput(InputKind):
         return [(name, frame.iloc[:, i]) for i, name in enumerate(input_names(frame.columns))]
 
     def arrays(self, frame, numbers="float32"):
-        """``{input name: (n, 1) array}``: float32 numbers, strings for the rest."""
+        """``{input name: (n, 1) array}``: float32 numbers (of numbers written as text
+        too), strings for the rest."""
         arrays = {}
-        numeric = self.numeric if self.columns else \
-            {name for name, series in self._columns(frame) if _is_numeric(series)}
+        numeric, written = (self.numeric, self.written) if self.columns else \
+            self._numeric_columns(frame)
         for name, series in self._columns(frame):
-            if name in numeric:
+            if name in written:
+                values = as_numbers(series).astype(numbers)
+            elif name in numeric:
                 values = series.astype("float64").to_numpy(dtype=numbers, na_value=np.nan)
             else:
                 gap = "" if name in self.texts else MISSING
@@ -256,10 +290,17 @@ class TabularInput(InputKind):
             arrays[name] = values.reshape(-1, 1)
         return arrays
 
+    def _numeric_columns(self, frame):
+        """The names of ``frame``'s numeric columns, and of those among them that are
+        numbers written as text."""
+        written = {name for name, series in self._columns(frame) if holds_numbers(series)}
+        return written | {name for name, series in self._columns(frame)
+                          if _is_numeric(series)}, written
+
     def fit(self, frame):
         self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
         self.knots, self.texts = {}, {}
-        self.numeric = {name for name, series in self._columns(frame) if _is_numeric(series)}
+        self.numeric, self.written = self._numeric_columns(frame)
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
                 finite = values[np.isfinite(values)]
