@@ -1,12 +1,14 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
-Numeric and boolean columns: missing values imputed with the training mean plus a missing
-indicator, then standardized. Categorical columns: ``StringLookup`` one-hot with an
+Numeric and boolean columns, and numbers written as text ("1,234.50", a blank for a missing
+one): missing values imputed with the training mean plus a missing indicator, then
+standardized. Categorical columns: ``StringLookup`` one-hot with an
 out-of-vocabulary slot (missing values become their own category). Free-text columns (most
 rows hold their own value, of several words: reviews, descriptions): the tf-idf bag of their
 word 1-2 grams the text input uses (:func:`autoarch.blocks.text.bag_rows`); one-hot, each
 text would be a category of its own, seen once, and carry nothing. The exported model
-therefore takes the raw columns, as the training DataFrame had them.
+therefore takes the raw columns, as the training DataFrame had them (numbers written as
+text as the numbers they read as: the estimator converts them).
 
 The default space is an MLP over that vector, after ``TableFeatures``
 (``autoarch.blocks.table``): which of the most important columns to keep, an embedding of the
