@@ -753,6 +753,31 @@ def test_a_tables_free_text_column_is_a_bag_of_words_and_an_identifier_gets_no_s
     assert MISSING not in clf.space_.arrays({"input": frame.iloc[:5]})["review"]
 
 
+def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetimes():
+    """A date column (ISO 8601 strings, as CSV files give them, or a datetime dtype) is the
+    bag of its year, month, weekday and hour as words, so a weekday effect is learned;
+    one-hot, every test date would be a category never seen."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    when = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, 400), unit="D") \
+        + pd.to_timedelta(rng.integers(0, 24, 400), unit="h")
+    y = (when.weekday >= 5).astype(int)  # weekends
+    frame = pd.DataFrame({"sold": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                          "noise": rng.normal(size=400)})
+    kind = TabularInput("input").fit(frame)
+    assert kind.dates == {"sold"} and "sold" in kind.texts
+    words = kind.arrays(frame)["sold"].reshape(-1)
+    assert words[0] == f"y{when[0].year} m{when[0].month} w{when[0].weekday()} h{when[0].hour}"
+    np.testing.assert_array_equal(words, kind.arrays(frame.assign(sold=when))["sold"].ravel())
+    assert list(kind.arrays(frame.head(2).assign(sold=["not a date", None]))["sold"].ravel()) \
+        == ["", ""]
+    clf = AutoClassifier(max_trials=2, epochs=10, boosted_trees=False, table_linear=False,
+                         ensemble_size=1, **{**TINY, "early_stopping_patience": 3})
+    clf.fit(frame.iloc[:300], y[:300])
+    assert clf.score(frame.iloc[300:], y[300:]) > 0.9  # weekends: 2 in 7, so 0.71 by chance
+
+
 def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     """A CSV column with one blank reads as strings (IBM's telco churn ``TotalCharges``);
     so do prices with currency signs. Read as numbers, they are learned from; zip codes and

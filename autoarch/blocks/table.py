@@ -47,13 +47,14 @@ def column_importance(columns, numeric, y, classification, seed=0):
     over several shuffles.
 
     ``columns``: ``{name: (n,) or (n, 1) array}``; ``numeric``: the names of numeric columns
-    (the rest are strings, one category per value).
+    (the rest are strings, one category per value, numbered in sorted order: beyond
+    ``MAX_CATEGORIES`` the model splits them as numbers, and a date's words sort by year).
     """
     frame = {}
     for name, values in columns.items():
         values = np.asarray(values).reshape(-1)
         frame[name] = values.astype("float64") if name in numeric else \
-            pd.factorize(pd.Series(values, dtype=object))[0].astype("float64")
+            pd.factorize(pd.Series(values, dtype=object), sort=True)[0].astype("float64")
     frame = pd.DataFrame(frame)
     mask = [name not in numeric and frame[name].max() < MAX_CATEGORIES for name in frame]
     y = np.asarray(y)
@@ -135,7 +136,7 @@ class TableFeatures(Block):
             return []
         return [c for c in self._ranked()
                 if self.importance[c][0] > max(0.0, 2 * self.importance[c][1])] + \
-            [c for c in self.table.columns if c in self.table.texts]
+            [c for c in self.table.columns if c in self.table.texts and c not in self.importance]
 
     def search_space(self):
         ranked = self.table is not None and 0 < len(self.informative()) < len(self.table.columns)
@@ -151,8 +152,9 @@ class TableFeatures(Block):
 
     def adapt_target(self, arrays, y, classification):
         """Rank the table's columns but free texts by :func:`column_importance` on the
-        training rows."""
-        columns = [c for c in self.table.columns if c not in self.table.texts]
+        training rows (dates too: their words sort as their years)."""
+        columns = [c for c in self.table.columns
+                   if c not in self.table.texts or c in self.table.dates]
         y = np.asarray(y)
         if len(columns) < MIN_COLUMNS or (y.ndim > 1 and y.shape[1] > 1):
             self.importance = None

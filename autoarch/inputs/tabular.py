@@ -37,7 +37,7 @@ MISSING = "<missing>"
 BINS = 16  # of the piecewise-linear encoding of numeric columns
 #: a string column is free text where more than this share of its rows hold a value of
 #: their own, of at least ``TEXT_WORDS`` words on average
-TEXT_DISTINCT, TEXT_WORDS = 0.5, 4
+TEXT_DISTINCT, TEXT_WORDS = 0.5, 6
 #: n-grams of a text column's bag, at most, and fewer on long tables: the encoding is
 #: computed ahead as a dense matrix of at most ``TEXT_CELLS`` values per text column
 TEXT_NGRAMS, TEXT_CELLS = 2000, 20_000_000
@@ -93,6 +93,40 @@ def holds_numbers(series):
     return bool(np.mean(np.isfinite(numbers)) >= NUMBER_SHARE and (
         present.str.contains(".", regex=False).any() or
         present.nunique() > TEXT_DISTINCT * len(series)))
+
+
+def parsed_dates(series, strict=False):
+    """``series`` as UTC datetimes: a datetime dtype, or strings read as ISO 8601 dates and
+    times ("2021-07-02", "2009-12-23T17:38:18Z"; with ``strict`` one that is not raises,
+    else it is missing)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.tz_convert("UTC") if series.dt.tz is not None else series
+    return pd.to_datetime(series.astype(object).where(series.notna(), None), format="ISO8601",
+                          utc=True, errors="raise" if strict else "coerce")
+
+
+def is_date(series):
+    """Whether a column holds dates: a datetime dtype, or strings that all read as ISO 8601
+    (as CSV files give dates)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    if _is_numeric(series) or not series.notna().any():
+        return False
+    try:
+        parsed_dates(series, strict=True)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+def date_words(series):
+    """Each date as the words of its parts, ``"y2009 m12 w2 h17"``: year, month, weekday
+    and hour, which the column's bag weighs as categories (eras, seasons, days of the week,
+    times of day); empty where missing or not a date."""
+    dates = parsed_dates(series)
+    parts = [f"y{d.year} m{d.month} w{d.weekday()} h{d.hour}" if not pd.isna(d) else ""
+             for d in dates]
+    return np.asarray(parts, dtype=object)
 
 
 def is_free_text(values):
@@ -185,6 +219,7 @@ class TabularInput(InputKind):
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
         self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
         self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
+        self.dates = set()  # date columns (fed as the words of their parts, as a text's bag)
 
     @classmethod
     def recognises(cls, x):
@@ -280,8 +315,11 @@ class TabularInput(InputKind):
         arrays = {}
         numeric, written = (self.numeric, self.written) if self.columns else \
             self._numeric_columns(frame)
+        dates = self.dates if self.columns else self._dates(frame, numeric)
         for name, series in self._columns(frame):
-            if name in written:
+            if name in dates:
+                values = date_words(series)
+            elif name in written:
                 values = as_numbers(series).astype(numbers)
             elif name in numeric:
                 values = series.astype("float64").to_numpy(dtype=numbers, na_value=np.nan)
@@ -299,10 +337,16 @@ class TabularInput(InputKind):
         return written | {name for name, series in self._columns(frame)
                           if _is_numeric(series)}, written
 
+    def _dates(self, frame, numeric):
+        """The names of ``frame``'s date columns."""
+        return {name for name, series in self._columns(frame)
+                if name not in numeric and is_date(series)}
+
     def fit(self, frame):
         self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
         self.knots, self.texts = {}, {}
         self.numeric, self.written = self._numeric_columns(frame)
+        self.dates = self._dates(frame, self.numeric)
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
                 finite = values[np.isfinite(values)]
@@ -316,7 +360,7 @@ class TabularInput(InputKind):
                 values = values.reshape(-1)
                 texts = np.where(values == MISSING, "", values).tolist()
                 bag = fit_bag(texts, min(TEXT_NGRAMS, max(100, TEXT_CELLS // len(texts)))) \
-                    if is_free_text(texts) else None
+                    if column in self.dates or is_free_text(texts) else None
                 if bag:
                     self.texts[column] = bag
                 else:
