@@ -343,10 +343,10 @@ class TabularInput(InputKind):
                 if name not in numeric and is_date(series)}
 
     def fit(self, frame):
-        self.columns, self.stats, self.vocabularies, self.edges = [], {}, {}, {}
-        self.knots, self.texts = {}, {}
+        self.stats, self.vocabularies, self.edges, self.knots, self.texts = {}, {}, {}, {}, {}
         self.numeric, self.written = self._numeric_columns(frame)
         self.dates = self._dates(frame, self.numeric)
+        self.columns = input_names(frame.columns)  # arrays() now reads the kinds just found
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
                 finite = values[np.isfinite(values)]
@@ -365,7 +365,6 @@ class TabularInput(InputKind):
                     self.texts[column] = bag
                 else:
                     self.vocabularies[column] = categories(values.tolist())
-        self.columns = input_names(frame.columns)
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
                       for c in self.columns}
         return self
