@@ -766,10 +766,18 @@ def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetime
     frame = pd.DataFrame({"sold": when.strftime("%Y-%m-%dT%H:%M:%S"),
                           "noise": rng.normal(size=400)})
     kind = TabularInput("input").fit(frame)
-    assert kind.dates == {"sold"} and "sold" in kind.texts
+    assert kind.dates == {"sold": "ISO8601"} and "sold" in kind.texts
     words = kind.arrays(frame)["sold"].reshape(-1)
     assert words[0] == f"y{when[0].year} m{when[0].month} w{when[0].weekday()} h{when[0].hour}"
     np.testing.assert_array_equal(words, kind.arrays(frame.assign(sold=when))["sold"].ravel())
+    # spreadsheets' month-first and day-first dates read the same (each in its own format)
+    for written in ("%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M"):
+        other = frame.assign(sold=when.strftime(written).str.replace(r"^0", "", regex=True))
+        fitted = TabularInput("input").fit(other)
+        assert list(fitted.dates) == ["sold"]
+        np.testing.assert_array_equal(words, fitted.arrays(other)["sold"].ravel())
+    codes = pd.DataFrame({"code": rng.choice(["12/7", "3-45", "2020", "A-12"], 400)})
+    assert TabularInput("input").fit(codes).dates == {}
     assert list(kind.arrays(frame.head(2).assign(sold=["not a date", None]))["sold"].ravel()) \
         == ["", ""]
     clf = AutoClassifier(max_trials=2, epochs=10, boosted_trees=False, table_linear=False,

@@ -19,10 +19,12 @@ quantile transform, all choices the search makes.
 import collections
 import math
 import re
+import warnings
 
 import keras
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 from keras import layers
 from sklearn.utils import check_array
 
@@ -95,35 +97,50 @@ def holds_numbers(series):
         present.nunique() > TEXT_DISTINCT * len(series)))
 
 
-def parsed_dates(series, strict=False):
-    """``series`` as UTC datetimes: a datetime dtype, or strings read as ISO 8601 dates and
-    times ("2021-07-02", "2009-12-23T17:38:18Z"; with ``strict`` one that is not raises,
-    else it is missing)."""
+def date_format(series):
+    """The format a column's dates are written in: ``"datetime"`` for a datetime dtype,
+    ``"ISO8601"`` where all its strings read as such ("2021-07-02", "2009-12-23T17:38:18Z"),
+    else the one pandas guesses from its first value, month first, then day first
+    ("9/30/1990 0:00:00", "30.09.1990", "Jan 5, 2020"), where it has a year, a month and a
+    day and reads every value; None where the column is not dates."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    if _is_numeric(series) or not series.notna().any():
+        return None
+    present = series[series.notna()].astype(str).str.strip()
+    formats = ["ISO8601"]
+    with warnings.catch_warnings():  # pandas warns of the day-first guess it was asked for
+        warnings.simplefilter("ignore", UserWarning)
+        formats += [guess_datetime_format(present.iloc[0], dayfirst=dayfirst)
+                    for dayfirst in (False, True)]
+    for form in dict.fromkeys(formats):
+        if form is None or form != "ISO8601" and not (
+                re.search("%[Yy]", form) and re.search("%[mbB]", form) and "%d" in form):
+            continue
+        try:
+            pd.to_datetime(present, format=form, utc=True)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        return form
+    return None
+
+
+def parsed_dates(series, form):
+    """``series`` as UTC datetimes, its strings read in ``form`` (:func:`date_format`'s);
+    NaT where one does not read so."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.tz_convert("UTC") if series.dt.tz is not None else series
-    return pd.to_datetime(series.astype(object).where(series.notna(), None), format="ISO8601",
-                          utc=True, errors="raise" if strict else "coerce")
+    text = series.astype(object).where(series.notna(), None)
+    return pd.to_datetime(text.map(lambda v: v if v is None else str(v).strip()),
+                          format="ISO8601" if form == "datetime" else form, utc=True,
+                          errors="coerce")
 
 
-def is_date(series):
-    """Whether a column holds dates: a datetime dtype, or strings that all read as ISO 8601
-    (as CSV files give dates)."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return True
-    if _is_numeric(series) or not series.notna().any():
-        return False
-    try:
-        parsed_dates(series, strict=True)
-    except (ValueError, TypeError, OverflowError):
-        return False
-    return True
-
-
-def date_words(series):
+def date_words(series, form):
     """Each date as the words of its parts, ``"y2009 m12 w2 h17"``: year, month, weekday
     and hour, which the column's bag weighs as categories (eras, seasons, days of the week,
-    times of day); empty where missing or not a date."""
-    dates = parsed_dates(series)
+    times of day); empty where missing or not a date in ``form`` (:func:`date_format`)."""
+    dates = parsed_dates(series, form)
     parts = [f"y{d.year} m{d.month} w{d.weekday()} h{d.hour}" if not pd.isna(d) else ""
              for d in dates]
     return np.asarray(parts, dtype=object)
@@ -219,7 +236,7 @@ class TabularInput(InputKind):
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
         self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
         self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
-        self.dates = set()  # date columns (fed as the words of their parts, as a text's bag)
+        self.dates = {}  # date column: its format (fed as the words of its parts, as a bag)
 
     @classmethod
     def recognises(cls, x):
@@ -318,7 +335,7 @@ class TabularInput(InputKind):
         dates = self.dates if self.columns else self._dates(frame, numeric)
         for name, series in self._columns(frame):
             if name in dates:
-                values = date_words(series)
+                values = date_words(series, dates[name])
             elif name in written:
                 values = as_numbers(series).astype(numbers)
             elif name in numeric:
@@ -338,9 +355,10 @@ class TabularInput(InputKind):
                           if _is_numeric(series)}, written
 
     def _dates(self, frame, numeric):
-        """The names of ``frame``'s date columns."""
-        return {name for name, series in self._columns(frame)
-                if name not in numeric and is_date(series)}
+        """``{name: format}`` of ``frame``'s date columns (:func:`date_format`)."""
+        forms = {name: date_format(series) for name, series in self._columns(frame)
+                 if name not in numeric}
+        return {name: form for name, form in forms.items() if form}
 
     def fit(self, frame):
         self.stats, self.vocabularies, self.edges, self.knots, self.texts = {}, {}, {}, {}, {}
