@@ -45,6 +45,8 @@ from autoarch.trees import at_most_rows, member_inputs
 #: LinearSVC's regularisation (its default: on both development text sets within half a
 #: point of C = 0.5) and Ridge's; the naive-Bayes ratios' smoothing (Wang and Manning's)
 C, ALPHA, SMOOTHING = 1.0, 1.0, 1.0
+#: a table's logistic regression: iterations at most, and how many between checks of the time
+MAX_ITER, CHUNK = 1000, 100
 
 
 class TextLinear:
@@ -153,19 +155,30 @@ def text_linear_model(kind, fitted, name="text_linear"):
     return keras.Model(inputs, score, name=name)
 
 
-def fit_table_linear(x, y, seed=0):
+def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER):
     """Logistic regression on a table's encoded rows ``x`` (scikit-learn's, its default
     penalty; at most the trees' ``MAX_ROWS`` rows): a fitted model with ``coef_`` and
-    ``intercept_``."""
+    ``intercept_``, and the iterations it ran. It stops where it converges, after
+    ``max_iter`` iterations, or once ``seconds`` have passed, checked every ``CHUNK``
+    iterations (warm-started: each chunk goes on from where the last stopped); on a wide
+    table, 1,000 iterations took 82 s of a 60 s search."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    x, y = at_most_rows(np.asarray(x, "float64"), y, seed)
+    x, y = at_most_rows(x, y, seed, "float64")
+    deadline = None if seconds is None else time.monotonic() + seconds
+    model, done = LogisticRegression(warm_start=True), 0
     with warnings.catch_warnings():  # the last iterations' gains are below what selection sees
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(max_iter=1000).fit(x, y)
+        while True:  # one chunk at least
+            chunk = min(CHUNK, max_iter - done)
+            ran = int(np.max(model.set_params(max_iter=chunk).fit(x, y).n_iter_))
+            done += ran
+            if ran < chunk or done >= max_iter or (  # converged, or out of iterations or time
+                    deadline is not None and time.monotonic() > deadline):
+                return model, done
 
 
 def table_linear_model(kind, fitted, name="table_linear"):

@@ -78,8 +78,9 @@ def free_texts(frame):
 def hgb(regression, frame):
     texts = free_texts(frame)  # beyond its 255 categories: left out, as a user would
     cats = [c for c in frame.columns if frame[c].dtype.kind not in "fiub" and c not in texts]
-    pre = make_column_transformer(
-        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), cats),
+    pre = make_column_transformer(  # a column's rarest values beyond 255 as one category
+        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                        max_categories=255), cats),
         ("drop", texts), remainder="passthrough", verbose_feature_names_out=False)
     model = (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(
         categorical_features=list(range(len(cats))), random_state=0)
@@ -170,7 +171,8 @@ HELDOUT = {**{name: ("modeldata", name, target) for name, target in (
     "boston": ("MASS", "Boston", "medv"), "salaries": ("carData", "Salaries", "salary"),
     # a table with a free-text column (added with their bags): which app sent a tweet, from
     # its text, time, counts and id
-    "trump_tweets": ("dslabs", "trump_tweets", "source")}
+    "trump_tweets": ("dslabs", "trump_tweets", "source"),
+    "birds": ("openintro", "birds", "phase_of_flt")}
 #: classes of fewer rows are dropped from a held-out table (a stratified split needs both
 #: sides to hold each class): trump_tweets' rarest apps
 MIN_CLASS_ROWS = 10

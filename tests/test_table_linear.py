@@ -47,7 +47,7 @@ def test_the_keras_table_linear_model_computes_what_scikit_learn_computes(classe
     frame, y = _linear_table(classes=classes)
     kind = TabularInput("input").fit(frame.iloc[:300])
     x = _encoded(kind, frame)
-    fitted = fit_table_linear(x[:300], y[:300])
+    fitted, _ = fit_table_linear(x[:300], y[:300])
     model = table_linear_model(kind, fitted)
     unseen = frame.iloc[300:].copy()
     unseen.iloc[0, unseen.columns.get_loc("city")] = "never seen"  # the unknown slot
@@ -61,6 +61,25 @@ def test_the_keras_table_linear_model_computes_what_scikit_learn_computes(classe
     reference = LogisticRegression(max_iter=1000).fit(x[:300], y[:300])
     predicted = got.argmax(axis=1) if classes == 3 else (got[:, 0] > 0.5).astype(int)
     np.testing.assert_array_equal(predicted, reference.predict(rows))
+
+
+def test_the_logistic_regression_stops_in_its_time_and_its_chunks_reach_one_fits_model():
+    """Fitted in warm-started chunks, with the time checked between them, it predicts as
+    one fit to convergence; given no time, it stops after its first chunk. Mostly-zero rows
+    (one-hot columns) are fitted as a sparse matrix."""
+    from autoarch.linear import CHUNK
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((3000, 300)) < 0.03).astype("float32")
+    y = np.digitize(x[:, :30] @ rng.normal(size=30) * 3 + rng.normal(0, 0.3, 3000), [-0.5, 0.5])
+    x[:, -1] = rng.normal(size=3000) * 30 + y  # one badly scaled column: slow to converge
+    whole = LogisticRegression(max_iter=1000).fit(x, y)
+    assert whole.n_iter_[0] > CHUNK  # the fit takes several chunks
+    fitted, iterations = fit_table_linear(x, y, seed=0)
+    assert CHUNK < iterations < 1000
+    np.testing.assert_allclose(fitted.predict_proba(x), whole.predict_proba(x), atol=0.02)
+    _, quick = fit_table_linear(x, y, seconds=0.0)
+    assert quick == CHUNK
 
 
 def test_a_table_search_weighs_the_linear_model_and_the_result_exports(tmp_path):

@@ -6,13 +6,14 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.datasets import load_diabetes, load_iris
 
 from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
-from autoarch.trees import MAX_TREES, TreeEnsemble, fit_boosted_trees, tree_arrays
+from autoarch.trees import MAX_TREES, TreeEnsemble, at_most_rows, fit_boosted_trees, tree_arrays
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
@@ -26,16 +27,22 @@ def _scores(x, classification, y):
     return model.predict(x, verbose=0), np.asarray(expected).reshape(len(x), -1), fitted
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression", "mostly zero"])
 def test_the_keras_trees_compute_what_scikit_learn_computes(task):
+    """On dense rows, and on one-hot-like rows that the boosting fits as a sparse matrix."""
     if task == "regression":
         x, y = load_diabetes(return_X_y=True)
+    elif task == "mostly zero":
+        rng = np.random.default_rng(0)
+        x = (rng.random((600, 200)) < 0.03) * rng.uniform(0.5, 2, (600, 200))
+        y = (x[:, :10].sum(axis=1) > 0.3).astype(int)
     else:
         x, y = load_iris(return_X_y=True)
         y = (y == 2).astype(int) if task == "binary" else y
     got, expected, fitted = _scores(x.astype("float32"), task != "regression", y)
     assert got.shape == (len(x), 3 if task == "multiclass" else 1)
     assert fitted.n_estimators_ > 10
+    assert sparse.issparse(at_most_rows(x, y, 0, "float32")[0]) == (task == "mostly zero")
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
 
 

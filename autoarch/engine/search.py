@@ -54,7 +54,8 @@ from autoarch.splits import stratify_labels
 TREES, LINEAR, NB_LINEAR, TABLE_LINEAR = "trees", "linear", "nb_linear", "table_linear"
 CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear",
                     TABLE_LINEAR: "table_linear"}
-# the share of the time limit the boosted trees may take (30 s without a limit)
+# the share of the time limit each kind of a table's classical members may take, the boosted
+# trees or the logistic regression (30 s without a limit)
 TREES_SHARE = 0.1
 # workers that may join a chief at once
 MAX_JOINED = 64
@@ -351,7 +352,7 @@ class ModelSearch:
         ``table_linear``, ``text_linear``), and without an ensemble, with several
         objectives or fairness measures, targets of several columns, labels other than
         0..K-1, or fewer than ``MIN_ROWS`` training rows."""
-        from autoarch.trees import MIN_ROWS
+        from autoarch.trees import MIN_ROWS, SETTINGS
 
         config = self.config
         y = np.asarray(self._trainer.train[1])
@@ -368,9 +369,12 @@ class ModelSearch:
             fits = {key: lambda key=key: self._fit_text_linear(key == NB_LINEAR)
                     for key in keys}
         else:
+            # each boosting (of trees.SETTINGS), and the logistic regression: a share of
+            # TREES_SHARE
+            seconds = (TREES_SHARE * time_limit if time_limit else 30.0) / len(SETTINGS)
             fits = {key: fit for key, fit, on in (
-                (TREES, lambda: self._fit_trees(time_limit), config.boosted_trees),
-                (TABLE_LINEAR, self._fit_table_linear,
+                (TREES, lambda: self._fit_trees(seconds), config.boosted_trees),
+                (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
                  config.table_linear and self.space.is_classification)) if on}
             if fits:
                 self._trainer.ahead()  # the table's encoding, timed apart: a refit reuses it
@@ -415,10 +419,10 @@ class ModelSearch:
                 lines.get(event), f"{what} fitted in {member['seconds']:.1f} s"]))
         return lines
 
-    def _fit_trees(self, time_limit):
+    def _fit_trees(self, seconds):
         """Boosted trees on the table's encoded training rows, each of :data:`SETTINGS
-        <autoarch.trees.SETTINGS>` in its share of the time, the one of lower validation
-        loss kept (None where the input does not encode ahead)."""
+        <autoarch.trees.SETTINGS>` in ``seconds`` at most, the one of lower validation loss
+        kept (None where the input does not encode ahead)."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.trees import SETTINGS, fit_boosted_trees
 
@@ -426,7 +430,6 @@ class ModelSearch:
         if ahead is None:
             return None
         classification = self.space.is_classification
-        seconds = (TREES_SHARE * time_limit if time_limit else 30.0) / len(SETTINGS)
         fits = []
         for settings in SETTINGS:
             try:
@@ -451,19 +454,20 @@ class ModelSearch:
         val = model.predict_proba(x)
         return val[:, 1:] if getattr(self.space.head, "num_classes", None) == 2 else val
 
-    def _fit_table_linear(self):
-        """Logistic regression on the table's encoded training rows (None where the input
-        does not encode ahead)."""
+    def _fit_table_linear(self, seconds):
+        """Logistic regression on the table's encoded training rows, in ``seconds`` at most
+        (None where the input does not encode ahead)."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear
 
         ahead = self._trainer.ahead()
         if ahead is None:
             return None
-        model = fit_table_linear(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
-                                 seed=self.config.seed)
+        model, iterations = fit_table_linear(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
+                                             seed=self.config.seed, seconds=seconds)
         x = ahead[1][DEFAULT_INPUT]
-        return model, self._outputs_of(model, x), {"features": int(x.shape[1])}
+        return model, self._outputs_of(model, x), {"features": int(x.shape[1]),
+                                                   "iterations": iterations}
 
     def _fit_text_linear(self, naive_bayes):
         """tf-idf + a linear model (NBSVM where ``naive_bayes``) on the training texts, its
@@ -966,7 +970,8 @@ class ModelSearch:
             x = np.concatenate([x, val[DEFAULT_INPUT]])
         if key == TABLE_LINEAR:
             if refit:
-                model = fit_table_linear(x, y, seed=self.config.seed)
+                model, _ = fit_table_linear(x, y, seed=self.config.seed,
+                                            max_iter=member["described"]["iterations"])
             return table_linear_model(kind, model), refit
         if refit:
             model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
