@@ -27,7 +27,8 @@ from keras import layers
 #: the boostings a search fits, and keeps the one of lower validation loss: trees of depth 3
 #: (scikit-learn's default) with small steps, and of depth 5 (interactions of more columns,
 #: as HistGradientBoosting's 31 leaves allow) with larger ones; row subsampling in both.
-#: Early stopping on a sixth of the training rows picks their count.
+#: Early stopping on a sixth of the training rows ends each; the search then takes the setting
+#: and the count of trees of lowest validation loss and refits them on all training rows.
 SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8},
             {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8})
 MAX_TREES = 1000
@@ -169,17 +170,16 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
     ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one).
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
-    rows has not improved for 20 trees or when ``seconds`` run out (scikit-learn's
-    ``monitor``); with it, exactly that many on every row (the refit).
+    rows has not improved for 20 trees; with it, that many on every row. Either way it
+    stops early where ``seconds`` run out (scikit-learn's ``monitor``).
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
     x, y = at_most_rows(x, y, seed, "float32")
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
-    if n_trees is not None:
-        return kind(n_estimators=n_trees, random_state=seed, **settings).fit(x, y)
-    model = kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
-                 random_state=seed, **settings)
+    model = kind(n_estimators=n_trees, random_state=seed, **settings) if n_trees else \
+        kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
+             random_state=seed, **settings)
     if seconds is None:
         return model.fit(x, y)
     deadline = time.monotonic() + seconds

@@ -420,9 +420,12 @@ class ModelSearch:
         return lines
 
     def _fit_trees(self, seconds):
-        """Boosted trees on the table's encoded training rows, each of :data:`SETTINGS
-        <autoarch.trees.SETTINGS>` in ``seconds`` at most, the one of lower validation loss
-        kept (None where the input does not encode ahead)."""
+        """Boosted trees on the table's encoded training rows: each of :data:`SETTINGS
+        <autoarch.trees.SETTINGS>` in ``seconds`` at most, its early stopping on a sixth of
+        those rows ending it; then the setting and the count of trees of lowest validation
+        loss, refitted on all the training rows in ``seconds`` at most (None where the input
+        does not encode ahead). The trials' epochs are chosen on the same validation rows,
+        so the selection compares like with like."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.trees import SETTINGS, fit_boosted_trees
 
@@ -430,29 +433,40 @@ class ModelSearch:
         if ahead is None:
             return None
         classification = self.space.is_classification
+        x, y, x_val = ahead[0][DEFAULT_INPUT], self._trainer.train[1], ahead[1][DEFAULT_INPUT]
         fits = []
         for settings in SETTINGS:
             try:
-                model = fit_boosted_trees(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
-                                          classification, seed=self.config.seed,
+                model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                           seconds=seconds, settings=settings)
             except ValueError as err:  # a class too rare to split off rows for early stopping
                 self.study.note("boosted_trees", skipped=str(err))
                 return None
-            val = self._outputs_of(model, ahead[1][DEFAULT_INPUT])
-            fits.append((ensemble_loss(val, self._trainer.val[1], classification), model, val))
-        losses = {settings["max_depth"]: round(f[0], 6) for settings, f in zip(SETTINGS, fits)}
-        _, model, val = min(fits, key=lambda f: f[0])
-        return model, val, {"trees": int(model.n_estimators_), "depth": int(model.max_depth),
-                            "validation_loss_by_depth": losses}
+            staged = model.staged_predict_proba(x_val) if classification else \
+                model.staged_predict(x_val)
+            curve = [ensemble_loss(self._as_outputs(v), self._trainer.val[1], classification)
+                     for v in staged]
+            fits.append((min(curve), int(np.argmin(curve)) + 1, settings))
+        losses = {settings["max_depth"]: round(loss, 6) for loss, _, settings in fits}
+        _, count, settings = min(fits, key=lambda f: f[0])
+        model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
+                                  seconds=seconds, n_trees=count, settings=settings)
+        return model, self._outputs_of(model, x_val), {
+            "trees": int(model.n_estimators_), "depth": int(model.max_depth),
+            "validation_loss_by_depth": losses}
+
+    def _as_outputs(self, predicted):
+        """A scikit-learn model's predictions as a trial outputs them: class probabilities
+        (the second class's alone for two), or values (a column per target)."""
+        if not self.space.is_classification:
+            return predicted.reshape(len(predicted), -1)
+        return predicted[:, 1:] if getattr(self.space.head, "num_classes", None) == 2 \
+            else predicted
 
     def _outputs_of(self, model, x):
-        """A scikit-learn model's predictions on encoded rows ``x`` as a trial outputs them:
-        class probabilities (the second class's alone for two), or values."""
-        if not self.space.is_classification:
-            return model.predict(x).reshape(len(x), -1)
-        val = model.predict_proba(x)
-        return val[:, 1:] if getattr(self.space.head, "num_classes", None) == 2 else val
+        """A scikit-learn model's outputs on encoded rows ``x``, as a trial's."""
+        return self._as_outputs(model.predict_proba(x) if self.space.is_classification
+                                else model.predict(x))
 
     def _fit_table_linear(self, seconds):
         """Logistic regression on the table's encoded training rows, in ``seconds`` at most
