@@ -753,6 +753,28 @@ def test_a_tables_free_text_column_is_a_bag_of_words_and_an_identifier_gets_no_s
     assert MISSING not in clf.space_.arrays({"input": frame.iloc[:5]})["review"]
 
 
+def test_a_column_of_many_values_gets_slots_only_for_the_most_frequent_of_those_seen_twice():
+    """Names or codes of hundreds of values (a pet's name, an aircraft type): a value seen
+    once gets no slot, and at most ``MAX_SLOTS`` of the others do, the most frequent; a
+    column of up to ``MANY_VALUES`` values keeps them all."""
+    import pandas as pd
+
+    from autoarch.inputs.tabular import MAX_SLOTS, MANY_VALUES
+
+    rng = np.random.default_rng(0)
+    names = [f"name{i}" for i in range(300) for _ in range(10)] + [f"once{i}" for i in range(800)]
+    codes = [f"code{i}" for i in range(MAX_SLOTS + 200) for _ in range(3 + 2 * (i < 50))]
+    codes += [f"single{i}" for i in range(3800 - len(codes))]
+    few = [f"few{i}" for i in range(MANY_VALUES)] * 15
+    frame = pd.DataFrame({"name": rng.permutation(names), "few": few[:3800],
+                          "code": rng.permutation(codes)})
+    kind = TabularInput("input").fit(frame)
+    assert kind.vocabularies["name"] == sorted(f"name{i}" for i in range(300))
+    assert len(kind.vocabularies["few"]) == MANY_VALUES
+    code = kind.vocabularies["code"]
+    assert len(code) == MAX_SLOTS and {f"code{i}" for i in range(50)} <= set(code)
+
+
 def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetimes():
     """A date column (ISO 8601 strings, as CSV files give them, or a datetime dtype) is the
     bag of its year, month, weekday and hour as words, so a weekday effect is learned;

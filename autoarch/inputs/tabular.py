@@ -43,6 +43,9 @@ TEXT_DISTINCT, TEXT_WORDS = 0.5, 6
 #: n-grams of a text column's bag, at most, and fewer on long tables: the encoding is
 #: computed ahead as a dense matrix of at most ``TEXT_CELLS`` values per text column
 TEXT_NGRAMS, TEXT_CELLS = 2000, 20_000_000
+#: a category column of more values than this gets slots only for values seen twice, the
+#: ``MAX_SLOTS`` most frequent (:func:`categories`)
+MANY_VALUES, MAX_SLOTS = 255, 1000
 #: a string column is numbers written as text where this share of its non-blank values read
 #: as numbers (:func:`holds_numbers`); the rest become missing values
 NUMBER_SHARE = 0.95
@@ -154,13 +157,16 @@ def is_free_text(values):
 
 
 def categories(values):
-    """A string column's one-hot vocabulary: its values; of an identifier (most rows hold
-    a value of their own), only those seen twice or more: a value seen once tells nothing
-    of new rows, and a slot each made the encoding as wide as the table is long."""
+    """A string column's one-hot vocabulary: its values; of a column of more than
+    ``MANY_VALUES`` values (names, codes) or of an identifier (most rows hold a value of
+    their own), only those seen twice or more, the ``MAX_SLOTS`` most frequent: a value
+    seen once tells nothing of new rows, and a slot each made the encoding as wide as the
+    table is long."""
     counts = collections.Counter(values)
-    if len(counts) <= TEXT_DISTINCT * len(values):
+    if len(counts) <= MANY_VALUES and len(counts) <= TEXT_DISTINCT * len(values):
         return sorted(counts)
-    return sorted(v for v, n in counts.items() if n > 1) or [MISSING]
+    repeated = sorted((v for v, n in counts.items() if n > 1), key=lambda v: -counts[v])
+    return sorted(repeated[:MAX_SLOTS]) or [MISSING]
 
 
 def as_frame(x):
