@@ -798,7 +798,8 @@ def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetime
         fitted = TabularInput("input").fit(other)
         assert list(fitted.dates) == ["sold"]
         np.testing.assert_array_equal(words, fitted.arrays(other)["sold"].ravel())
-    codes = pd.DataFrame({"code": rng.choice(["12/7", "3-45", "2020", "A-12"], 400)})
+    codes = pd.DataFrame({"code": rng.choice(["12/7", "3-45", "2020", "A-12"], 400),
+                          "blank": [""] * 400})
     assert TabularInput("input").fit(codes).dates == {}
     assert list(kind.arrays(frame.head(2).assign(sold=["not a date", None]))["sold"].ravel()) \
         == ["", ""]

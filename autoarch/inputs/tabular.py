@@ -24,8 +24,8 @@ import warnings
 import keras
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 from keras import layers
+from pandas.tseries.api import guess_datetime_format
 from sklearn.utils import check_array
 
 from autoarch.blocks import DenseBlock
@@ -108,9 +108,12 @@ def date_format(series):
     day and reads every value; None where the column is not dates."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime"
-    if _is_numeric(series) or not series.notna().any():
+    if _is_numeric(series):
         return None
     present = series[series.notna()].astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty:  # blanks alone: no dates to read
+        return None
     formats = ["ISO8601"]
     with warnings.catch_warnings():  # pandas warns of the day-first guess it was asked for
         warnings.simplefilter("ignore", UserWarning)
