@@ -6,7 +6,8 @@ table (an input that encodes ahead, :mod:`autoarch.inputs.tabular`) also fits
 scikit-learn's ``GradientBoostingClassifier`` or ``GradientBoostingRegressor`` on the same
 encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh it
 beside the trials (``boosted_trees``, on by default). Two boostings are fitted (depth 3 and
-depth 5, :data:`SETTINGS`) and the one of lower validation loss kept: the shallow trees win
+depth 5, :data:`SETTINGS`), and the depth and count of trees of lowest validation loss
+kept, refitted on all training rows: the shallow trees win
 on most small tables, the deeper ones where more rows support interactions of more
 columns. Its trees are public arrays (``tree_.feature``, ``threshold``,
 ``children_left``/``right``, ``value``); ``TreeEnsemble`` walks them with gathers inside

@@ -962,7 +962,7 @@ class ModelSearch:
     def _classical_model(self, key):
         """The classical member ``key`` as a Keras model from the raw inputs, refitted on
         training + validation rows (``final_fit``; the boosted trees with the count of trees
-        early stopping chose) where the time left allows; and whether it was refitted."""
+        chosen on validation) where the time left allows; and whether it was refitted."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
         from autoarch.trees import fit_boosted_trees, settings_of, trees_model
