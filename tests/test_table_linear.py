@@ -65,8 +65,7 @@ def test_the_keras_table_linear_model_computes_what_scikit_learn_computes(classe
 
 def test_the_logistic_regression_stops_in_its_time_and_its_chunks_reach_one_fits_model():
     """Fitted in warm-started chunks, with the time checked between them, it predicts as
-    one fit to convergence; given no time, it stops after its first chunk. Mostly-zero rows
-    (one-hot columns) are fitted as a sparse matrix."""
+    one fit to convergence; given no time, it stops after its first chunk."""
     from autoarch.linear import CHUNK
 
     rng = np.random.default_rng(0)
