@@ -73,6 +73,12 @@ def _is_numeric(series):
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
+def _present(series):
+    """A string column's values that are neither missing nor blank, stripped."""
+    present = series[series.notna()].astype(str).str.strip()
+    return present[present != ""]
+
+
 def as_numbers(series):
     """A column of numbers written as text as float64 numbers: spaces, thousands separators,
     currency and percent signs dropped; NaN where blank, missing or not a finite number."""
@@ -90,8 +96,7 @@ def holds_numbers(series):
     value of their own. Codes (zip codes, ``"01"``, ratings) stay categories."""
     if _is_numeric(series):
         return False
-    present = series[series.notna()].astype(str).str.strip()
-    present = present[present != ""]
+    present = _present(series)
     if present.empty:
         return False
     numbers = as_numbers(present)
@@ -110,8 +115,7 @@ def date_format(series):
         return "datetime"
     if _is_numeric(series):
         return None
-    present = series[series.notna()].astype(str).str.strip()
-    present = present[present != ""]
+    present = _present(series)
     if present.empty:  # blanks alone: no dates to read
         return None
     formats = ["ISO8601"]
