@@ -5,11 +5,10 @@ often beats either (AutoGluon and auto-sklearn ensemble both for that reason). S
 table (an input that encodes ahead, :mod:`autoarch.inputs.tabular`) also fits
 scikit-learn's ``GradientBoostingClassifier`` or ``GradientBoostingRegressor`` on the same
 encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh it
-beside the trials (``boosted_trees``, on by default). Two boostings are fitted (depth 3 and
-depth 5, :data:`SETTINGS`), and the depth and count of trees of lowest validation loss
-kept, refitted on all training rows: the shallow trees win
-on most small tables, the deeper ones where more rows support interactions of more
-columns. Its trees are public arrays (``tree_.feature``, ``threshold``,
+beside the trials (``boosted_trees``, on by default). Three boostings are fitted (depth 3;
+depth 5; depth 5 with 20 rows a leaf: :data:`SETTINGS`), and the setting and count of trees
+of lowest validation loss kept, refitted on all training rows: the shallow trees win on most
+small tables, the deeper ones where more rows support interactions of more columns. Its trees are public arrays (``tree_.feature``, ``threshold``,
 ``children_left``/``right``, ``value``); ``TreeEnsemble`` walks them with gathers inside
 the model, so the member predicts, exports (Keras, SavedModel, TFLite) and pickles like any
 network, from the raw columns.
@@ -25,13 +24,17 @@ import keras
 import numpy as np
 from keras import layers
 
-#: the boostings a search fits, and keeps the one of lower validation loss: trees of depth 3
-#: (scikit-learn's default) with small steps, and of depth 5 (interactions of more columns,
-#: as HistGradientBoosting's 31 leaves allow) with larger ones; row subsampling in both.
+#: the boostings a search fits, and keeps the one of lowest validation loss: trees of depth 3
+#: (scikit-learn's default) with small steps; of depth 5 (interactions of more columns, as
+#: HistGradientBoosting's 31 leaves allow) with larger ones; and the same with at least 20
+#: rows a leaf, as HistGradientBoosting has (no leaf for a few outlying rows: it won on a
+#: wage, a spam and a covid-test table, lost on small ones, so it is a third choice rather
+#: than a replacement; ``docs/design.md``); row subsampling in all.
 #: Early stopping on a sixth of the training rows ends each; the search then takes the setting
 #: and the count of trees of lowest validation loss and refits them on all training rows.
-SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8},
-            {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8})
+SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8, "min_samples_leaf": 1},
+            {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 1},
+            {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 20})
 MAX_TREES = 1000
 #: rows the boosting fits at most (a random subset of larger tables), and at least
 MAX_ROWS, MIN_ROWS = 50_000, 30
@@ -185,6 +188,13 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
         return model.fit(x, y)
     deadline = time.monotonic() + seconds
     return model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
+
+
+def setting_name(settings):
+    """A setting's short name, as the journal and summary give it: ``"depth 5"``, or
+    ``"depth 5, 20 rows a leaf"``."""
+    leaf = settings.get("min_samples_leaf", 1)
+    return f"depth {settings['max_depth']}" + (f", {leaf} rows a leaf" if leaf > 1 else "")
 
 
 def settings_of(model):

@@ -811,8 +811,9 @@ def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetime
 
 def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     """A CSV column with one blank reads as strings (IBM's telco churn ``TotalCharges``);
-    so do prices with currency signs. Read as numbers, they are learned from; zip codes and
-    ratings written as text stay categories."""
+    so do prices with currency signs, and rain with "T" for a trace. Read as numbers, they
+    are learned from; zip codes and ratings written as text, and numbers beside several codes,
+    stay categories."""
     import pandas as pd
 
     from autoarch import AutoRegressor
@@ -823,10 +824,14 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
         "total_charges": [" " if i % 50 == 0 else str(c) for i, c in enumerate(charges)],
         "price": [f"${c:,.2f}" for c in rng.uniform(1, 5000, 400)],
         "zip": rng.choice(["95838", "95823", "95815", "95608"], 400),
-        "rating": rng.choice(["1", "2", "3", "4", "5"], 400)})
+        "rating": rng.choice(["1", "2", "3", "4", "5"], 400),
+        "rain": [str(r) if i % 4 else "T" for i, r in enumerate(rng.uniform(0, 2, 400).round(2))],
+        "hours": [str(h) if i % 4 else rng.choice(["<1", "5+"])
+                  for i, h in enumerate(rng.uniform(1, 5, 400).round(1))]})
     y = np.log(charges) + rng.normal(0, 0.05, 400)
     kind = TabularInput("input").fit(frame)
-    assert kind.written == {"total_charges", "price"} and kind.numeric == kind.written
+    assert kind.written == {"total_charges", "price", "rain"} and kind.numeric == kind.written
+    assert np.isnan(kind.arrays(frame)["rain"][::4]).all()  # the trace: its missing indicator
     values = kind.arrays(frame)["total_charges"].reshape(-1)
     assert np.isnan(values[::50]).all() and np.allclose(values[1:50], charges[1:50])
     assert kind.arrays(frame.head(1).assign(price="$1,234.50"))["price"][0, 0] == 1234.5

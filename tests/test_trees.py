@@ -13,7 +13,8 @@ from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
-from autoarch.trees import MAX_TREES, TreeEnsemble, at_most_rows, fit_boosted_trees, tree_arrays
+from autoarch.trees import (MAX_TREES, SETTINGS, TreeEnsemble, at_most_rows, fit_boosted_trees,
+                            tree_arrays)
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
@@ -77,6 +78,26 @@ def test_the_seconds_bound_the_boosting():
     assert unbounded > 500 and 0 < bounded < unbounded // 2
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_deep_trees_give_no_leaf_to_a_few_outlying_rows(seed):
+    """Heavy-tailed noise (incomes, prices): depth-5 trees that may end in a leaf of one row
+    fit the outliers; with the setting's 20 rows a leaf they stay near the signal."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, size=(4000, 5)).astype("float32")
+    signal = np.sin(2 * x[:, 0]) + x[:, 1] ** 2 / 2
+    y = signal + rng.standard_t(1.5, size=4000)
+    errors = []
+    assert {**SETTINGS[2], "min_samples_leaf": 1} == SETTINGS[1]
+    for leaf in (1, SETTINGS[2]["min_samples_leaf"]):
+        fitted = fit_boosted_trees(x[:3000], y[:3000], False, seed=seed, seconds=30,
+                                   settings={**SETTINGS[2], "min_samples_leaf": leaf})
+        errors.append(np.mean((fitted.predict(x[3000:]) - signal[3000:]) ** 2))
+        smallest = min(t.tree_.n_node_samples[t.tree_.children_left == -1].min()
+                       for t in fitted.estimators_.ravel())
+        assert smallest >= leaf
+    assert errors[1] < errors[0] / 2
+
+
 def _stepped_table(rows=400, seed=0):
     """A target of thresholds on two columns and a string column, which trees learn at once
     and a network trained for one epoch does not."""
@@ -120,7 +141,7 @@ def test_trees_that_no_blend_improves_are_the_final_model_alone(tmp_path):
 
 
 def test_the_search_keeps_the_trees_of_lower_validation_loss(tmp_path):
-    """Both boostings are fitted and the one of lower validation loss is the member: on a
+    """Every boosting is fitted and the one of lowest validation loss is the member: on a
     step where five columns are all above a threshold, which one depth-5 tree holds and
     depth-3 trees only approximate, the depth-5 ones; the refit on all rows keeps their
     settings."""
@@ -131,9 +152,10 @@ def test_the_search_keeps_the_trees_of_lower_validation_loss(tmp_path):
     reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), learning_rate=1e-9,
                         **TINY).fit(frame.iloc[:1500], y[:1500])
     (note,) = [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
-    losses = note["validation_loss_by_depth"]
-    assert set(losses) == {"3", "5"} and losses["5"] < losses["3"]
-    assert note["depth"] == 5
+    losses = note["validation_loss_by_setting"]
+    assert set(losses) == {"depth 3", "depth 5", "depth 5, 20 rows a leaf"}
+    assert min(losses["depth 5"], losses["depth 5, 20 rows a leaf"]) < losses["depth 3"]
+    assert note["depth"] == 5 and losses[note["setting"]] == min(losses.values())
     assert "trees of depth 5" in reg.search_summary_["boosted_trees"]
     assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
     (layer,) = [layer for layer in reg.best_model_.layers if isinstance(layer, TreeEnsemble)]

@@ -54,9 +54,9 @@ from autoarch.splits import stratify_labels
 TREES, LINEAR, NB_LINEAR, TABLE_LINEAR = "trees", "linear", "nb_linear", "table_linear"
 CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear",
                     TABLE_LINEAR: "table_linear"}
-# the share of the time limit each kind of a table's classical members may take, the boosted
-# trees or the logistic regression (30 s without a limit)
-TREES_SHARE = 0.1
+# the share of the time limit a table's boosted trees may take, their SETTINGS together (45 s
+# without a limit); its logistic regression may take one setting's share
+TREES_SHARE = 0.15
 # workers that may join a chief at once
 MAX_JOINED = 64
 # how much longer than estimated the members' retrainings are allowed to take where they
@@ -371,7 +371,7 @@ class ModelSearch:
         else:
             # each boosting (of trees.SETTINGS), and the logistic regression: a share of
             # TREES_SHARE
-            seconds = (TREES_SHARE * time_limit if time_limit else 30.0) / len(SETTINGS)
+            seconds = (TREES_SHARE * time_limit if time_limit else 45.0) / len(SETTINGS)
             fits = {key: fit for key, fit, on in (
                 (TREES, lambda: self._fit_trees(seconds), config.boosted_trees),
                 (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
@@ -410,7 +410,7 @@ class ModelSearch:
         lines = {}
         for key, member in self._classical.items():
             described = member["described"]
-            what = (f"{described['trees']} trees of depth {described['depth']}"
+            what = (f"{described['trees']} trees of {described['setting']}"
                     if key == TREES else
                     f"logistic regression on {described['features']} encoded columns"
                     if key == TABLE_LINEAR else f"{key} on {described['n_grams']} n-grams")
@@ -427,7 +427,7 @@ class ModelSearch:
         does not encode ahead). The trials' epochs are chosen on the same validation rows,
         so the selection compares like with like."""
         from autoarch.blocks.layout import DEFAULT_INPUT
-        from autoarch.trees import SETTINGS, fit_boosted_trees
+        from autoarch.trees import SETTINGS, fit_boosted_trees, setting_name
 
         ahead = self._trainer.ahead()
         if ahead is None:
@@ -447,13 +447,13 @@ class ModelSearch:
             curve = [ensemble_loss(self._as_outputs(v), self._trainer.val[1], classification)
                      for v in staged]
             fits.append((min(curve), int(np.argmin(curve)) + 1, settings))
-        losses = {settings["max_depth"]: round(loss, 6) for loss, _, settings in fits}
+        losses = {setting_name(settings): round(loss, 6) for loss, _, settings in fits}
         _, count, settings = min(fits, key=lambda f: f[0])
         model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                   seconds=seconds, n_trees=count, settings=settings)
         return model, self._outputs_of(model, x_val), {
             "trees": int(model.n_estimators_), "depth": int(model.max_depth),
-            "validation_loss_by_depth": losses}
+            "setting": setting_name(settings), "validation_loss_by_setting": losses}
 
     def _as_outputs(self, predicted):
         """A scikit-learn model's predictions as a trial outputs them: class probabilities

@@ -47,8 +47,9 @@ TEXT_NGRAMS, TEXT_CELLS = 2000, 20_000_000
 #: ``MAX_SLOTS`` most frequent (:func:`categories`)
 MANY_VALUES, MAX_SLOTS = 255, 1000
 #: a string column is numbers written as text where this share of its non-blank values read
-#: as numbers (:func:`holds_numbers`); the rest become missing values
-NUMBER_SHARE = 0.95
+#: as numbers (:func:`holds_numbers`), or ``CODED_SHARE`` where the rest are one code (a
+#: weather table's "T" for a trace of rain); the rest become missing values
+NUMBER_SHARE, CODED_SHARE = 0.95, 0.5
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -92,15 +93,20 @@ def as_numbers(series):
 def holds_numbers(series):
     """Whether a string column holds numbers written as text (a CSV column with one blank,
     as IBM's telco churn ``TotalCharges``, or with currency signs reads as strings): nearly
-    all its non-blank values are numbers (``NUMBER_SHARE``), with decimals or most rows a
-    value of their own. Codes (zip codes, ``"01"``, ratings) stay categories."""
+    all its non-blank values are numbers (``NUMBER_SHARE``), or half or more where the rest
+    are a single code (``CODED_SHARE``: "T" for a trace of rain, "-"), which becomes a missing
+    value and so keeps its meaning in the column's missing indicator; with decimals or most
+    rows a value of their own. Codes (zip codes, ``"01"``, ratings) stay categories, as do
+    numbers beside several codes ("<1", "5+", "none"), which one indicator would merge."""
     if _is_numeric(series):
         return False
     present = _present(series)
     if present.empty:
         return False
-    numbers = as_numbers(present)
-    return bool(np.mean(np.isfinite(numbers)) >= NUMBER_SHARE and (
+    read = np.isfinite(as_numbers(present))
+    share = np.mean(read)
+    return bool((share >= NUMBER_SHARE or share >= CODED_SHARE and
+                 present[~read].nunique() == 1) and (
         present.str.contains(".", regex=False).any() or
         present.nunique() > TEXT_DISTINCT * len(series)))
 
