@@ -8,10 +8,11 @@ encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) 
 beside the trials (``boosted_trees``, on by default). Three boostings are fitted (depth 3;
 depth 5; depth 5 with 20 rows a leaf: :data:`SETTINGS`), and the setting and count of trees
 of lowest validation loss kept, refitted on all training rows: the shallow trees win on most
-small tables, the deeper ones where more rows support interactions of more columns. Its trees are public arrays (``tree_.feature``, ``threshold``,
-``children_left``/``right``, ``value``); ``TreeEnsemble`` walks them with gathers inside
-the model, so the member predicts, exports (Keras, SavedModel, TFLite) and pickles like any
-network, from the raw columns.
+small tables, the deeper ones where more rows support interactions of more columns. Its
+trees are public arrays (``tree_.feature``, ``threshold``, ``children_left``/``right``,
+``value``); ``TreeEnsemble`` walks them with gathers inside the model, so the member
+predicts, exports (Keras, SavedModel, TFLite) and pickles like any network, from the raw
+columns.
 
 Paired by seed on six held-out tables (``benchmarks/end_to_end.py --suite heldout``, with
 and without ``--no-boosted-trees``) the trees moved test scores by +0.002 on average (ames

@@ -308,9 +308,10 @@ def run_default(task, data_dir, time_limit=None, seed=0, **settings):
                      f"({time.perf_counter() - fit_started:.1f} s)")
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
-    depth = re.search(r"of depth (\d+)", summary.get("boosted_trees", ""))
+    setting = re.search(r"trees of (depth \d+(?:, \d+ rows a leaf)?)",
+                        summary.get("boosted_trees", ""))
     classical = [f"{member_name(m['trial'])} {m['weight']:.2f}" +
-                 (f" (depth {depth[1]})" if m["trial"] == "trees" and depth else "")
+                 (f" ({setting[1]})" if m["trial"] == "trees" and setting else "")
                  for m in (estimator.ensemble_ or {}).get("members", ())
                  if isinstance(m["trial"], str) and m["weight"]]
     how += f" ({', '.join(classical)})" if classical else ""
