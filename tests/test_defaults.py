@@ -840,6 +840,24 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     assert reg.score(frame.iloc[300:], y[300:]) > 0.8  # as categories: nothing to learn
 
 
+def test_a_column_without_values_ranks_last_and_the_search_runs():
+    """HistGradientBoosting, the ranking model, fails on a column with no value in the rows it
+    fits (scikit-learn 1.9); such a column (all missing, or all but a few rows that the split
+    may leave out) carries nothing, and the table still searches."""
+    from autoarch.blocks.table import column_importance
+
+    frame, y = _table_with_noise(200)
+    frame["empty"] = np.nan
+    frame["nearly"] = np.where(np.arange(200) == 3, 1.0, np.nan)
+    kind = TabularInput("input").fit(frame)
+    arrays = kind.arrays(frame)
+    ranked = column_importance(arrays, kind.numeric, y, classification=True)
+    assert ranked["empty"] == (0.0, 0.0) and ranked["nearly"] == (0.0, 0.0)
+    assert ranked["income"][0] > 0.05
+    clf = AutoClassifier(max_trials=1, epochs=1, **TINY).fit(frame, y)
+    assert clf.predict(frame).shape == (200,)
+
+
 def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choices(tmp_path):
     from autoarch.blocks.periodic import PeriodicEmbedding
     from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal

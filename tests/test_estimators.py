@@ -134,6 +134,8 @@ def test_messy_dataframe_and_string_labels(tmp_path):
                                rtol=1e-6)
     with pytest.raises(ValueError, match="lacks columns seen in fit: 'city' .*'town' instead"):
         clf.predict(frame.rename(columns={"city": "town"}))
+    with pytest.raises(ValueError, match="expecting 4 features as input \\(it lacks 'age'\\)"):
+        clf.predict(frame.drop(columns=["age"]))
     path = clf.export(str(tmp_path / "raw.keras"))["path"]
     import keras
 

@@ -65,6 +65,9 @@ def column_importance(columns, numeric, y, classification, seed=0):
     x_fit, x_held, y_fit, y_held = train_test_split(
         frame, y, test_size=0.25, random_state=seed,
         stratify=stratify_labels(y, 0.25) if classification else None)
+    # a column without a value in the rows fitted on carries nothing, and HistGradientBoosting
+    # fails on it (scikit-learn 1.9: "window shape cannot be larger than input array shape")
+    x_fit = x_fit.fillna({name: 0.0 for name in x_fit.columns[x_fit.isna().all()]})
     model = (HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor)(
         categorical_features=mask, random_state=seed)
     model.fit(x_fit, y_fit)

@@ -359,9 +359,15 @@ class _AutoEstimator(BaseEstimator):
         for name, expected in self._features_in.items():
             if got[name] != expected:
                 where = "" if name == DEFAULT_INPUT else f"input '{name}' of "
+                given = as_input_dict(X)[name]
+                lacking = [c for c in getattr(self.input_kinds_[name], "columns", [])
+                           if c not in input_names(given.columns)] \
+                    if hasattr(given, "columns") else []
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
-                                 "input")
+                                 "input" + (f" (it lacks {', '.join(map(repr, lacking[:5]))}"
+                                            f"{' ...' if len(lacking) > 5 else ''})"
+                                            if lacking else ""))
         dataset = make_dataset(self.space_.arrays(checked), None, batch_size=256)
         return np.asarray(self.best_model_.predict(dataset, verbose=0), dtype="float64")
 
