@@ -188,6 +188,9 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(images, np.arange(20) % 2)
     with pytest.raises(ValueError, match="single class"):
         AutoClassifier(**FAST).fit(x_train, np.zeros(len(x_train)))
+    ragged = [np.ones((5 + i % 3, 2)) for i in range(20)]
+    with pytest.raises(ValueError, match="rows have different shapes .*pad_sequences"):
+        AutoClassifier(**FAST).fit(ragged, np.arange(20) % 2)
     with pytest.raises(ValueError, match="infinity"):
         AutoClassifier(**FAST).fit(np.full((10, 2), np.inf), np.arange(10) % 2)
     with pytest.raises(TypeError, match="dense data is required"):

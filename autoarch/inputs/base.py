@@ -98,7 +98,11 @@ def recognise(x, kinds):
     """The first of ``kinds`` (classes, in order) that recognises ``x``; clear errors else."""
     if sparse.issparse(x):
         check_array(x, accept_sparse=False)  # scikit-learn's message: dense data is required
-    array = x if hasattr(x, "columns") or isinstance(x, np.ndarray) else np.asarray(x)
+    try:
+        array = x if hasattr(x, "columns") or isinstance(x, np.ndarray) else np.asarray(x)
+    except ValueError as err:  # NumPy's "inhomogeneous shape"
+        raise ValueError("X's rows have different shapes (sequences of different lengths?): "
+                         "pad them to one length, e.g. keras.utils.pad_sequences") from err
     for kind in kinds:
         if kind.recognises(array):
             return kind
