@@ -197,6 +197,8 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(scipy.sparse.csr_matrix(x_train), y_train)
     with pytest.raises(ValueError, match="requires y to be passed"):
         AutoRegressor(**FAST).fit(x_train)
+    with pytest.raises(ValueError, match="y holds values up to 1e\\+20: .*rescale y"):
+        AutoRegressor(**FAST).fit(x_train, np.where(y_train == 0, 1e20, 1.0))
     with pytest.raises(ValueError, match="Complex data not supported"):
         AutoRegressor(**FAST).fit(x_train, y_train + 1j)
 

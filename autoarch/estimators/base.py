@@ -33,6 +33,8 @@ from autoarch.spec.checks import did_you_mean
 from autoarch.specfile import Spec, load_spec
 
 MIN_SAMPLES = 5
+#: regression targets larger than this have squared errors beyond float32 (3.4e38)
+MAX_TARGET = 1e18
 #: the estimators' own parameters, beside one per search setting (autoarch.config)
 OWN_PARAMETERS = {"spec": None, "directory": None, "verbose": 0, "chief": None}
 PARAMETERS = {**OWN_PARAMETERS, **{name: None for name in FLAT_FIELDS}}
@@ -476,6 +478,10 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         y = check_array(y, ensure_2d=False, dtype="float32", input_name="y")
         if len(y) != n:
             raise ValueError(f"X has {n} samples but y has {len(y)}")
+        if y.size and np.abs(y).max() > MAX_TARGET:
+            raise ValueError(f"y holds values up to {np.abs(y).max():.3g}: models compute in "
+                             "float32, where squared errors of such targets overflow (above "
+                             f"about {MAX_TARGET:.0e}): rescale y (smaller units, or a log)")
         self._y_2d = y.ndim == 2
         return y, (y.shape[1] if y.ndim == 2 else 1)
 
