@@ -156,6 +156,8 @@ def test_the_search_keeps_the_trees_of_lower_validation_loss(tmp_path):
     assert set(losses) == {"depth 3", "depth 5", "depth 5, 20 rows a leaf"}
     assert min(losses["depth 5"], losses["depth 5, 20 rows a leaf"]) < losses["depth 3"]
     assert note["depth"] == 5 and losses[note["setting"]] == min(losses.values())
+    # the final model's room for the trees is their last fit's, not the three settings' too
+    assert 0 < note["refit_seconds"] < note["seconds"] / 2
     assert "trees of depth 5" in reg.search_summary_["boosted_trees"]
     assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
     (layer,) = [layer for layer in reg.best_model_.layers if isinstance(layer, TreeEnsemble)]
