@@ -52,6 +52,18 @@ def test_fitted_attributes_and_proba(fitted, iris):
     assert list(fitted.classes_) == [0, 1, 2]
 
 
+def test_select_outside_the_front_of_one_objective_says_why():
+    x = np.random.default_rng(0).normal(size=(80, 3))
+    reg = AutoRegressor(max_trials=2, epochs=2, strategy="random", ensemble_size=1,
+                        boosted_trees=False).fit(x, x[:, 0])
+    (best,) = reg.pareto_front_  # one objective: the best trial alone
+    other = next(r["number"] for r in reg.search_results_ if r["number"] != best["trial"])
+    with pytest.raises(ValueError, match=r"trial \d is not on the Pareto front \(front: "
+                                         r"\[\d\]\); a search with one objective"):
+        reg.select(other)
+    assert reg.select(best["trial"]).selected_trial_ == best["trial"]
+
+
 def test_in_pipeline_with_scaler(iris):
     x_train, x_test, y_train, y_test = iris
     pipe = make_pipeline(StandardScaler(), AutoClassifier(**FAST)).fit(x_train, y_train)

@@ -309,8 +309,11 @@ class _AutoEstimator(BaseEstimator):
         check_is_fitted(self, "best_model_")
         if trial not in self._front_archives:
             on_front = [p["trial"] for p in self.pareto_front_]
-            raise ValueError(f"select: trial {trial!r} is not on the Pareto front of a search "
-                             f"with several objectives or constraints (front: {on_front})")
+            several = len(self.config_.objectives or ()) > 1 or self.config_.constraints
+            raise ValueError(f"select: trial {trial!r} is not on the Pareto front (front: "
+                             f"{on_front})" + ("" if several else
+                                               "; a search with one objective and no "
+                                               "constraints has its best trial alone there"))
         self.best_model_ = _load_archive(self._front_archives[trial])
         record = next(r for r in self.search_results_ if r["number"] == trial)
         self.best_params_ = {k: v for k, v in record["params"].items()
