@@ -27,7 +27,7 @@ from autoarch.engine.data import as_input_dict, make_dataset
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model, load_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
-from autoarch.inputs.tabular import input_names
+from autoarch.inputs.tabular import input_names, listed
 from autoarch.report import write_report
 from autoarch.spec.checks import did_you_mean
 from autoarch.specfile import Spec, load_spec
@@ -364,15 +364,10 @@ class _AutoEstimator(BaseEstimator):
         for name, expected in self._features_in.items():
             if got[name] != expected:
                 where = "" if name == DEFAULT_INPUT else f"input '{name}' of "
-                given = as_input_dict(X)[name]
-                lacking = [c for c in getattr(self.input_kinds_[name], "columns", [])
-                           if c not in input_names(given.columns)] \
-                    if hasattr(given, "columns") else []
+                lacking = self.input_kinds_[name].lacking(as_input_dict(X)[name])
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
-                                 "input" + (f" (it lacks {', '.join(map(repr, lacking[:5]))}"
-                                            f"{' ...' if len(lacking) > 5 else ''})"
-                                            if lacking else ""))
+                                 "input" + (f" (it lacks {listed(lacking)})" if lacking else ""))
         dataset = make_dataset(self.space_.arrays(checked), None, batch_size=256)
         return np.asarray(self.best_model_.predict(dataset, verbose=0), dtype="float64")
 

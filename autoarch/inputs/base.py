@@ -53,6 +53,10 @@ class InputKind:
     def n_features(self, x):
         return int(np.prod(np.shape(x)[1:]))
 
+    def lacking(self, x):
+        """Named parts of the input seen in ``fit`` that ``x`` lacks (a table's columns)."""
+        return []
+
     def default_blocks(self):
         """The searched blocks of this input's branch when the user gives none."""
         return []

@@ -52,6 +52,11 @@ MANY_VALUES, MAX_SLOTS = 255, 1000
 NUMBER_SHARE, CODED_SHARE = 0.95, 0.5
 
 
+def listed(names):
+    """The first five of ``names`` as an error message lists them."""
+    return ", ".join(map(repr, names[:5])) + (" ..." if len(names) > 5 else "")
+
+
 @keras.saving.register_keras_serializable(package="autoarch")
 class Impute(layers.Layer):
     """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``."""
@@ -295,13 +300,16 @@ class TabularInput(InputKind):
             return frame
         if not named or self.columns == input_names(range(len(names))):
             return frame.set_axis(self.columns, axis=1)
-
-        def listed(columns):
-            return ", ".join(map(repr, columns[:5])) + (" ..." if len(columns) > 5 else "")
-
-        raise ValueError(f"X lacks columns seen in fit: "
-                         f"{listed([c for c in self.columns if c not in names])} (it has "
+        raise ValueError(f"X lacks columns seen in fit: {listed(self.lacking(frame))} (it has "
                          f"{listed([n for n in names if n not in self.columns])} instead)")
+
+    def lacking(self, x):
+        """The columns seen in ``fit`` that the DataFrame ``x`` lacks (none for an array,
+        whose columns go by position)."""
+        if not isinstance(x, pd.DataFrame):
+            return []
+        names = input_names(x.columns)
+        return [c for c in self.columns if c not in names]
 
     def n_features(self, x):
         return x.shape[1]
