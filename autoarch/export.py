@@ -60,7 +60,7 @@ def export_model(model, path, format="keras"):
 REGISTERING_MODULES = ("autoarch.blocks.layers", "autoarch.blocks.periodic",
                        "autoarch.blocks.piecewise", "autoarch.blocks.table",
                        "autoarch.engine.parity", "autoarch.ensemble", "autoarch.inputs.tabular",
-                       "autoarch.trees")
+                       "autoarch.neighbours", "autoarch.trees")
 
 
 def register_objects():

@@ -39,7 +39,8 @@ document.querySelectorAll("table.sortable th").forEach((th, col) => th.onclick =
 
 #: the classical members' names (``autoarch.engine.search``'s keys)
 CLASSICAL_NAMES = {"trees": "boosted trees", "table_linear": "linear model",
-                   "linear": "tf-idf linear SVM", "nb_linear": "tf-idf NBSVM"}
+                   "linear": "tf-idf linear SVM", "nb_linear": "tf-idf NBSVM",
+                   "neighbours": "nearest neighbours"}
 
 
 def member_name(key):

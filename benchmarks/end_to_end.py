@@ -18,7 +18,10 @@ Suites:
   ``pip install ".[bench]"`` adds; nothing is downloaded), beside the same table baselines: a check that the
   defaults were not fitted to the development data; and a held-out text set, Debian package
   descriptions of sections text_sections does not use (``make_heldout_text.py`` builds
-  ``benchmarks/text_heldout.csv.gz`` from apt's lists; the row is skipped without it).
+  ``benchmarks/text_heldout.csv.gz`` from apt's lists; the row is skipped without it); and
+  six recorded signals of the UCR archive in their own splits (``SIGNALS``;
+  ``make_heldout_signals.py`` extracts them from aeon's wheel), beside SVC, one nearest
+  neighbour and HistGradientBoosting on the flat series.
 - ``strategies``: the cell space of ``specs/cell.yaml`` on digits searched by each strategy,
   the one-shot ones (``oneshot``, ``darts``, ``gdas``) beside the sampling ones, all on the
   same time limit (``--time-limit``, default 300 s).
@@ -26,13 +29,14 @@ Suites:
 Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,000 / 1,000;
 fine_foods its own train and test files. Wall time includes the final model. The default
 path's rows say how much the ensemble weighs the classical members, the boosted trees and
-the linear models (``--no-boosted-trees`` and ``--no-table-linear`` leave a table's out,
-for a paired comparison); ames also gets a row on the test houses its author's advice keeps
+the linear models, the nearest neighbours (``--no-boosted-trees``, ``--no-table-linear``
+and ``--no-signal-neighbours`` leave them out, for a paired comparison); ames also gets a row on the test houses its author's advice keeps
 (``SUBSETS``).
 
     python benchmarks/end_to_end.py [--suite defaults|heldout|specs|strategies|all] [--tasks a,b]
                                     [--data-dir D] [--time-limit T] [--seeds 0,1,2]
                                     [--no-boosted-trees] [--no-table-linear]
+                                    [--no-signal-neighbours]
 """
 
 import argparse
@@ -52,6 +56,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import (FunctionTransformer, OneHotEncoder, OrdinalEncoder,  # noqa: E402
                                    StandardScaler)
@@ -130,6 +135,14 @@ def tfidf_svc(regression, frame):
 
 def svc(regression, frame):
     return "SVC", make_pipeline(StandardScaler(), SVC())
+
+
+def one_neighbour(regression, frame):
+    return "1-NN", KNeighborsClassifier(1)
+
+
+def hgb_flat(regression, frame):
+    return "HistGradientBoosting", HistGradientBoostingClassifier(random_state=0)
 
 
 def flat(x):
@@ -286,6 +299,36 @@ def text(name, data_dir):
     return split, False, 300, [tfidf_svc]
 
 
+#: held-out signals: recorded series of the UCR archive (Dau et al., 2019) that aeon's wheel
+#: carries, in their own train/test splits (``make_heldout_signals.py`` extracts them into
+#: ``benchmarks/signals_heldout/``); each univariate set is given flat, (N, length), as a
+#: user holding the array would, the multivariate one as (N, length, channels)
+HELDOUT_SIGNALS = os.path.join(HERE, "signals_heldout")
+SIGNALS = ("GunPoint", "ItalyPowerDemand", "ArrowHead", "OSULeaf", "ACSF1", "BasicMotions")
+
+
+def read_ts(path):
+    """A ``.ts`` file's series, ``(N, length)`` for one channel, else ``(N, length,
+    channels)``, and its labels (the part after the last colon of each data line)."""
+    series, labels, data = [], [], False
+    with open(path, encoding="utf-8") as lines:
+        for line in map(str.strip, lines):
+            if data and line:
+                *channels, label = line.split(":")
+                series.append([[float(v) for v in c.split(",")] for c in channels])
+                labels.append(label)
+            data = data or line.lower() == "@data"
+    x = np.asarray(series, dtype="float32")
+    return (x[:, 0] if x.shape[1] == 1 else x.transpose(0, 2, 1)), np.asarray(labels)
+
+
+def signal(name):
+    folder = os.path.join(HELDOUT_SIGNALS, name)
+    (x_train, y_train), (x_test, y_test) = (read_ts(os.path.join(folder, f"{name}_{part}.ts"))
+                                            for part in ("TRAIN", "TEST"))
+    return (x_train, x_test, y_train, y_test), False, 60, [svc, one_neighbour, hgb_flat]
+
+
 DEFAULT_TASKS = {
     "digits_images": lambda d: digits("images"), "digits_flat": lambda d: digits("flat"),
     "mnist1d_flat": lambda d: mnist1d_flat(),
@@ -297,12 +340,17 @@ DEFAULT_TASKS = {
 
 
 HELDOUT_TASKS = {**{name: (lambda d, name=name: heldout_table(name)) for name in HELDOUT},
-                 "debian_heldout": lambda d: text("debian_heldout", d)}
+                 "debian_heldout": lambda d: text("debian_heldout", d),
+                 **{name.lower(): (lambda d, name=name: signal(name)) for name in SIGNALS}}
 
 
 def run_default(task, data_dir, time_limit=None, seed=0, **settings):
     if task == "debian_heldout" and not os.path.exists(HELDOUT_TEXT):
         print(f"| {task} | skipped: build {HELDOUT_TEXT} with make_heldout_text.py |", flush=True)
+        return
+    if task in {n.lower() for n in SIGNALS} and not os.path.isdir(HELDOUT_SIGNALS):
+        print(f"| {task} | skipped: extract {HELDOUT_SIGNALS} with make_heldout_signals.py |",
+              flush=True)
         return
     (x_train, x_test, y_train, y_test), regression, limit, baselines = \
         {**DEFAULT_TASKS, **HELDOUT_TASKS}[task](data_dir)
@@ -408,9 +456,13 @@ def main():
                         "without the boosted trees as an ensemble member (boosted_trees=False)")
     parser.add_argument("--no-table-linear", action="store_true", help="default path without "
                         "the tables' linear model as an ensemble member (table_linear=False)")
+    parser.add_argument("--no-signal-neighbours", action="store_true", help="default path "
+                        "without the signals' nearest neighbours as an ensemble member "
+                        "(signal_neighbours=False)")
     args = parser.parse_args()
     settings = {**({"boosted_trees": False} if args.no_boosted_trees else {}),
-                **({"table_linear": False} if args.no_table_linear else {})}
+                **({"table_linear": False} if args.no_table_linear else {}),
+                **({"signal_neighbours": False} if args.no_signal_neighbours else {})}
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
                            DEFAULT_TASKS),

@@ -49,11 +49,12 @@ from autoarch.report import member_name, members_line
 from autoarch.splits import stratify_labels
 
 # the ensemble's keys for the classical members: the boosted trees, the tf-idf linear SVM
-# and NBSVM, and a table's logistic regression (trials are keyed by their numbers); the
-# journal's event for each
-TREES, LINEAR, NB_LINEAR, TABLE_LINEAR = "trees", "linear", "nb_linear", "table_linear"
+# and NBSVM, a table's logistic regression and a signal's nearest neighbours (trials are
+# keyed by their numbers); the journal's event for each
+TREES, LINEAR, NB_LINEAR, TABLE_LINEAR, NEIGHBOURS = "trees", "linear", "nb_linear", \
+    "table_linear", "neighbours"
 CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "text_linear",
-                    TABLE_LINEAR: "table_linear"}
+                    TABLE_LINEAR: "table_linear", NEIGHBOURS: "nearest_neighbours"}
 # the share of the time limit a table's boosted trees may take, their SETTINGS together (45 s
 # without a limit); its logistic regression may take one setting's share. Trees that converge
 # stop early, so this binds only on large tables, where the trees are the strongest member
@@ -349,19 +350,21 @@ class ModelSearch:
         """The classical members the ensemble may weigh beside the trials, fitted on the
         training rows: the boosted trees and a linear model on a table
         (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models on one
-        text input (:mod:`autoarch.linear`); ``{key (:data:`TREES`, :data:`TABLE_LINEAR`,
-        :data:`LINEAR`, :data:`NB_LINEAR`): {"model", "val" (its validation outputs, as the
-        trials'), "seconds"}}``. None apply where their knob is off (``boosted_trees``,
-        ``table_linear``, ``text_linear``), and without an ensemble, with several
-        objectives or fairness measures, targets of several columns, labels other than
-        0..K-1, or fewer than ``MIN_ROWS`` training rows."""
+        text input (:mod:`autoarch.linear`), nearest neighbours on one signal with classes
+        (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`, :data:`TABLE_LINEAR`,
+        :data:`LINEAR`, :data:`NB_LINEAR`, :data:`NEIGHBOURS`): {"model", "val" (its
+        validation outputs, as the trials'), "seconds"}}``. None apply where their knob is
+        off (``boosted_trees``, ``table_linear``, ``text_linear``, ``signal_neighbours``),
+        and without an ensemble, with several objectives or fairness measures, targets of
+        several columns, or labels other than 0..K-1; a table's, on fewer than
+        ``MIN_ROWS`` training rows."""
         from autoarch.trees import MIN_ROWS, SETTINGS
 
         config = self.config
         y = np.asarray(self._trainer.train[1])
         classes = getattr(self.space.head, "num_classes", None)
         if config.ensemble_size < 2 or self.multi_objective or self._fairness or \
-                self._val_groups is not None or len(y) < MIN_ROWS or \
+                self._val_groups is not None or \
                 (y.ndim > 1 and y.shape[-1] > 1) or (self.space.is_classification and (
                     classes is None or  # labels 0..K-1, every one seen
                     not np.array_equal(np.unique(y), np.arange(classes)))):
@@ -371,6 +374,11 @@ class ModelSearch:
             keys = [LINEAR, NB_LINEAR] if self.space.is_classification else [LINEAR]
             fits = {key: lambda key=key: self._fit_text_linear(key == NB_LINEAR)
                     for key in keys}
+        elif len(kinds) == 1 and kinds[0].kind == "signal":
+            fits = {NEIGHBOURS: self._fit_neighbours} if config.signal_neighbours and \
+                self.space.is_classification else {}
+        elif len(y) < MIN_ROWS:  # too few for the boosting's early stopping
+            fits = {}
         else:
             # each boosting (of trees.SETTINGS), and the logistic regression: a share of
             # TREES_SHARE
@@ -416,7 +424,9 @@ class ModelSearch:
             what = (f"{described['trees']} trees of {described['setting']}"
                     if key == TREES else
                     f"logistic regression on {described['features']} encoded columns"
-                    if key == TABLE_LINEAR else f"{key} on {described['n_grams']} n-grams")
+                    if key == TABLE_LINEAR else
+                    f"nearest neighbours among {described['rows']} rows" if key == NEIGHBOURS
+                    else f"{key} on {described['n_grams']} n-grams")
             event = CLASSICAL_EVENTS[key]
             lines[event] = ", ".join(filter(None, [
                 lines.get(event), f"{what} fitted in {member['seconds']:.1f} s"]))
@@ -487,6 +497,18 @@ class ModelSearch:
         x = ahead[1][DEFAULT_INPUT]
         return model, self._outputs_of(model, x), {"features": int(x.shape[1]),
                                                    "iterations": iterations}
+
+    def _fit_neighbours(self):
+        """The nearest neighbours among the training signals (:mod:`autoarch.neighbours`)."""
+        from autoarch.neighbours import NearestNeighbours
+
+        (kind,) = self.space.inputs.values()
+        model = NearestNeighbours(kind.scaled(self._trainer.train[0][kind.input_name]),
+                                  self._trainer.train[1], self.space.head.num_classes,
+                                  seed=self.config.seed)
+        val = model.outputs(kind.scaled(self._trainer.val[0][kind.input_name]))
+        return model, val, {"rows": len(model.labels),
+                            "temperature": round(model.temperature, 4)}
 
     def _fit_text_linear(self, naive_bayes):
         """tf-idf + a linear model (NBSVM where ``naive_bayes``) on the training texts, its
@@ -982,6 +1004,7 @@ class ModelSearch:
         chosen on validation) where the time left allows; and whether it was refitted."""
         from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
+        from autoarch.neighbours import neighbours_model
         from autoarch.trees import fit_boosted_trees, settings_of, trees_model
 
         member, classification = self._classical[key], self.space.is_classification
@@ -996,6 +1019,11 @@ class ModelSearch:
                 model = model.refitted(np.concatenate([self._trainer.train[0][kind.input_name],
                                                        self._trainer.val[0][kind.input_name]]), y)
             return text_linear_model(kind, model, name=key), refit
+        if key == NEIGHBOURS:
+            if refit:
+                model = model.refitted(kind.scaled(self._trainer.val[0][kind.input_name]),
+                                       self._trainer.val[1])
+            return neighbours_model(kind, model), refit
         train, val = self._trainer.ahead()
         x = train[DEFAULT_INPUT]
         if refit:

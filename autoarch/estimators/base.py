@@ -70,7 +70,8 @@ _PARAMETERS_DOC = f"""
         best trial (with ``final_fit``, retrained on all rows and, but for texts, averaged
         with its trial model). On a table the boosted trees (``boosted_trees``) and
         logistic regression (``table_linear``, classes only), on a text a linear SVM and NBSVM
-        over tf-idf n-grams (``text_linear``) may be members, or the whole model where they
+        over tf-idf n-grams (``text_linear``), on a flat signal with classes the nearest
+        neighbours (``signal_neighbours``) may be members, or the whole model where they
         beat every trial and blend.
     ensemble_ : dict or None
         ``{{"members": [{{"trial": n, "weight": w, "retrained": bool, "seconds": s}}, ...],
@@ -78,7 +79,8 @@ _PARAMETERS_DOC = f"""
         whether the member was retrained on all rows, ``final_fit``, its retraining and its
         trial model then sharing its weight, but for texts; ``seconds``: what making the
         member took; the score is the trial models'). The boosted trees' ``trial`` is
-        ``"trees"``, the linear models' ``"linear"`` and ``"nb_linear"``.
+        ``"trees"``, the linear models' ``"linear"``, ``"nb_linear"`` and
+        ``"table_linear"``, the nearest neighbours' ``"neighbours"``.
     search_summary_ : dict
         How the budget was spent: trials, seconds, what stopped the search, the final model.
     best_params_, best_score_ : dict, float

@@ -65,6 +65,11 @@ class SignalInput(InputKind):
         self.mean, self.std = float(values.mean()), float(values.std()) or 1.0
         return self
 
+    def scaled(self, x):
+        """``x`` standardized as :meth:`encode` does it, as a NumPy array (what the nearest
+        neighbours member compares, :mod:`autoarch.neighbours`)."""
+        return ((np.asarray(x, dtype="float64") - self.mean) / self.std).astype("float32")
+
     def encode(self, inputs):
         return layers.Rescaling(1.0 / self.std, offset=-self.mean / self.std)(
             inputs[self.input_name])

@@ -1,0 +1,108 @@
+"""Nearest neighbours as a Keras model, and as a member of a raw signal's ensemble."""
+
+import pickle
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.neighbors import KNeighborsClassifier
+
+from autoarch import AutoClassifier
+from autoarch.engine.journal import Journal
+from autoarch.ensemble import loss
+from autoarch.export import export_model
+from autoarch.inputs.signal import SignalInput
+from autoarch.neighbours import NearestNeighbours, neighbours_model
+
+TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
+            isolate_trials=False)
+
+
+def _waves(rows=120, classes=3, length=48, seed=0, noise=0.3):
+    """Sine waves of one frequency per class at a random phase, with noise: the class is
+    in the shape, not in any one column."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, rows)
+    t = np.linspace(0, 1, length)
+    x = np.sin(2 * np.pi * (2 + 2 * y[:, None]) * t + rng.uniform(0, 0.6, (rows, 1)))
+    return (x + rng.normal(scale=noise, size=x.shape)).astype("float32"), y
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_keras_model_computes_the_nearest_neighbours(classes):
+    x, y = _waves(classes=classes)
+    kind = SignalInput("input").fit(x[:80])
+    fitted = NearestNeighbours(kind.scaled(x[:80]), y[:80], classes)
+    got = neighbours_model(kind, fitted).predict(x[80:], verbose=0)
+    expected = fitted.outputs(kind.scaled(x[80:]))
+    assert got.shape == (40, 1 if classes == 2 else classes)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    reference = KNeighborsClassifier(1).fit(x[:80], y[:80]).predict(x[80:])
+    predicted = got.argmax(axis=1) if classes > 2 else (got[:, 0] > 0.5).astype(int)
+    np.testing.assert_array_equal(predicted, reference)  # one scale for all columns: same order
+
+
+def test_the_temperature_is_the_lowest_log_loss_leaving_each_row_out():
+    x, y = _waves(rows=90, noise=2.0)  # noisy enough that some rows' neighbour is wrong
+    fitted = NearestNeighbours(x, y, 3)
+    assert 0 < np.mean(fitted.distances(x, leave_out=True).argmin(axis=1) != y) < 0.5
+    brute = np.array([[np.min(np.linalg.norm(x[(y == c) & (np.arange(90) != i)] - x[i], axis=1))
+                       for c in range(3)] for i in range(90)])  # each row against the others
+
+    def log_loss(t):
+        scores = -t * brute
+        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return loss(shifted / shifted.sum(axis=1, keepdims=True), y, True)
+
+    best = log_loss(fitted.temperature)
+    for factor in (0.8, 1.25):
+        assert best < log_loss(factor * fitted.temperature)
+    np.testing.assert_allclose(fitted.distances(x, leave_out=True), brute, rtol=1e-4, atol=1e-4)
+
+
+def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_path):
+    """Networks trained for one epoch at a learning rate of 1e-9 learn nothing; the
+    nearest neighbours make the final model, with the validation rows added."""
+    x, y = _waves(rows=160)
+    clf = AutoClassifier(max_trials=2, epochs=1, learning_rate=1e-9,
+                         directory=str(tmp_path / "search"), **TINY).fit(x[:120], y[:120])
+    assert clf.input_kind_ == "signal"
+    (note,) = [r for r in Journal(str(tmp_path / "search")).read()
+               if r["event"] == "nearest_neighbours"]
+    assert note["rows"] == 96 and note["temperature"] > 0  # the training rows, not validation
+    assert note["validation_score"][0] > 0.8
+    assert "nearest neighbours among 96 rows" in clf.search_summary_["nearest_neighbours"]
+    final = clf.search_summary_["final_model"]
+    members = {m["trial"] for m in clf.ensemble_["members"] if m["weight"]} if \
+        clf.ensemble_ else set()
+    assert final == "nearest neighbours retrained on all rows" or members == {"neighbours"}
+    assert clf.best_model_.get_layer("class_distances").n_rows == 120
+    assert clf.score(x[120:], y[120:]) > 0.8  # the networks alone: chance, 0.33
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(x[120:]),
+                                  clf.predict(x[120:]))
+    sample = x[120:125]
+    expected = clf.best_model_.predict(sample, verbose=0)
+    export_model(clf.best_model_, str(tmp_path / "m.keras"), "keras")
+    got = keras.models.load_model(str(tmp_path / "m.keras"), safe_mode=True).predict(
+        sample, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    export_model(clf.best_model_, str(tmp_path / "saved"), "savedmodel")
+    loaded = tf.saved_model.load(str(tmp_path / "saved"))  # held: its functions use its variables
+    np.testing.assert_allclose(loaded.serve(tf.constant(sample)).numpy(), expected, rtol=1e-4,
+                               atol=1e-5)
+    export_model(clf.best_model_, str(tmp_path / "m.tflite"), "tflite")
+    runner = tf.lite.Interpreter(model_path=str(tmp_path / "m.tflite")).get_signature_runner()
+    (name,) = runner.get_input_details()
+    got = np.concatenate([next(iter(runner(**{name: sample[i:i + 1]}).values()))
+                          for i in range(5)])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_signal_neighbours_off_leaves_only_trials(tmp_path):
+    x, y = _waves(rows=100)
+    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path),
+                         signal_neighbours=False, **TINY).fit(x, y)
+    assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "nearest_neighbours"]
+    assert "nearest_neighbours" not in clf.search_summary_
+    assert clf.search_summary_["final_model"].startswith("trial 0")
