@@ -344,9 +344,10 @@ class SearchConfig:
     ensemble_size: int = knob(10, Number(int, 1), "Rounds of greedy ensemble selection over "
                               "the trials' validation predictions (Caruana et al.); 1: the "
                               "single best trial.")
-    boosted_trees: bool = knob(True, Flag(), "On a table, also fit gradient-boosted trees "
-                               "(as a Keras model) that the ensemble may weigh beside the "
-                               "trials (with `ensemble_size` > 1 and one objective).")
+    boosted_trees: bool = knob(True, Flag(), "On a table (and a raw signal of up to 1,000 "
+                               "training rows), also fit gradient-boosted trees (as a Keras "
+                               "model) that the ensemble may weigh beside the trials (with "
+                               "`ensemble_size` > 1 and one objective).")
     table_linear: bool = knob(True, Flag(), "On a table with classes, also fit logistic "
                               "regression on the encoded columns (as a Keras model) that the "
                               "ensemble may weigh beside the trials (with `ensemble_size` > 1 "

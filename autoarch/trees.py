@@ -2,7 +2,8 @@
 
 On small tables gradient boosting and networks err on different rows, and their average
 often beats either (AutoGluon and auto-sklearn ensemble both for that reason). So a search on a
-table (an input that encodes ahead, :mod:`autoarch.inputs.tabular`) also fits
+table (an input that encodes ahead, :mod:`autoarch.inputs.tabular`; or a raw signal of a
+few hundred series, standardized, :mod:`autoarch.inputs.signal`) also fits
 scikit-learn's ``GradientBoostingClassifier`` or ``GradientBoostingRegressor`` on the same
 encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh it
 beside the trials (``boosted_trees``, on by default). Three boostings are fitted (depth 3;

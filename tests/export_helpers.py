@@ -1,5 +1,5 @@
-"""A fitted table estimator's final model exported in every format and reloaded, shared by
-the tests of the table's classical members."""
+"""A fitted estimator's final model exported and reloaded, shared by the tests of the
+classical members."""
 
 import keras
 import numpy as np
@@ -29,3 +29,17 @@ def assert_exports_predict_the_same(estimator, rows, directory):
                                                       for k, v in arrays.items()}).values()))
                                   for i in range(5)])
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=fmt)
+
+
+def assert_reloads_predict_the_same(model, sample, directory):
+    """Keras and SavedModel exports of ``model`` predict on ``sample`` (one tensor) what the
+    model does; its predictions."""
+    expected = model.predict(sample, verbose=0)
+    export_model(model, str(directory / "m.keras"), "keras")
+    got = keras.models.load_model(str(directory / "m.keras"), safe_mode=True).predict(
+        sample, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    export_model(model, str(directory / "saved"), "savedmodel")
+    loaded = tf.saved_model.load(str(directory / "saved"))  # held: its functions use its variables
+    np.testing.assert_allclose(loaded.serve(sample).numpy(), expected, rtol=1e-4, atol=1e-5)
+    return expected

@@ -2,12 +2,13 @@
 
 import pickle
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.linear_model import Ridge
 from sklearn.svm import LinearSVC
+
+from export_helpers import assert_reloads_predict_the_same
 
 from autoarch import AutoClassifier
 from autoarch.engine.journal import Journal
@@ -124,15 +125,8 @@ def test_a_text_search_weighs_the_linear_models_and_the_result_exports(tmp_path)
     assert clf.score(texts[300:], y[300:]) > 0.8  # the networks alone: chance, 0.33
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(texts[300:]),
                                   clf.predict(texts[300:]))
-    sample = tf.constant([[t] for t in texts[300:305]])
-    expected = clf.best_model_.predict(sample, verbose=0)
-    export_model(clf.best_model_, str(tmp_path / "m.keras"), "keras")
-    got = keras.models.load_model(str(tmp_path / "m.keras"), safe_mode=True).predict(
-        sample, verbose=0)
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
-    export_model(clf.best_model_, str(tmp_path / "saved"), "savedmodel")
-    loaded = tf.saved_model.load(str(tmp_path / "saved"))  # held: its functions use its variables
-    np.testing.assert_allclose(loaded.serve(sample).numpy(), expected, rtol=1e-4, atol=1e-5)
+    assert_reloads_predict_the_same(clf.best_model_, tf.constant([[t] for t in texts[300:305]]),
+                                    tmp_path)
     # TFLite has no kernel for word pairs (tf.StringNGrams), its TensorFlow ops included
     with pytest.raises(ValueError, match="StringNGrams.*keras.*savedmodel"):
         export_model(clf.best_model_, str(tmp_path / "m.tflite"), "tflite")

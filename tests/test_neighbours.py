@@ -2,13 +2,15 @@
 
 import pickle
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier
 
+from export_helpers import assert_reloads_predict_the_same
+
 from autoarch import AutoClassifier
+from autoarch.engine import search
 from autoarch.engine.journal import Journal
 from autoarch.ensemble import loss
 from autoarch.export import export_model
@@ -82,15 +84,7 @@ def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_pa
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(x[120:]),
                                   clf.predict(x[120:]))
     sample = x[120:125]
-    expected = clf.best_model_.predict(sample, verbose=0)
-    export_model(clf.best_model_, str(tmp_path / "m.keras"), "keras")
-    got = keras.models.load_model(str(tmp_path / "m.keras"), safe_mode=True).predict(
-        sample, verbose=0)
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
-    export_model(clf.best_model_, str(tmp_path / "saved"), "savedmodel")
-    loaded = tf.saved_model.load(str(tmp_path / "saved"))  # held: its functions use its variables
-    np.testing.assert_allclose(loaded.serve(tf.constant(sample)).numpy(), expected, rtol=1e-4,
-                               atol=1e-5)
+    expected = assert_reloads_predict_the_same(clf.best_model_, tf.constant(sample), tmp_path)
     export_model(clf.best_model_, str(tmp_path / "m.tflite"), "tflite")
     runner = tf.lite.Interpreter(model_path=str(tmp_path / "m.tflite")).get_signature_runner()
     (name,) = runner.get_input_details()
@@ -99,10 +93,18 @@ def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_pa
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_signal_neighbours_off_leaves_only_trials(tmp_path):
+def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(tmp_path,
+                                                                              monkeypatch):
     x, y = _waves(rows=100)
-    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path),
+    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "a"),
                          signal_neighbours=False, **TINY).fit(x, y)
-    assert not [r for r in Journal(str(tmp_path)).read() if r["event"] == "nearest_neighbours"]
+    events = {r["event"] for r in Journal(str(tmp_path / "a")).read()}
+    assert "nearest_neighbours" not in events and "boosted_trees" in events
     assert "nearest_neighbours" not in clf.search_summary_
+    assert "neighbours" not in clf.search_summary_["final_model"]
+    monkeypatch.setattr(search, "SIGNAL_TREES_ROWS", 50)  # 80 training series are many
+    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "b"),
+                         signal_neighbours=False, **TINY).fit(x, y)
+    assert not {"boosted_trees", "nearest_neighbours"} & {
+        r["event"] for r in Journal(str(tmp_path / "b")).read()}
     assert clf.search_summary_["final_model"].startswith("trial 0")

@@ -61,6 +61,11 @@ CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "t
 # and a network trial takes 15-20 s (paired on six tables of 10,000-54,000 rows, 0.3 against
 # 0.15 scored +0.0015 and +0.0013 on average with seeds 0 and 1; docs/design.md)
 TREES_SHARE = 0.3
+# the most training rows of a signal on which the boosted trees are fitted as well: on a few
+# hundred recorded series trees are among the one-second baselines to beat, on thousands the
+# networks lead far (MNIST-1D: SVC 0.56, the networks 0.99) and the trees' share of the time
+# is taken from them
+SIGNAL_TREES_ROWS = 1000
 # workers that may join a chief at once
 MAX_JOINED = 64
 # how much longer than estimated the members' retrainings are allowed to take where they
@@ -356,8 +361,9 @@ class ModelSearch:
         validation outputs, as the trials'), "seconds"}}``. None apply where their knob is
         off (``boosted_trees``, ``table_linear``, ``text_linear``, ``signal_neighbours``),
         and without an ensemble, with several objectives or fairness measures, targets of
-        several columns, or labels other than 0..K-1; a table's, on fewer than
-        ``MIN_ROWS`` training rows."""
+        several columns, or labels other than 0..K-1; the boosted trees and a table's
+        linear model on fewer than ``MIN_ROWS`` training rows, a signal's trees on more
+        than ``SIGNAL_TREES_ROWS``."""
         from autoarch.trees import MIN_ROWS, SETTINGS
 
         config = self.config
@@ -370,25 +376,27 @@ class ModelSearch:
                     not np.array_equal(np.unique(y), np.arange(classes)))):
             return {}
         kinds = list(self.space.inputs.values())
+        classification = self.space.is_classification
+        # each boosting (of trees.SETTINGS), and the logistic regression: a share of
+        # TREES_SHARE; the boosting's early stopping needs MIN_ROWS
+        seconds = (TREES_SHARE * time_limit if time_limit else 45.0) / len(SETTINGS)
+        trees = config.boosted_trees and len(y) >= MIN_ROWS
         if config.text_linear and len(kinds) == 1 and kinds[0].kind == "text":
-            keys = [LINEAR, NB_LINEAR] if self.space.is_classification else [LINEAR]
-            fits = {key: lambda key=key: self._fit_text_linear(key == NB_LINEAR)
-                    for key in keys}
+            keys = [LINEAR, NB_LINEAR] if classification else [LINEAR]
+            members = [(key, lambda key=key: self._fit_text_linear(key == NB_LINEAR), True)
+                       for key in keys]
         elif len(kinds) == 1 and kinds[0].kind == "signal":
-            fits = {NEIGHBOURS: self._fit_neighbours} if config.signal_neighbours and \
-                self.space.is_classification else {}
-        elif len(y) < MIN_ROWS:  # too few for the boosting's early stopping
-            fits = {}
+            members = [(NEIGHBOURS, self._fit_neighbours,
+                        config.signal_neighbours and classification),
+                       (TREES, lambda: self._fit_trees(seconds),
+                        trees and len(y) <= SIGNAL_TREES_ROWS)]
         else:
-            # each boosting (of trees.SETTINGS), and the logistic regression: a share of
-            # TREES_SHARE
-            seconds = (TREES_SHARE * time_limit if time_limit else 45.0) / len(SETTINGS)
-            fits = {key: fit for key, fit, on in (
-                (TREES, lambda: self._fit_trees(seconds), config.boosted_trees),
-                (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
-                 config.table_linear and self.space.is_classification)) if on}
-            if fits:
+            members = [(TREES, lambda: self._fit_trees(seconds), trees),
+                       (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
+                        config.table_linear and classification and len(y) >= MIN_ROWS)]
+            if any(on for _, _, on in members):
                 self._trainer.ahead()  # the table's encoding, timed apart: a refit reuses it
+        fits = {key: fit for key, fit, on in members if on}
         members = {key: self._fitted_classical(key, fit) for key, fit in fits.items()}
         return {key: member for key, member in members.items() if member is not None}
 
@@ -437,16 +445,15 @@ class ModelSearch:
         <autoarch.trees.SETTINGS>` in ``seconds`` at most, its early stopping on a sixth of
         those rows ending it; then the setting and the count of trees of lowest validation
         loss, refitted on all the training rows in ``seconds`` at most (None where the input
-        does not encode ahead). The trials' epochs are chosen on the same validation rows,
+        has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the same validation rows,
         so the selection compares like with like."""
-        from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.trees import SETTINGS, fit_boosted_trees, setting_name
 
-        ahead = self._trainer.ahead()
-        if ahead is None:
+        encoded = self._encoded_rows()
+        if encoded is None:
             return None
         classification = self.space.is_classification
-        x, y, x_val = ahead[0][DEFAULT_INPUT], self._trainer.train[1], ahead[1][DEFAULT_INPUT]
+        (x, x_val), y = encoded, self._trainer.train[1]
         fits = []
         for settings in SETTINGS:
             try:
@@ -470,6 +477,20 @@ class ModelSearch:
             "setting": setting_name(settings), "validation_loss_by_setting": losses,
             "refit_seconds": round(time.monotonic() - started, 2)}
 
+    def _encoded_rows(self):
+        """``(training rows, validation rows)`` as the boosted trees and a table's linear
+        model fit on them, the input's encoding: a table's, kept ahead
+        (:meth:`TrialTrainer.ahead`), or a signal standardized; None where there is none."""
+        from autoarch.blocks.layout import DEFAULT_INPUT
+
+        kinds = list(self.space.inputs.values())
+        if len(kinds) == 1 and kinds[0].kind == "signal":
+            (kind,) = kinds
+            return tuple(kind.scaled(part[0][kind.input_name])
+                         for part in (self._trainer.train, self._trainer.val))
+        ahead = self._trainer.ahead()
+        return None if ahead is None else (ahead[0][DEFAULT_INPUT], ahead[1][DEFAULT_INPUT])
+
     def _as_outputs(self, predicted):
         """A scikit-learn model's predictions as a trial outputs them: class probabilities
         (the second class's alone for two), or values (a column per target)."""
@@ -486,17 +507,16 @@ class ModelSearch:
     def _fit_table_linear(self, seconds):
         """Logistic regression on the table's encoded training rows, in ``seconds`` at most
         (None where the input does not encode ahead)."""
-        from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear
 
-        ahead = self._trainer.ahead()
-        if ahead is None:
+        encoded = self._encoded_rows()
+        if encoded is None:
             return None
-        model, iterations = fit_table_linear(ahead[0][DEFAULT_INPUT], self._trainer.train[1],
-                                             seed=self.config.seed, seconds=seconds)
-        x = ahead[1][DEFAULT_INPUT]
-        return model, self._outputs_of(model, x), {"features": int(x.shape[1]),
-                                                   "iterations": iterations}
+        x, x_val = encoded
+        model, iterations = fit_table_linear(x, self._trainer.train[1], seed=self.config.seed,
+                                             seconds=seconds)
+        return model, self._outputs_of(model, x_val), {"features": int(x_val.shape[1]),
+                                                       "iterations": iterations}
 
     def _fit_neighbours(self):
         """The nearest neighbours among the training signals (:mod:`autoarch.neighbours`)."""
@@ -1002,7 +1022,6 @@ class ModelSearch:
         """The classical member ``key`` as a Keras model from the raw inputs, refitted on
         training + validation rows (``final_fit``; the boosted trees with the count of trees
         chosen on validation) where the time left allows; and whether it was refitted."""
-        from autoarch.blocks.layout import DEFAULT_INPUT
         from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
         from autoarch.neighbours import neighbours_model
         from autoarch.trees import fit_boosted_trees, settings_of, trees_model
@@ -1024,10 +1043,9 @@ class ModelSearch:
                 model = model.refitted(kind.scaled(self._trainer.val[0][kind.input_name]),
                                        self._trainer.val[1])
             return neighbours_model(kind, model), refit
-        train, val = self._trainer.ahead()
-        x = train[DEFAULT_INPUT]
+        x, x_val = self._encoded_rows()
         if refit:
-            x = np.concatenate([x, val[DEFAULT_INPUT]])
+            x = np.concatenate([x, x_val])
         if key == TABLE_LINEAR:
             if refit:
                 model, _ = fit_table_linear(x, y, seed=self.config.seed,
