@@ -20,6 +20,8 @@ rows), so it predicts, exports and pickles like any trial; its refit on training
 validation rows is adding the validation rows.
 """
 
+import copy
+
 import keras
 import numpy as np
 from keras import layers
@@ -37,32 +39,29 @@ class NearestNeighbours:
     ``classes``), and the temperature of the scores, fitted leaving each row out."""
 
     def __init__(self, x, y, classes, seed=0):
-        x, y = np.asarray(x, dtype="float32"), np.asarray(y).reshape(-1).astype(int)
-        if len(y) > MAX_ROWS:
-            rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
-            x, y = x[rows], y[rows]
-        self.rows, self.labels, self.classes, self.seed = x, y, int(classes), seed
-        self.temperature = 1.0
-        self.temperature = self._fitted_temperature(self.distances(x, leave_out=True), y)
+        self.classes, self.seed = int(classes), seed
+        self.rows, self.labels = _at_most(x, y, seed)
+        self.temperature = self._fitted_temperature(
+            self.distances(self.rows, leave_out=True), self.labels)
 
     def distances(self, x, leave_out=False):
         """``(n, classes)``: each row's Euclidean distance to the nearest row of each class
         (infinite where a class has none); ``leave_out``: ``x`` are the rows themselves,
         each not counted as its own neighbour."""
         x = np.asarray(x, dtype="float32")
-        squares = np.sum(self.rows.astype("float64") ** 2, axis=1)
+        rows = self.rows.astype("float64")
+        squares = np.sum(rows ** 2, axis=1)
+        mine = [self.labels == c for c in range(self.classes)]
         nearest = np.full((len(x), self.classes), np.inf)
         for start in range(0, len(x), CHUNK):
             part = x[start:start + CHUNK].astype("float64")
-            d = np.sum(part ** 2, axis=1)[:, None] + squares[None, :] - 2.0 * part @ \
-                self.rows.T.astype("float64")
+            d = np.sum(part ** 2, axis=1)[:, None] + squares[None, :] - 2.0 * part @ rows.T
             d = np.sqrt(np.maximum(d, 0.0))
             if leave_out:
                 d[np.arange(len(part)), start + np.arange(len(part))] = np.inf
-            for c in range(self.classes):
-                mine = self.labels == c
-                if mine.any():
-                    nearest[start:start + len(part), c] = d[:, mine].min(axis=1)
+            for c, of_class in enumerate(mine):
+                if of_class.any():
+                    nearest[start:start + len(part), c] = d[:, of_class].min(axis=1)
         return nearest
 
     def _fitted_temperature(self, distances, y):
@@ -81,16 +80,21 @@ class NearestNeighbours:
 
     def refitted(self, x, y):
         """The member with the rows ``x`` (classes ``y``) added, at this temperature."""
-        model = NearestNeighbours.__new__(NearestNeighbours)
-        model.__dict__.update(self.__dict__)
-        rows = np.concatenate([self.rows, np.asarray(x, "float32")])
-        labels = np.concatenate([self.labels, np.asarray(y).reshape(-1).astype(int)])
-        if len(labels) > MAX_ROWS:
-            kept = np.random.default_rng(self.seed).choice(len(labels), MAX_ROWS,
-                                                           replace=False)
-            rows, labels = rows[kept], labels[kept]
-        model.rows, model.labels = rows, labels
+        model = copy.copy(self)
+        model.rows, model.labels = _at_most(
+            np.concatenate([self.rows, np.asarray(x, "float32")]),
+            np.concatenate([self.labels, np.asarray(y).reshape(-1)]), self.seed)
         return model
+
+
+def _at_most(x, y, seed):
+    """``x`` as float32 and ``y`` as integer classes, or a random ``MAX_ROWS`` of their rows
+    where they have more."""
+    x, y = np.asarray(x, dtype="float32"), np.asarray(y).reshape(-1).astype(int)
+    if len(y) > MAX_ROWS:
+        rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
+        x, y = x[rows], y[rows]
+    return x, y
 
 
 def _outputs(distances, temperature):

@@ -93,8 +93,7 @@ def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_pa
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(tmp_path,
-                                                                              monkeypatch):
+def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(tmp_path):
     x, y = _waves(rows=100)
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "a"),
                          signal_neighbours=False, **TINY).fit(x, y)
@@ -102,7 +101,8 @@ def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(
     assert "nearest_neighbours" not in events and "boosted_trees" in events
     assert "nearest_neighbours" not in clf.search_summary_
     assert "neighbours" not in clf.search_summary_["final_model"]
-    monkeypatch.setattr(search, "SIGNAL_TREES_ROWS", 50)  # 80 training series are many
+    x, y = _waves(rows=1300)  # 1,040 training series: more than SIGNAL_TREES_ROWS
+    assert int(0.8 * len(y)) > search.SIGNAL_TREES_ROWS
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "b"),
                          signal_neighbours=False, **TINY).fit(x, y)
     assert not {"boosted_trees", "nearest_neighbours"} & {

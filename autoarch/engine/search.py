@@ -375,17 +375,17 @@ class ModelSearch:
                     classes is None or  # labels 0..K-1, every one seen
                     not np.array_equal(np.unique(y), np.arange(classes)))):
             return {}
-        kinds = list(self.space.inputs.values())
+        kind = self._only_kind()
         classification = self.space.is_classification
         # each boosting (of trees.SETTINGS), and the logistic regression: a share of
         # TREES_SHARE; the boosting's early stopping needs MIN_ROWS
         seconds = (TREES_SHARE * time_limit if time_limit else 45.0) / len(SETTINGS)
         trees = config.boosted_trees and len(y) >= MIN_ROWS
-        if config.text_linear and len(kinds) == 1 and kinds[0].kind == "text":
+        if config.text_linear and kind == "text":
             keys = [LINEAR, NB_LINEAR] if classification else [LINEAR]
             members = [(key, lambda key=key: self._fit_text_linear(key == NB_LINEAR), True)
                        for key in keys]
-        elif len(kinds) == 1 and kinds[0].kind == "signal":
+        elif kind == "signal":
             members = [(NEIGHBOURS, self._fit_neighbours,
                         config.signal_neighbours and classification),
                        (TREES, lambda: self._fit_trees(seconds),
@@ -445,8 +445,8 @@ class ModelSearch:
         <autoarch.trees.SETTINGS>` in ``seconds`` at most, its early stopping on a sixth of
         those rows ending it; then the setting and the count of trees of lowest validation
         loss, refitted on all the training rows in ``seconds`` at most (None where the input
-        has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the same validation rows,
-        so the selection compares like with like."""
+        has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the
+        same validation rows, so the selection compares like with like."""
         from autoarch.trees import SETTINGS, fit_boosted_trees, setting_name
 
         encoded = self._encoded_rows()
@@ -483,13 +483,18 @@ class ModelSearch:
         (:meth:`TrialTrainer.ahead`), or a signal standardized; None where there is none."""
         from autoarch.blocks.layout import DEFAULT_INPUT
 
-        kinds = list(self.space.inputs.values())
-        if len(kinds) == 1 and kinds[0].kind == "signal":
-            (kind,) = kinds
+        if self._only_kind() == "signal":
+            (kind,) = self.space.inputs.values()
             return tuple(kind.scaled(part[0][kind.input_name])
                          for part in (self._trainer.train, self._trainer.val))
         ahead = self._trainer.ahead()
         return None if ahead is None else (ahead[0][DEFAULT_INPUT], ahead[1][DEFAULT_INPUT])
+
+    def _only_kind(self):
+        """The kind of the space's one input (``"tabular"``, ``"text"``, ``"signal"`` ...);
+        None for several inputs."""
+        kinds = list(self.space.inputs.values())
+        return kinds[0].kind if len(kinds) == 1 else None
 
     def _as_outputs(self, predicted):
         """A scikit-learn model's predictions as a trial outputs them: class probabilities
@@ -522,13 +527,11 @@ class ModelSearch:
         """The nearest neighbours among the training signals (:mod:`autoarch.neighbours`)."""
         from autoarch.neighbours import NearestNeighbours
 
-        (kind,) = self.space.inputs.values()
-        model = NearestNeighbours(kind.scaled(self._trainer.train[0][kind.input_name]),
-                                  self._trainer.train[1], self.space.head.num_classes,
+        x, x_val = self._encoded_rows()
+        model = NearestNeighbours(x, self._trainer.train[1], self.space.head.num_classes,
                                   seed=self.config.seed)
-        val = model.outputs(kind.scaled(self._trainer.val[0][kind.input_name]))
-        return model, val, {"rows": len(model.labels),
-                            "temperature": round(model.temperature, 4)}
+        return model, model.outputs(x_val), {"rows": len(model.labels),
+                                             "temperature": round(model.temperature, 4)}
 
     def _fit_text_linear(self, naive_bayes):
         """tf-idf + a linear model (NBSVM where ``naive_bayes``) on the training texts, its
@@ -1038,12 +1041,11 @@ class ModelSearch:
                 model = model.refitted(np.concatenate([self._trainer.train[0][kind.input_name],
                                                        self._trainer.val[0][kind.input_name]]), y)
             return text_linear_model(kind, model, name=key), refit
-        if key == NEIGHBOURS:
-            if refit:
-                model = model.refitted(kind.scaled(self._trainer.val[0][kind.input_name]),
-                                       self._trainer.val[1])
-            return neighbours_model(kind, model), refit
         x, x_val = self._encoded_rows()
+        if key == NEIGHBOURS:
+            if refit:  # the validation rows added to those kept
+                model = model.refitted(x_val, self._trainer.val[1])
+            return neighbours_model(kind, model), refit
         if refit:
             x = np.concatenate([x, x_val])
         if key == TABLE_LINEAR:
