@@ -344,6 +344,12 @@ class SearchConfig:
     ensemble_size: int = knob(10, Number(int, 1), "Rounds of greedy ensemble selection over "
                               "the trials' validation predictions (Caruana et al.); 1: the "
                               "single best trial.")
+    crossval_rows: int = knob(500, Number(int, 0), "Up to this many rows (training + "
+                              "validation, split by the search), a classifier's ensemble is "
+                              "selected again once the search stops, on 5-fold "
+                              "cross-validation of all rows: the best few trials and the "
+                              "classical members each refitted per fold (within the time "
+                              "limit). 0: never; the validation rows alone select.")
     boosted_trees: bool = knob(True, Flag(), "On a table (and a raw signal of up to 1,000 "
                                "training rows), also fit gradient-boosted trees (as a Keras "
                                "model) that the ensemble may weigh beside the trials (with "

@@ -17,10 +17,8 @@ trials:
 
 The member is one Keras model from the raw signal (:class:`ClassDistances` holding the
 rows), so it predicts, exports and pickles like any trial; its refit on training and
-validation rows is adding the validation rows.
+validation rows is a new member on them all (the temperature fitted again).
 """
-
-import copy
 
 import keras
 import numpy as np
@@ -77,14 +75,6 @@ class NearestNeighbours:
         """What a trial model outputs: class probabilities (one sigmoid unit for two
         classes)."""
         return _outputs(self.distances(x), self.temperature)
-
-    def refitted(self, x, y):
-        """The member with the rows ``x`` (classes ``y``) added, at this temperature."""
-        model = copy.copy(self)
-        model.rows, model.labels = _at_most(
-            np.concatenate([self.rows, np.asarray(x, "float32")]),
-            np.concatenate([self.labels, np.asarray(y).reshape(-1)]), self.seed)
-        return model
 
 
 def _at_most(x, y, seed):

@@ -54,6 +54,19 @@ def members_line(members):
                      f"({m.get('left_out') or format(m['weight'], '.2f')})" for m in members)
 
 
+def crossval_line(record):
+    """A cross-validated selection (:mod:`autoarch.engine.crossval`) in a line: each
+    candidate's out-of-fold score, best first, and the weights chosen."""
+    def name(key):  # the journal's keys are strings: "12" is trial 12
+        return member_name(int(key) if key.isdigit() else key)
+
+    scores = sorted(record["scores"].items(), key=lambda kv: -kv[1][-1])  # by log loss
+    return (f"{record['folds']} folds of {record['rows']} rows in {record['seconds']} s; "
+            "out-of-fold accuracy: " + ", ".join(f"{name(k)} {v[0]:.4f}" for k, v in scores)
+            + "; chosen: " + ", ".join(f"{name(k)} ({w:.2f})"
+                                       for k, w in record["weights"].items()))
+
+
 def _versions():
     found = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -327,6 +340,8 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
                 continue
             if key == "ensemble":  # members and weights, and its validation score
                 value = members_line(value["members"])
+            elif key == "cross_validation":
+                value = crossval_line(value)
             rows.append(f"<tr><th>{html.escape(key.replace('_', ' '))}</th>"
                         f"<td>{html.escape(str(value))}</td></tr>")
         parts.append("<h2>How the budget was spent</h2>" + _table(rows, css="settings"))

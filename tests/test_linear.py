@@ -8,6 +8,7 @@ import tensorflow as tf
 from sklearn.linear_model import Ridge
 from sklearn.svm import LinearSVC
 
+from data_helpers import topic_texts
 from export_helpers import assert_reloads_predict_the_same
 
 from autoarch import AutoClassifier
@@ -19,27 +20,11 @@ from autoarch.linear import TextLinear, text_linear_model
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False)
-FILLERS = ["the", "a", "was", "with", "and", "of", "new", "old", "very", "some"]
-
-
-def _topic_texts(rows=300, classes=3, seed=0):
-    """Texts of six to nine words, each drawn from its class's topic words with
-    probability 0.5, else from fillers and every topic's words; and their classes."""
-    rng = np.random.default_rng(seed)
-    topics = [[f"topic{k}word{i}" for i in range(8)] for k in range(classes)]
-    everything = FILLERS + [w for topic in topics for w in topic]
-    y = rng.integers(0, classes, rows)
-    texts = np.array([" ".join(rng.choice(topics[label]) if rng.random() < 0.5
-                               else rng.choice(everything) for _ in range(rng.integers(6, 10)))
-                      for label in y], dtype=object)
-    return texts, y
-
-
 @pytest.mark.parametrize("task,naive_bayes", [("binary", False), ("multiclass", False),
                                                ("regression", False), ("binary", True),
                                                ("multiclass", True)])
 def test_the_keras_linear_model_computes_what_scikit_learn_computes(task, naive_bayes):
-    texts, y = _topic_texts(classes=2 if task == "binary" else 3)
+    texts, y = topic_texts(classes=2 if task == "binary" else 3)
     target = y + np.random.default_rng(1).normal(size=len(y)) if task == "regression" else y
     fitted = TextLinear(texts[:200], target[:200], task != "regression",
                         naive_bayes=naive_bayes)
@@ -69,7 +54,7 @@ def test_nbsvm_scales_each_class_by_its_naive_bayes_log_count_ratios():
     """Wang and Manning's NBSVM, computed here from its definition: for each class, ratios
     r = log((p / |p|) / (q / |q|)) of smoothed counts of texts holding each n-gram in the
     class (p) and outside it (q); an SVM on the rows times r; its scores are the class's."""
-    texts, y = _topic_texts(rows=240)
+    texts, y = topic_texts(rows=240)
     fitted = TextLinear(texts, y, True, naive_bayes=True)
     rows = fitted.vectorizer.transform(texts)
     present = (rows > 0).toarray()
@@ -85,7 +70,7 @@ def test_nbsvm_scales_each_class_by_its_naive_bayes_log_count_ratios():
 
 
 def test_the_temperature_is_the_one_with_the_lowest_validation_log_loss():
-    texts, y = _topic_texts(rows=400)
+    texts, y = topic_texts(rows=400)
     fitted = TextLinear(texts[:250], y[:250], True).fit_temperature(texts[250:], y[250:])
     scores = fitted.scores(texts[250:])
 
@@ -103,7 +88,7 @@ def test_the_temperature_is_the_one_with_the_lowest_validation_log_loss():
 def test_a_text_search_weighs_the_linear_models_and_the_result_exports(tmp_path):
     """Networks trained for one epoch at a learning rate of 1e-9 learn nothing; the linear
     models, fitted in closed form, make the final model, retrained on all rows."""
-    texts, y = _topic_texts(rows=400)
+    texts, y = topic_texts(rows=400)
     clf = AutoClassifier(max_trials=2, epochs=1, learning_rate=1e-9,
                          directory=str(tmp_path / "search"), **TINY).fit(texts[:300], y[:300])
     notes = {r["member"]: r for r in Journal(str(tmp_path / "search")).read()
@@ -134,7 +119,7 @@ def test_a_text_search_weighs_the_linear_models_and_the_result_exports(tmp_path)
 
 
 def test_text_linear_off_leaves_only_trials_and_missing_texts_are_empty(tmp_path):
-    texts, y = _topic_texts(rows=200)
+    texts, y = topic_texts(rows=200)
     texts[:3] = [None, np.nan, ""]  # gaps, as real text columns have
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path), text_linear=False,
                          **TINY).fit(texts, y)

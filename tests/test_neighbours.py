@@ -8,6 +8,7 @@ import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier
 
 from export_helpers import assert_reloads_predict_the_same
+from data_helpers import waves
 
 from autoarch import AutoClassifier
 from autoarch.engine import search
@@ -21,19 +22,9 @@ TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopp
             isolate_trials=False)
 
 
-def _waves(rows=120, classes=3, length=48, seed=0, noise=0.3):
-    """Sine waves of one frequency per class at a random phase, with noise: the class is
-    in the shape, not in any one column."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, classes, rows)
-    t = np.linspace(0, 1, length)
-    x = np.sin(2 * np.pi * (2 + 2 * y[:, None]) * t + rng.uniform(0, 0.6, (rows, 1)))
-    return (x + rng.normal(scale=noise, size=x.shape)).astype("float32"), y
-
-
 @pytest.mark.parametrize("classes", [2, 3])
 def test_the_keras_model_computes_the_nearest_neighbours(classes):
-    x, y = _waves(classes=classes)
+    x, y = waves(classes=classes)
     kind = SignalInput("input").fit(x[:80])
     fitted = NearestNeighbours(kind.scaled(x[:80]), y[:80], classes)
     got = neighbours_model(kind, fitted).predict(x[80:], verbose=0)
@@ -46,7 +37,7 @@ def test_the_keras_model_computes_the_nearest_neighbours(classes):
 
 
 def test_the_temperature_is_the_lowest_log_loss_leaving_each_row_out():
-    x, y = _waves(rows=90, noise=2.0)  # noisy enough that some rows' neighbour is wrong
+    x, y = waves(rows=90, noise=2.0)  # noisy enough that some rows' neighbour is wrong
     fitted = NearestNeighbours(x, y, 3)
     assert 0 < np.mean(fitted.distances(x, leave_out=True).argmin(axis=1) != y) < 0.5
     brute = np.array([[np.min(np.linalg.norm(x[(y == c) & (np.arange(90) != i)] - x[i], axis=1))
@@ -66,7 +57,7 @@ def test_the_temperature_is_the_lowest_log_loss_leaving_each_row_out():
 def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_path):
     """Networks trained for one epoch at a learning rate of 1e-9 learn nothing; the
     nearest neighbours make the final model, with the validation rows added."""
-    x, y = _waves(rows=160)
+    x, y = waves(rows=160)
     clf = AutoClassifier(max_trials=2, epochs=1, learning_rate=1e-9,
                          directory=str(tmp_path / "search"), **TINY).fit(x[:120], y[:120])
     assert clf.input_kind_ == "signal"
@@ -94,14 +85,14 @@ def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_pa
 
 
 def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(tmp_path):
-    x, y = _waves(rows=100)
+    x, y = waves(rows=100)
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "a"),
                          signal_neighbours=False, **TINY).fit(x, y)
     events = {r["event"] for r in Journal(str(tmp_path / "a")).read()}
     assert "nearest_neighbours" not in events and "boosted_trees" in events
     assert "nearest_neighbours" not in clf.search_summary_
     assert "neighbours" not in clf.search_summary_["final_model"]
-    x, y = _waves(rows=1300)  # 1,040 training series: more than SIGNAL_TREES_ROWS
+    x, y = waves(rows=1300)  # 1,040 training series: more than SIGNAL_TREES_ROWS
     assert int(0.8 * len(y)) > search.SIGNAL_TREES_ROWS
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "b"),
                          signal_neighbours=False, **TINY).fit(x, y)

@@ -12,7 +12,8 @@ time is spent (with neither, ``config.DEFAULT_LIMITS``). Time for the final mode
 inside ``time_limit``: the search stops early enough to retrain the best few trials
 (estimated from their own training times). The final model is an ensemble of the trials
 (``ensemble_size``, :mod:`autoarch.ensemble`) when one beats the best trial on validation
-data, else the best trial. With ``final_fit``, each model it uses is retrained on training +
+data (on small data, on every row's out-of-fold outputs: :mod:`autoarch.engine.crossval`),
+else the best trial. With ``final_fit``, each model it uses is retrained on training +
 validation rows (as AutoGluon's refit_full: on small data the validation rows are worth a
 point of accuracy) where the time left allows, and averaged with its trial's own model (but
 for texts); one the deadline would cut keeps its trial's model alone. A ``summary`` record in
@@ -33,6 +34,7 @@ from sklearn.model_selection import train_test_split
 from autoarch.config import SearchConfig
 from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
+from autoarch.engine.crossval import FOLDS, fold_rows, out_of_fold, shortlist
 from autoarch.export import load_model
 from autoarch.engine.runtime import build_training_variables, configure_threads
 from autoarch.engine.schedules import replay_callbacks
@@ -176,7 +178,7 @@ class ModelSearch:
         inputs = data_ops.as_input_dict(x)
         self._set_inputs(inputs)
         y = np.asarray(y)
-        self._rows = None
+        self._rows = self._scaled = None
         x_train, y_train, x_val, y_val = self._split(self.space.arrays(inputs), y,
                                                      validation_data)
         groups = self._groups(sensitive_features, len(y), validation_data, sensitive_input)
@@ -480,13 +482,16 @@ class ModelSearch:
     def _encoded_rows(self):
         """``(training rows, validation rows)`` as the boosted trees and a table's linear
         model fit on them, the input's encoding: a table's, kept ahead
-        (:meth:`TrialTrainer.ahead`), or a signal standardized; None where there is none."""
+        (:meth:`TrialTrainer.ahead`), or a signal standardized (once per fit); None where
+        there is none."""
         from autoarch.blocks.layout import DEFAULT_INPUT
 
         if self._only_kind() == "signal":
-            (kind,) = self.space.inputs.values()
-            return tuple(kind.scaled(part[0][kind.input_name])
-                         for part in (self._trainer.train, self._trainer.val))
+            if self._scaled is None:
+                (kind,) = self.space.inputs.values()
+                self._scaled = tuple(kind.scaled(part[0][kind.input_name])
+                                     for part in (self._trainer.train, self._trainer.val))
+            return self._scaled
         ahead = self._trainer.ahead()
         return None if ahead is None else (ahead[0][DEFAULT_INPUT], ahead[1][DEFAULT_INPUT])
 
@@ -635,7 +640,8 @@ class ModelSearch:
         seconds = [s for s in (self._refit_seconds(self.study.trials[n])
                                for n in self._to_retrain()) if s <= most]
         margin = RETRAINING_MARGIN if self._refit_needed() and len(seconds) > 1 else 1.0
-        return min(most, margin * sum(seconds)) + self._classical_refit_seconds() + 2.0
+        return min(most, margin * sum(seconds)) + self._classical_refit_seconds() + \
+            self._crossval_plan()[1] + 2.0
 
     def _classical_refit_seconds(self):
         if not self.config.budget.final_fit:
@@ -704,7 +710,11 @@ class ModelSearch:
         """Estimated seconds to retrain ``trial`` on training + validation rows."""
         if not self.config.budget.final_fit:
             return 0.0
-        rows = 1.0 / (1.0 - self.config.training.validation_split)
+        return self._training_seconds(trial, 1.0 / (1.0 - self.config.training.validation_split))
+
+    def _training_seconds(self, trial, rows):
+        """Estimated seconds to train ``trial`` anew for its final epochs on ``rows`` times
+        as many rows as it trained on."""
         first, later = _epoch_seconds(trial)
         return trial.metrics.get("setup_seconds", 0.0) + \
             (first + later * (self._final_epochs(trial) - 1)) * rows
@@ -899,8 +909,10 @@ class ModelSearch:
             predictions.update({key: member["val"] for key, member in self._classical.items()})
         return predictions
 
-    def _select(self, predictions):
-        return greedy_selection(predictions, self._trainer.val[1],
+    def _select(self, predictions, y=None):
+        """Greedy selection over ``predictions`` of the rows of ``y`` (the validation
+        rows' where None)."""
+        return greedy_selection(predictions, self._trainer.val[1] if y is None else y,
                                 self.space.is_classification, self.config.ensemble_size)
 
     def _members_seconds(self, weights):
@@ -933,6 +945,16 @@ class ModelSearch:
         """The final model and a record of how it was made."""
         started = time.monotonic()
         weights, score = self._ensemble(final=True)
+        selection = None
+        if self._cross_validates():
+            weights, score, selection = self._cross_validated(weights, score)
+        record = {} if selection is None else {"cross_validation": selection["record"]}
+        model, how = self._made_of(weights, score, selection)
+        return model, {**how, **record, "final_seconds": round(time.monotonic() - started, 1)}
+
+    def _made_of(self, weights, score, selection):
+        """The final model from the selection's ``weights`` (and its ``score``; ``selection``:
+        the cross-validation's, or None) and how it was made."""
         if len(weights) > 1:  # the trials first: the ensemble compiles as its first member
             members = sorted(weights, key=lambda n: (_classical(n), -weights[n]))
             parts, record = {}, []
@@ -942,7 +964,7 @@ class ModelSearch:
                 record.append({"trial": n, "weight": round(weights[n], 4),
                                "retrained": retrained,
                                "seconds": round(time.monotonic() - began, 1)})
-            weights, score = self._reselected(weights, score, record)
+            weights, score = self._reselected(weights, score, record, selection)
             models, shares = [], []
             for n in (m["trial"] for m in record if m["trial"] in weights):
                 models += parts[n]
@@ -952,8 +974,9 @@ class ModelSearch:
                 model.compile_from_config(
                     self._trial_model(self.study.best_trial.number).get_compile_config())
             self.ensemble = {"members": record, "validation_score": list(score)}
-            return model, {"final_model": "ensemble", "ensemble": self.ensemble,
-                           "final_seconds": round(time.monotonic() - started, 1)}
+            if selection is not None:
+                self.ensemble["scored_on"] = f"{FOLDS}-fold cross-validation"
+            return model, {"final_model": "ensemble", "ensemble": self.ensemble}
         self.ensemble = None
         best = self.study.best_trial
         if len(weights) == 1 and _classical(next(iter(weights))):  # it beat every trial
@@ -961,13 +984,13 @@ class ModelSearch:
             model, retrained = self._classical_model(key)
             model.compile_from_config(self._trial_model(best.number).get_compile_config())
             return model, {"final_model": member_name(key) + (" retrained on all rows" if
-                                                              retrained else ""),
-                           "final_seconds": round(time.monotonic() - started, 1)}
+                                                              retrained else "")}
         if self._fairness:  # a retrained model's fairness is not the one that was validated
             return self._trial_model(best.number), {
                 "final_model": f"trial {best.number} (not retrained: its fairness measures "
-                               "hold for this model)",
-                "final_seconds": round(time.monotonic() - started, 1)}
+                               "hold for this model)"}
+        if selection is not None and len(weights) == 1:  # the trial the folds chose
+            best = self.study.trials[next(iter(weights))]
         models, retrained = self._member(best.number)
         model = models[0] if len(models) == 1 else ensemble_model(models, [0.5, 0.5])
         how = (f"trial {best.number} retrained on all rows" if retrained
@@ -975,21 +998,23 @@ class ModelSearch:
                else f"trial {best.number} (no time left to retrain it)")
         if len(models) > 1:
             how += ", averaged with its trial model"
-        return model, {"final_model": how,
-                       "final_seconds": round(time.monotonic() - started, 1)}
+        return model, {"final_model": how}
 
-    def _reselected(self, weights, score, record):
+    def _reselected(self, weights, score, record, selection=None):
         """Where members must be retrained (:meth:`_refit_needed`) and some of ``record``'s
         were not in the time left: the selection again among those that were (and the
-        classical members), and ``record``'s weights updated; else ``weights`` and ``score`` as they
-        are. A text trial model is 1.5-2.5 points below its retraining, so its validation
-        predictions oversell it beside retrained members."""
+        classical members), on the outputs it was made on (the cross-validation's
+        ``selection``, or the validation predictions), and ``record``'s weights updated;
+        else ``weights`` and ``score`` as they are. A text trial model is 1.5-2.5 points
+        below its retraining, so its validation predictions oversell it beside retrained
+        members."""
         kept = [m["trial"] for m in record if m["retrained"] or _classical(m["trial"])]
         if not self._refit_needed() or not kept or set(kept) == set(weights) or \
                 all(_classical(n) for n in kept):
             return weights, score
-        predictions = self._predictions()
-        weights, score = self._select({n: predictions[n] for n in kept})
+        outputs, y = (self._predictions(), None) if selection is None else \
+            (selection["outputs"], self._all_targets())
+        weights, score = self._select({n: outputs[n] for n in kept}, y)
         for member in record:
             member["weight"] = round(weights.get(member["trial"], 0.0), 4)
             if member["trial"] not in weights:
@@ -1023,40 +1048,67 @@ class ModelSearch:
 
     def _classical_model(self, key):
         """The classical member ``key`` as a Keras model from the raw inputs, refitted on
-        training + validation rows (``final_fit``; the boosted trees with the count of trees
-        chosen on validation) where the time left allows; and whether it was refitted."""
-        from autoarch.linear import fit_table_linear, table_linear_model, text_linear_model
+        training + validation rows (``final_fit``; :meth:`_classical_fitted`) where the time
+        left allows; and whether it was refitted."""
+        from autoarch.linear import table_linear_model, text_linear_model
         from autoarch.neighbours import neighbours_model
-        from autoarch.trees import fit_boosted_trees, settings_of, trees_model
+        from autoarch.trees import trees_model
 
-        member, classification = self._classical[key], self.space.is_classification
-        model = member["model"]
+        member = self._classical[key]
         refit = self.config.budget.final_fit and (
             self._deadline is None or
             time.monotonic() + self._classical_refit_estimate(member) <= self._deadline)
         kind = next(iter(self.space.inputs.values()))  # a table encoded ahead, or one text
-        y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
+        rows = self._classical_rows(key)
+        model = self._classical_fitted(key, rows, self._all_targets()) if refit \
+            else member["model"]
         if key in (LINEAR, NB_LINEAR):
-            if refit:
-                model = model.refitted(np.concatenate([self._trainer.train[0][kind.input_name],
-                                                       self._trainer.val[0][kind.input_name]]), y)
             return text_linear_model(kind, model, name=key), refit
-        x, x_val = self._encoded_rows()
         if key == NEIGHBOURS:
-            if refit:  # the validation rows added to those kept
-                model = model.refitted(x_val, self._trainer.val[1])
             return neighbours_model(kind, model), refit
-        if refit:
-            x = np.concatenate([x, x_val])
         if key == TABLE_LINEAR:
-            if refit:
-                model, _ = fit_table_linear(x, y, seed=self.config.seed,
-                                            max_iter=member["described"]["iterations"])
             return table_linear_model(kind, model), refit
-        if refit:
-            model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                      n_trees=model.n_estimators_, settings=settings_of(model))
-        return trees_model(kind, model, x[:8], classification), refit
+        return trees_model(kind, model, rows[:8], self.space.is_classification), refit
+
+    def _all_targets(self):
+        """The training and validation rows' targets, in that order."""
+        return np.concatenate([self._trainer.train[1], self._trainer.val[1]])
+
+    def _classical_rows(self, key):
+        """Training + validation rows as the classical member ``key`` takes them: the texts,
+        or the encoded rows (:meth:`_encoded_rows`)."""
+        if key in (LINEAR, NB_LINEAR):
+            (kind,) = self.space.inputs.values()
+            return np.concatenate([part[0][kind.input_name]
+                                   for part in (self._trainer.train, self._trainer.val)])
+        return np.concatenate(self._encoded_rows())
+
+    def _classical_fitted(self, key, x, y):
+        """The classical member ``key`` fitted anew on rows ``x`` (as
+        :meth:`_classical_rows` gives them) with targets ``y``, as it was chosen on the
+        validation rows: the boosted trees' setting and count of trees, the logistic
+        regression's iterations, the text models' temperature (the neighbours fit theirs
+        leaving each row out)."""
+        from autoarch.linear import fit_table_linear
+        from autoarch.neighbours import NearestNeighbours
+        from autoarch.trees import fit_boosted_trees, settings_of
+
+        member = self._classical[key]
+        model, seed = member["model"], self.config.seed
+        if key in (LINEAR, NB_LINEAR):
+            return model.refitted(x, y)
+        if key == NEIGHBOURS:
+            return NearestNeighbours(x, y, model.classes, seed=seed)
+        if key == TABLE_LINEAR:
+            return fit_table_linear(x, y, seed=seed,
+                                    max_iter=member["described"]["iterations"])[0]
+        return fit_boosted_trees(x, y, self.space.is_classification, seed=seed,
+                                 n_trees=model.n_estimators_, settings=settings_of(model))
+
+    def _classical_outputs(self, key, model, x):
+        """A fitted classical member's outputs on rows ``x``, as a trial's."""
+        return model.outputs(x) if key in (LINEAR, NB_LINEAR, NEIGHBOURS) else \
+            self._outputs_of(model, x)
 
     def _retrained(self, trial):
         """``trial``'s model retrained on training + validation rows (``final_fit``) where
@@ -1066,24 +1118,139 @@ class ModelSearch:
                 self._deadline is not None and
                 time.monotonic() + self._refit_seconds(trial) > self._deadline):
             return self._trial_model(trial.number), False
+        model, _, _, complete = self._trained_on(trial)
+        if not complete:
+            return self._trial_model(trial.number), False
+        return model, True
+
+    def _trained_on(self, trial, rows=None, deadline=None):
+        """``trial``'s candidate built anew and trained for its final epochs
+        (:meth:`_final_epochs`, replaying its learning rates) on ``rows`` of the training +
+        validation rows (all of them where None) until the search's deadline, or
+        ``deadline``: ``(model, what trained (its view on inputs encoded ahead, or itself),
+        every row's inputs as that takes them, whether it trained every epoch)``."""
         epochs = max(1, self._final_epochs(trial))
         model, view = self._trainer.build(trial.params, trial.seed)
         trained, train, val = self._trainer.fitting(model, view)
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
-        y = np.concatenate([self._trainer.train[1], self._trainer.val[1]])
+        y = self._all_targets()
+        groups = None if self._val_groups is None else \
+            np.concatenate([self._trainer.groups, self._val_groups])
+        fit_inputs = inputs
+        if rows is not None:
+            fit_inputs, y = data_ops.take_rows(inputs, rows), y[rows]
+            groups = None if groups is None else groups[rows]
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
-        weights = training_weights(trial.params, y, None if self._val_groups is None else
-                                   np.concatenate([self._trainer.groups, self._val_groups]))
-        build_training_variables(trained, inputs, y)
-        deadline = Deadline(self._deadline, mid_epoch=True)
+        build_training_variables(trained, fit_inputs, y)
+        stop = Deadline(self._deadline if deadline is None else deadline, mid_epoch=True)
         history = trained.fit(
-            data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=trial.seed,
-                                  sample_weight=weights),
+            data_ops.make_dataset(fit_inputs, y, batch_size, shuffle_seed=trial.seed,
+                                  sample_weight=training_weights(trial.params, y, groups)),
             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
-            callbacks=[*replay_callbacks(trial.intermediate), deadline]).history
-        if len(history.get("loss", [])) < epochs or deadline.cut:
-            return self._trial_model(trial.number), False
-        return model, True
+            callbacks=[*replay_callbacks(trial.intermediate), stop]).history
+        return model, trained, inputs, len(history.get("loss", [])) >= epochs and not stop.cut
+
+    # -- cross-validated selection (small data) -------------------------------------------
+    def _cross_validates(self):
+        """Whether the final selection is cross-validated (:mod:`autoarch.engine.crossval`):
+        an ensemble of a classifier over rows the search split itself (not a caller's
+        validation data), at most ``crossval_rows`` of them, without fairness measures or
+        groups."""
+        rows = len(self._trainer.train[1]) + len(self._trainer.val[1])
+        return (self._rows is not None and self.config.ensemble_size > 1 and
+                self.space.is_classification and
+                not self.multi_objective and not self._fairness and
+                self._val_groups is None and 0 < rows <= self.config.crossval_rows)
+
+    def _fold_share(self):
+        """A fold's fitting rows per training row of a trial."""
+        rows = len(self._trainer.train[1]) + len(self._trainer.val[1])
+        return (FOLDS - 1) / FOLDS * rows / len(self._trainer.train[1])
+
+    def _crossval_plan(self, predictions=None):
+        """``(trials, seconds)``: the shortlisted trials the final selection would
+        cross-validate if the search stopped now (:func:`crossval.shortlist
+        <autoarch.engine.crossval.shortlist>` of the selection on ``predictions``, the
+        validation predictions; as many as fit beside the classical members' folds in a
+        third of the time limit, or without one in half the seconds searched so far: never
+        most of the fit), and the seconds estimated for their folds and the classical
+        members'; ``([], 0.0)`` where it does not apply."""
+        if not self._cross_validates() or self.study.best_trial is None:
+            return [], 0.0
+        predictions = self._predictions() if predictions is None else predictions
+        if not predictions:
+            return [], 0.0
+        y_val, classification = self._trainer.val[1], self.space.is_classification
+        losses = {k: ensemble_loss(v, y_val, classification) for k, v in predictions.items()
+                  if not _classical(k)}
+        seconds = (FOLDS - 1) * sum(self._classical_refit_estimate(member)
+                                    for member in self._classical.values())
+        most = (time.monotonic() - self._started) / 2 if self._deadline is None else \
+            (self._deadline - self._started) / 3
+        trials = []
+        for n in shortlist(self._select(predictions)[0], losses):
+            more = FOLDS * self._training_seconds(self.study.trials[n], self._fold_share())
+            if seconds + more > most:
+                break
+            trials.append(n)
+            seconds += more
+        return trials, seconds
+
+    def _cross_validated(self, weights, score):
+        """The selection made again on out-of-fold outputs of every row (the shortlist of
+        :meth:`_crossval_plan` and the classical members, :mod:`autoarch.engine.crossval`),
+        and ``{"record": noted in the journal, "outputs": {key: out-of-fold outputs}}``;
+        ``weights`` and ``score`` as they are, and None, where the classes are too few for
+        the folds or no trial's folds finish in time. A trial whose folds would not finish
+        before the time kept for retraining the validation rows' selection is left out."""
+        started = time.monotonic()
+        y, classification = self._all_targets(), self.space.is_classification
+        folds = fold_rows(y, self.config.seed)
+        predictions = self._predictions()
+        trials = self._crossval_plan(predictions)[0] if folds is not None else []
+        if not trials:
+            return weights, score, None
+        outputs = {key: self._classical_out_of_fold(key, y, folds) for key in self._classical}
+        deadline = None if self._deadline is None else \
+            self._deadline - sum(self._refit_seconds(self.study.trials[n])
+                                 for n in self._to_retrain()) - self._classical_refit_seconds()
+        for n in trials:
+            trial = self.study.trials[n]
+            if deadline is not None and time.monotonic() + FOLDS * self._training_seconds(
+                    trial, self._fold_share()) > deadline:
+                continue
+            outputs[n] = out_of_fold(lambda fit, held, trial=trial: self._fold_outputs(
+                trial, fit, held, deadline), folds)
+        outputs = {k: v for k, v in outputs.items() if v is not None}
+        if all(_classical(k) for k in outputs):
+            return weights, score, None
+        chosen, cv_score = self._select(outputs, y)
+        record = {"folds": FOLDS, "rows": int(len(y)),
+                  "scores": {str(k): [round(v, 4) for v in ensemble_score(o, y, classification)]
+                             for k, o in outputs.items()},
+                  "validation_weights": {str(k): round(w, 4) for k, w in weights.items()},
+                  "weights": {str(k): round(w, 4) for k, w in chosen.items()},
+                  "score": [round(v, 4) for v in cv_score],
+                  "seconds": round(time.monotonic() - started, 1)}
+        self.study.note("cross_validation", **record)
+        return chosen, cv_score, {"record": record, "outputs": outputs}
+
+    def _classical_out_of_fold(self, key, y, folds):
+        """The classical member ``key``'s out-of-fold outputs (:meth:`_classical_fitted` on
+        each fold's other rows)."""
+        rows = self._classical_rows(key)
+        return out_of_fold(lambda fit, held: self._classical_outputs(
+            key, self._classical_fitted(key, rows[fit], y[fit]), rows[held]), folds)
+
+    def _fold_outputs(self, trial, fitting, held_out, deadline):
+        """``trial``'s outputs on the ``held_out`` rows from its candidate trained on the
+        ``fitting`` rows (:meth:`_trained_on`); None where the deadline cut it short."""
+        _, trained, inputs, complete = self._trained_on(trial, fitting, deadline)
+        if not complete:
+            return None
+        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        return trained.predict(data_ops.make_dataset(data_ops.take_rows(inputs, held_out),
+                                                     None, batch_size), verbose=0)
 
 
 def _classical(key):
@@ -1107,6 +1274,10 @@ def _summary_line(summary):
             f"(stopped by {summary['stopped_by']}); final model: {summary['final_model']}")
     if summary.get("ensemble"):
         line += f" of {members_line(summary['ensemble']['members'])}"
+    if summary.get("cross_validation"):
+        crossval = summary["cross_validation"]
+        line += (f", selected on {crossval['folds']}-fold cross-validation of "
+                 f"{crossval['rows']} rows ({crossval['seconds']:.0f} s)")
     return line + f"; {summary['total_seconds']:.0f} s in all"
 
 
