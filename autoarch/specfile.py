@@ -18,6 +18,9 @@ Top-level keys::
     strategy: evolution               # or {name: evolution, population_size: 20, ...}
     budget: {max_trials: 10, time_limit: 600, epochs: 5, ...}
     training: {batch_size: 32, learning_rate: [0.001, 0.003], ...}
+    ensemble_size: 10                 # how the final model is made: the ensemble, its
+    boosted_trees: true               # classical members (table_linear, text_linear,
+    crossval_rows: 500                # signal_neighbours), its selection on small data
     inputs:                           # several inputs, each with its own blocks (optional)
       image: {kind: image, blocks: [{block: conv}]}
       table: {kind: tabular}
@@ -44,8 +47,14 @@ from autoarch.spec.space import ParameterSpace
 from autoarch.spec.yaml_loader import MarkedDocument, load_yaml_file
 from autoarch.strategies import STRATEGIES, strategy_options
 
+#: knobs of :class:`SearchConfig` itself that a spec gives by name at its top level (how the
+#: final model is made: ``ensemble_size``, the classical members, ``crossval_rows``); the
+#: others have keys of their own above, or sections
+PLAIN_KEYS = tuple(name for name, (section, _) in FLAT_FIELDS.items() if section is None and
+                   name not in ("seed", "objective", "objectives", "constraints", "strategy",
+                                "strategy_options"))
 TOP_KEYS = ("name", "task", "data", "seed", "objective", "objectives", "constraints",
-            "strategy", "budget", "training", "inputs", "space")
+            "strategy", "budget", "training", "inputs", "space") + PLAIN_KEYS
 TASKS = ("classification", "regression")
 SPACE_KEYS = ("parameters", "blocks")
 INPUT_KEYS = ("kind", "blocks")
@@ -149,6 +158,7 @@ def _settings(doc, data):
                                          "a mapping {name: bound}")
     if "strategy" in data:
         settings["strategy"], settings["strategy_options"] = _strategy(doc, data["strategy"])
+    settings.update({name: data[name] for name in PLAIN_KEYS if name in data})
     for section, cls in SECTIONS.items():
         if section in data:
             settings.update(_section(doc, section, cls, data[section]))

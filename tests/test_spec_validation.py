@@ -58,6 +58,15 @@ def test_training_section_is_checked(tmp_path):
     assert spec.config.training.trials_per_worker == 5 and spec.config.budget.epochs == 20
 
 
+def test_how_the_final_model_is_made_is_set_at_the_top_level(tmp_path):
+    config = load_spec(write(tmp_path, "ensemble_size: 1\ncrossval_rows: 0\n"
+                                       "boosted_trees: false\n")).config
+    assert (config.ensemble_size, config.crossval_rows, config.boosted_trees) == (1, 0, False)
+    assert config.table_linear  # the rest keep their defaults
+    err = error_of(tmp_path, "seed: 0\ncrossval_rows: -1\n")
+    assert (err.line, err.column) == (2, 16) and "crossval_rows: must be an int >= 0" in str(err)
+
+
 def test_empty_choice(tmp_path):
     err = error_of(tmp_path, "space:\n  parameters:\n    act:\n      type: choice\n      values: []\n")
     assert err.line == 5 and "at least one value" in str(err)
