@@ -362,11 +362,11 @@ class SearchConfig:
                              "over tf-idf word 1-2 grams, a linear SVM and NBSVM (as Keras "
                              "models), that the ensemble may weigh beside the trials (with "
                              "`ensemble_size` > 1 and one objective).")
-    signal_neighbours: bool = knob(True, Flag(), "On one raw signal with classes (a flat "
-                                   "array of columns of one kind), also fit a nearest-"
-                                   "neighbours classifier (as a Keras model) that the ensemble "
-                                   "may weigh beside the trials (with `ensemble_size` > 1 and "
-                                   "one objective).")
+    signal_neighbours: bool = knob(True, Flag(), "On one raw signal (a flat array of "
+                                   "columns of one kind), images or sequences with classes, "
+                                   "also fit a nearest-neighbours classifier (as a Keras "
+                                   "model) that the ensemble may weigh beside the trials "
+                                   "(with `ensemble_size` > 1 and one objective).")
     budget: Budget = field(default_factory=Budget)
     training: Training = field(default_factory=Training)
 

@@ -1,4 +1,5 @@
-"""Nearest neighbours as a Keras model: the member a raw signal's ensemble may take.
+"""Nearest neighbours as a Keras model: the member the ensemble of a raw signal, of images
+or of sequences may take.
 
 On a few dozen or hundred recorded signals (the UCR archive's gestures, leaves, power
 demand), one nearest neighbour by Euclidean distance is the one-second baseline, and a
@@ -18,6 +19,11 @@ trials:
 The member is one Keras model from the raw signal (:class:`ClassDistances` holding the
 rows), so it predicts, exports and pickles like any trial; its refit on training and
 validation rows is a new member on them all (the temperature fitted again).
+
+Images and sequences (:mod:`autoarch.inputs.arrays`) get the member too, each row's values
+flattened as given (inside the model a ``Flatten`` layer): on digits as 8 x 8 images it is
+weighed as on the same pixels given flat. The rows kept are at most ``MAX_VALUES`` values,
+so a member of larger images stays small enough to export.
 """
 
 import keras
@@ -28,6 +34,9 @@ from autoarch.trees import member_inputs
 
 #: rows kept at most (a random subset of more): the member's model holds them as weights
 MAX_ROWS = 10_000
+#: values (rows x features) kept at most, so the model stays small enough to export and
+#: load: 16 MB of float32 (28 x 28 images: 5,102 rows)
+MAX_VALUES = 4_000_000
 #: rows whose distances are computed at a time
 CHUNK = 1024
 
@@ -78,11 +87,12 @@ class NearestNeighbours:
 
 
 def _at_most(x, y, seed):
-    """``x`` as float32 and ``y`` as integer classes, or a random ``MAX_ROWS`` of their rows
-    where they have more."""
+    """``x`` as float32 and ``y`` as integer classes, or a random subset of their rows where
+    they have more than ``MAX_ROWS``, or more values than ``MAX_VALUES``."""
     x, y = np.asarray(x, dtype="float32"), np.asarray(y).reshape(-1).astype(int)
-    if len(y) > MAX_ROWS:
-        rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
+    most = min(MAX_ROWS, max(1, MAX_VALUES // max(1, x.shape[1])))
+    if len(y) > most:
+        rows = np.random.default_rng(seed).choice(len(y), most, replace=False)
         x, y = x[rows], y[rows]
     return x, y
 
@@ -144,13 +154,16 @@ class ClassDistances(layers.Layer):
 
 
 def neighbours_model(kind, fitted, name="nearest_neighbours"):
-    """A Keras model from ``kind``'s raw inputs (a fitted signal input) to ``fitted``'s
-    :meth:`NearestNeighbours.outputs`."""
+    """A Keras model from ``kind``'s raw inputs (a fitted signal, image or sequence input;
+    the last two flattened) to ``fitted``'s :meth:`NearestNeighbours.outputs`."""
     made, inputs = member_inputs(kind)
+    x = kind.encode(made)
+    if len(x.shape) > 2:
+        x = layers.Flatten()(x)
     one_hot = np.eye(fitted.classes, dtype="float32")[fitted.labels]
     distances = ClassDistances(len(fitted.rows), fitted.rows.shape[1], fitted.classes,
                                arrays={"rows": fitted.rows, "one_hot": one_hot},
-                               name="class_distances")(kind.encode(made))
+                               name="class_distances")(x)
     scores = layers.Rescaling(-fitted.temperature)(distances)
     if fitted.classes == 2:  # sigmoid(t * (d0 - d1)) is the softmax's second class
         difference = layers.Dense(1, use_bias=False, trainable=False, name="difference")

@@ -16,7 +16,7 @@ from autoarch.engine.journal import Journal
 from autoarch.ensemble import loss
 from autoarch.export import export_model
 from autoarch.inputs.signal import SignalInput
-from autoarch.neighbours import NearestNeighbours, neighbours_model
+from autoarch.neighbours import MAX_VALUES, NearestNeighbours, neighbours_model
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False)
@@ -54,13 +54,27 @@ def test_the_temperature_is_the_lowest_log_loss_leaving_each_row_out():
     np.testing.assert_allclose(fitted.distances(x, leave_out=True), brute, rtol=1e-4, atol=1e-4)
 
 
-def test_a_signal_search_weighs_nearest_neighbours_and_the_result_exports(tmp_path):
+def test_wide_rows_keep_at_most_max_values():
+    """So that the member of large images stays small enough to export."""
+    x = np.random.default_rng(0).normal(size=(300, 20_000)).astype("float32")
+    fitted = NearestNeighbours(x, np.arange(300) % 3, 3)
+    assert fitted.rows.shape == (MAX_VALUES // 20_000, 20_000)
+    assert len(fitted.labels) == MAX_VALUES // 20_000
+
+
+@pytest.mark.parametrize("kind,shape", [("signal", (48,)), ("image", (6, 8, 1)),
+                                        ("sequence", (24, 2))])
+def test_a_search_on_arrays_weighs_nearest_neighbours_and_the_result_exports(tmp_path, kind,
+                                                                             shape):
     """Networks trained for one epoch at a learning rate of 1e-9 learn nothing; the
-    nearest neighbours make the final model, with the validation rows added."""
+    nearest neighbours make the final model, with the validation rows added. The same
+    waves given flat, as images and as two-channel sequences: the last two are flattened,
+    inside the model too."""
     x, y = waves(rows=160)
+    x = x.reshape(len(x), *shape)
     clf = AutoClassifier(max_trials=2, epochs=1, learning_rate=1e-9,
                          directory=str(tmp_path / "search"), **TINY).fit(x[:120], y[:120])
-    assert clf.input_kind_ == "signal"
+    assert clf.input_kind_ == kind
     (note,) = [r for r in Journal(str(tmp_path / "search")).read()
                if r["event"] == "nearest_neighbours"]
     assert note["rows"] == 96 and note["temperature"] > 0  # the training rows, not validation

@@ -63,6 +63,9 @@ CLASSICAL_EVENTS = {TREES: "boosted_trees", LINEAR: "text_linear", NB_LINEAR: "t
 # and a network trial takes 15-20 s (paired on six tables of 10,000-54,000 rows, 0.3 against
 # 0.15 scored +0.0015 and +0.0013 on average with seeds 0 and 1; docs/design.md)
 TREES_SHARE = 0.3
+# the input kinds of numbers of one kind (a flat signal, images, sequences) whose ensemble may
+# weigh the nearest neighbours (``signal_neighbours``)
+ARRAY_KINDS = ("signal", "image", "sequence")
 # the most training rows of a signal on which the boosted trees are fitted as well: on a few
 # hundred recorded series trees are among the one-second baselines to beat, on thousands the
 # networks lead far (MNIST-1D: SVC 0.56, the networks 0.99) and the trees' share of the time
@@ -357,10 +360,10 @@ class ModelSearch:
         """The classical members the ensemble may weigh beside the trials, fitted on the
         training rows: the boosted trees and a linear model on a table
         (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models on one
-        text input (:mod:`autoarch.linear`), nearest neighbours on one signal with classes
-        (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`, :data:`TABLE_LINEAR`,
-        :data:`LINEAR`, :data:`NB_LINEAR`, :data:`NEIGHBOURS`): {"model", "val" (its
-        validation outputs, as the trials'), "seconds"}}``. None apply where their knob is
+        text input (:mod:`autoarch.linear`), nearest neighbours on one signal, images or
+        sequences with classes (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`,
+        :data:`TABLE_LINEAR`, :data:`LINEAR`, :data:`NB_LINEAR`, :data:`NEIGHBOURS`):
+        {"model", "val" (its validation outputs, as the trials'), "seconds"}}``. None apply where their knob is
         off (``boosted_trees``, ``table_linear``, ``text_linear``, ``signal_neighbours``),
         and without an ensemble, with several objectives or fairness measures, targets of
         several columns, or labels other than 0..K-1; the boosted trees and a table's
@@ -387,11 +390,11 @@ class ModelSearch:
             keys = [LINEAR, NB_LINEAR] if classification else [LINEAR]
             members = [(key, lambda key=key: self._fit_text_linear(key == NB_LINEAR), True)
                        for key in keys]
-        elif kind == "signal":
+        elif kind in ARRAY_KINDS:
             members = [(NEIGHBOURS, self._fit_neighbours,
                         config.signal_neighbours and classification),
                        (TREES, lambda: self._fit_trees(seconds),
-                        trees and len(y) <= SIGNAL_TREES_ROWS)]
+                        trees and kind == "signal" and len(y) <= SIGNAL_TREES_ROWS)]
         else:
             members = [(TREES, lambda: self._fit_trees(seconds), trees),
                        (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
@@ -482,11 +485,11 @@ class ModelSearch:
     def _encoded_rows(self):
         """``(training rows, validation rows)`` as the boosted trees and a table's linear
         model fit on them, the input's encoding: a table's, kept ahead
-        (:meth:`TrialTrainer.ahead`), or a signal standardized (once per fit); None where
-        there is none."""
+        (:meth:`TrialTrainer.ahead`), or a signal, images or sequences as the nearest
+        neighbours compare them (``scaled``, once per fit); None where there is none."""
         from autoarch.blocks.layout import DEFAULT_INPUT
 
-        if self._only_kind() == "signal":
+        if self._only_kind() in ARRAY_KINDS:
             if self._scaled is None:
                 (kind,) = self.space.inputs.values()
                 self._scaled = tuple(kind.scaled(part[0][kind.input_name])

@@ -71,6 +71,14 @@ class _NumericArray(InputKind):
             raise
 
 
+    def scaled(self, x):
+        """``x`` as the nearest neighbours compare it (:mod:`autoarch.neighbours`): each
+        row's values in one flat float32 row, as given (one nearest neighbour does not change
+        with one scale for all values, and their temperature takes it in)."""
+        x = np.asarray(x, dtype="float32")
+        return x.reshape(len(x), -1)
+
+
 class ImageInput(_NumericArray):
     """Images: 4-D arrays, or 3-D arrays whose two last sides are both >= 5 and similar."""
 
