@@ -55,13 +55,13 @@ class NearestNeighbours:
         """``(n, classes)``: each row's Euclidean distance to the nearest row of each class
         (infinite where a class has none); ``leave_out``: ``x`` are the rows themselves,
         each not counted as its own neighbour."""
-        x = np.asarray(x, dtype="float32")
+        x = np.asarray(x)  # cast a chunk at a time: a large set of images is not copied whole
         rows = self.rows.astype("float64")
         squares = np.sum(rows ** 2, axis=1)
         mine = [self.labels == c for c in range(self.classes)]
         nearest = np.full((len(x), self.classes), np.inf)
         for start in range(0, len(x), CHUNK):
-            part = x[start:start + CHUNK].astype("float64")
+            part = x[start:start + CHUNK].astype("float32").astype("float64")
             d = np.sum(part ** 2, axis=1)[:, None] + squares[None, :] - 2.0 * part @ rows.T
             d = np.sqrt(np.maximum(d, 0.0))
             if leave_out:
@@ -89,12 +89,12 @@ class NearestNeighbours:
 def _at_most(x, y, seed):
     """``x`` as float32 and ``y`` as integer classes, or a random subset of their rows where
     they have more than ``MAX_ROWS``, or more values than ``MAX_VALUES``."""
-    x, y = np.asarray(x, dtype="float32"), np.asarray(y).reshape(-1).astype(int)
+    x, y = np.asarray(x), np.asarray(y).reshape(-1).astype(int)
     most = min(MAX_ROWS, max(1, MAX_VALUES // max(1, x.shape[1])))
     if len(y) > most:
         rows = np.random.default_rng(seed).choice(len(y), most, replace=False)
         x, y = x[rows], y[rows]
-    return x, y
+    return x.astype("float32"), y
 
 
 def _outputs(distances, temperature):

@@ -73,9 +73,10 @@ class _NumericArray(InputKind):
 
     def scaled(self, x):
         """``x`` as the nearest neighbours compare it (:mod:`autoarch.neighbours`): each
-        row's values in one flat float32 row, as given (one nearest neighbour does not change
-        with one scale for all values, and their temperature takes it in)."""
-        x = np.asarray(x, dtype="float32")
+        row's values in one flat row, as given (one nearest neighbour does not change with
+        one scale for all values, and their temperature takes it in); not cast, so a large
+        set of 8-bit images is not copied whole before the rows kept are drawn."""
+        x = np.asarray(x)
         return x.reshape(len(x), -1)
 
 
