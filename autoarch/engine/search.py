@@ -35,8 +35,8 @@ from autoarch.config import SearchConfig
 from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.engine.crossval import FOLDS, fold_rows, out_of_fold, shortlist
-from autoarch.export import load_model
 from autoarch.engine.runtime import build_training_variables, configure_threads
+from autoarch.export import load_model
 from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
@@ -363,12 +363,13 @@ class ModelSearch:
         text input (:mod:`autoarch.linear`), nearest neighbours on one signal, images or
         sequences with classes (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`,
         :data:`TABLE_LINEAR`, :data:`LINEAR`, :data:`NB_LINEAR`, :data:`NEIGHBOURS`):
-        {"model", "val" (its validation outputs, as the trials'), "seconds"}}``. None apply where their knob is
-        off (``boosted_trees``, ``table_linear``, ``text_linear``, ``signal_neighbours``),
-        and without an ensemble, with several objectives or fairness measures, targets of
-        several columns, or labels other than 0..K-1; the boosted trees and a table's
-        linear model on fewer than ``MIN_ROWS`` training rows, a signal's trees on more
-        than ``SIGNAL_TREES_ROWS``."""
+        {"model", "val" (its validation outputs, as the trials'), "seconds"}}``. None
+        apply where their knob is off (``boosted_trees``, ``table_linear``, ``text_linear``,
+        ``signal_neighbours``), and without an ensemble, with several objectives or
+        fairness measures, targets of several columns, or labels other than 0..K-1; the
+        boosted trees and a table's linear model on fewer than ``MIN_ROWS`` training rows,
+        a signal's trees on more than ``SIGNAL_TREES_ROWS``, and images' and sequences'
+        always."""
         from autoarch.trees import MIN_ROWS, SETTINGS
 
         config = self.config

@@ -79,11 +79,14 @@ _PARAMETERS_DOC = f"""
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
         whether the member was retrained on all rows, ``final_fit``, its retraining and its
         trial model then sharing its weight, but for texts; ``seconds``: what making the
-        member took; the score is the trial models'). The boosted trees' ``trial`` is
-        ``"trees"``, the linear models' ``"linear"``, ``"nb_linear"`` and
-        ``"table_linear"``, the nearest neighbours' ``"neighbours"``.
+        member took; the score is the trial models', or with ``"scored_on"`` their
+        out-of-fold one, ``crossval_rows``). The boosted trees' ``trial`` is ``"trees"``,
+        the linear models' ``"linear"``, ``"nb_linear"`` and ``"table_linear"``, the
+        nearest neighbours' ``"neighbours"``.
     search_summary_ : dict
-        How the budget was spent: trials, seconds, what stopped the search, the final model.
+        How the budget was spent: trials, seconds, what stopped the search, the final model
+        (and ``"cross_validation"``: each candidate's out-of-fold score and the weights
+        chosen, where the selection was cross-validated).
     best_params_, best_score_ : dict, float
         The best trial's parameters and objective value (the selected one's after
         ``select``).

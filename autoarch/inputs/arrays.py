@@ -70,7 +70,6 @@ class _NumericArray(InputKind):
                                  "missing values)") from err
             raise
 
-
     def scaled(self, x):
         """``x`` as the nearest neighbours compare it (:mod:`autoarch.neighbours`): each
         row's values in one flat row, as given (one nearest neighbour does not change with
