@@ -30,13 +30,16 @@ Splits: 75/25 (stratified for classification), ``random_state=0``; MNIST-1D 4,00
 fine_foods its own train and test files. Wall time includes the final model. The default
 path's rows say how much the ensemble weighs the classical members, the boosted trees and
 the linear models, the nearest neighbours (``--no-boosted-trees``, ``--no-table-linear``
-and ``--no-signal-neighbours`` leave them out, for a paired comparison); ames also gets a
-row on the test houses its author's advice keeps (``SUBSETS``).
+and ``--no-signal-neighbours`` leave them out, for a paired comparison; ``--no-crossval``
+selects on the validation rows also on small data); ames also gets a row on the test houses
+its author's advice keeps (``SUBSETS``). ``--train-rows N`` keeps N of a task's training
+rows (stratified, the same for every seed), the small-data regime on the same test rows.
 
     python benchmarks/end_to_end.py [--suite defaults|heldout|specs|strategies|all] [--tasks a,b]
                                     [--data-dir D] [--time-limit T] [--seeds 0,1,2]
                                     [--no-boosted-trees] [--no-table-linear]
-                                    [--no-signal-neighbours]
+                                    [--no-signal-neighbours] [--no-crossval]
+                                    [--train-rows N]
 """
 
 import argparse
@@ -344,7 +347,15 @@ HELDOUT_TASKS = {**{name: (lambda d, name=name: heldout_table(name)) for name in
                  **{name.lower(): (lambda d, name=name: signal(name)) for name in SIGNALS}}
 
 
-def run_default(task, data_dir, time_limit=None, seed=0, **settings):
+def fewer_rows(x, y, rows, regression):
+    """``rows`` of the training rows (stratified by class; the same ones whatever the
+    search's seed): the small-data regime of a task, with its test rows as they are."""
+    kept, _ = train_test_split(np.arange(len(y)), train_size=rows, random_state=0,
+                               stratify=None if regression else y)
+    return (x.iloc[kept] if hasattr(x, "iloc") else x[kept]), y[kept]
+
+
+def run_default(task, data_dir, time_limit=None, seed=0, train_rows=None, **settings):
     if task == "debian_heldout" and not os.path.exists(HELDOUT_TEXT):
         print(f"| {task} | skipped: build {HELDOUT_TEXT} with make_heldout_text.py |", flush=True)
         return
@@ -354,6 +365,8 @@ def run_default(task, data_dir, time_limit=None, seed=0, **settings):
         return
     (x_train, x_test, y_train, y_test), regression, limit, baselines = \
         {**DEFAULT_TASKS, **HELDOUT_TASKS}[task](data_dir)
+    if train_rows and train_rows < len(y_train):
+        x_train, y_train = fewer_rows(x_train, y_train, train_rows, regression)
     limit = time_limit or limit
     estimator = (AutoRegressor if regression else AutoClassifier)(time_limit=limit, seed=seed,
                                                                    **settings)
@@ -459,8 +472,14 @@ def main():
     parser.add_argument("--no-signal-neighbours", action="store_true", help="default path "
                         "without the signals' nearest neighbours as an ensemble member "
                         "(signal_neighbours=False)")
+    parser.add_argument("--no-crossval", action="store_true", help="default path selecting "
+                        "on the validation rows alone, also on small data (crossval_rows=0)")
+    parser.add_argument("--train-rows", type=int, help="keep this many of each "
+                        "default-path task's training rows (stratified, the same for every "
+                        "seed): the small-data regime, scored on the same test rows")
     args = parser.parse_args()
-    settings = {**({"boosted_trees": False} if args.no_boosted_trees else {}),
+    settings = {**({"crossval_rows": 0} if args.no_crossval else {}),
+                **({"boosted_trees": False} if args.no_boosted_trees else {}),
                 **({"table_linear": False} if args.no_table_linear else {}),
                 **({"signal_neighbours": False} if args.no_signal_neighbours else {})}
     wanted = set(args.tasks.split(",")) if args.tasks else None
@@ -477,7 +496,8 @@ def main():
             for seed in map(int, args.seeds.split(",")):
                 for task in tasks:
                     if wanted is None or task in wanted:
-                        run_default(task, args.data_dir, args.time_limit, seed, **settings)
+                        run_default(task, args.data_dir, args.time_limit, seed,
+                                    args.train_rows, **settings)
     if args.suite in ("specs", "all"):
         print("\nReady specs (`autoarch search NAME`)\n")
         print("| task | metric | autoarch (test) | wall time | baseline (test, fit time) |")
