@@ -454,6 +454,19 @@ def run_strategy(strategy, time_limit):
           f"{summary['trials']} | {summary['final_model']} |", flush=True)
 
 
+#: the default path's flags that turn a part off, for a paired comparison: ``(flag, (knob,
+#: value), what the runs then do)``
+OFF_FLAGS = (
+    ("--no-boosted-trees", ("boosted_trees", False),
+     "without the boosted trees as an ensemble member"),
+    ("--no-table-linear", ("table_linear", False),
+     "without the tables' linear model as an ensemble member"),
+    ("--no-signal-neighbours", ("signal_neighbours", False),
+     "without the nearest neighbours of signals, images and sequences as an ensemble member"),
+    ("--no-crossval", ("crossval_rows", 0),
+     "selecting on the validation rows alone, also on small data"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=("defaults", "heldout", "specs", "strategies", "all"),
@@ -465,23 +478,15 @@ def main():
     parser.add_argument("--seeds", default="0", help="comma-separated search seeds of the "
                         "default path (a row per seed; the search's spread between seeds is "
                         "wider than most single changes)")
-    parser.add_argument("--no-boosted-trees", action="store_true", help="default path "
-                        "without the boosted trees as an ensemble member (boosted_trees=False)")
-    parser.add_argument("--no-table-linear", action="store_true", help="default path without "
-                        "the tables' linear model as an ensemble member (table_linear=False)")
-    parser.add_argument("--no-signal-neighbours", action="store_true", help="default path "
-                        "without the signals' nearest neighbours as an ensemble member "
-                        "(signal_neighbours=False)")
-    parser.add_argument("--no-crossval", action="store_true", help="default path selecting "
-                        "on the validation rows alone, also on small data (crossval_rows=0)")
+    for flag, (knob, value), what in OFF_FLAGS:
+        parser.add_argument(flag, action="store_true",
+                            help=f"default path {what} ({knob}={value})")
     parser.add_argument("--train-rows", type=int, help="keep this many of each "
                         "default-path task's training rows (stratified, the same for every "
                         "seed): the small-data regime, scored on the same test rows")
     args = parser.parse_args()
-    settings = {**({"crossval_rows": 0} if args.no_crossval else {}),
-                **({"boosted_trees": False} if args.no_boosted_trees else {}),
-                **({"table_linear": False} if args.no_table_linear else {}),
-                **({"signal_neighbours": False} if args.no_signal_neighbours else {})}
+    settings = dict(setting for flag, setting, _ in OFF_FLAGS
+                    if getattr(args, flag[2:].replace("-", "_")))
     wanted = set(args.tasks.split(",")) if args.tasks else None
     suites = {"defaults": ("Default path: `AutoClassifier(time_limit=T).fit(X, y)` (no spec)",
                            DEFAULT_TASKS),

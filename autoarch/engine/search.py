@@ -36,7 +36,6 @@ from autoarch.data import dataset_to_arrays
 from autoarch.engine import data as data_ops
 from autoarch.engine.crossval import FOLDS, fold_rows, out_of_fold, shortlist
 from autoarch.engine.runtime import build_training_variables, configure_threads
-from autoarch.export import load_model
 from autoarch.engine.schedules import replay_callbacks
 from autoarch.engine.study import Study
 from autoarch.engine.trainer import Deadline, TrialTrainer
@@ -44,6 +43,7 @@ from autoarch.engine.worker import TrialWorker, WorkerDied
 from autoarch.ensemble import ensemble_model, greedy_selection, loss as ensemble_loss, \
     score as ensemble_score
 from autoarch.errors import TrialRefused
+from autoarch.export import load_model
 from autoarch.fairness import training_weights
 from autoarch.inputs.base import InputKind
 from autoarch.objectives import make_objective
