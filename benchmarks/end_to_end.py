@@ -236,7 +236,12 @@ HELDOUT = {**{name: ("modeldata", name, target) for name, target in (
     "gss_vocab": ("carData", "GSSvocab", "vocab"), "storms": ("dplyr", "storms", "pressure"),
     "monica": ("DAAG", "monica", "outcome"), "nc_births": ("Stat2Data", "NCbirths",
                                                           "BirthWeightGm"),
-    "rain_ibk": ("crch", "RainIbk", "rain"), "happiness": ("wooldridge", "happiness", "vhappy")}
+    "rain_ibk": ("crch", "RainIbk", "rain"), "happiness": ("wooldridge", "happiness", "vhappy"),
+    # wide tables, first run after commit 10e1038: grant applications' success from 1,500
+    # columns of counts (investigators, their papers, sponsors), Alzheimer's impairment from
+    # 130 proteins
+    "grants": ("modeldata", "grants_other", "class"),
+    "ad_data": ("modeldata", "ad_data", "Class")}
 #: classes of fewer rows are dropped from a held-out table (a stratified split needs both
 #: sides to hold each class): trump_tweets' rarest apps
 MIN_CLASS_ROWS = 10

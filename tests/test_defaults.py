@@ -440,6 +440,44 @@ def test_a_flat_signal_gets_order_aware_candidates():
     assert infer_kind(load_breast_cancer().data) is TabularInput
 
 
+def test_a_bag_of_words_dense_or_sparse_is_a_table_and_fits():
+    """A vectorizer's counts (a scikit-learn pipeline's sparse output) share one scale like
+    a signal's samples but are mostly zeros: a table. A sparse matrix is made dense (up to a
+    bound: test_estimators' clear errors)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    counts = rng.poisson(0.01, (300, 200))
+    counts[:, :10] += rng.poisson(0.6 * y[:, None], (300, 10))  # the words of class 1
+    assert infer_kind(counts.astype("float64")) is TabularInput
+    x = sparse.csr_matrix(counts)
+    clf = AutoClassifier(max_trials=1, epochs=1, **TINY).fit(x, y)
+    assert clf.input_kinds_["input"].kind == "tabular"
+    np.testing.assert_array_equal(clf.predict(x), clf.predict(counts))
+    assert clf.score(x, y) > 0.8
+
+
+def test_a_table_wider_than_the_rankings_bound_keeps_every_column():
+    """Ranking a table's columns costs its columns times its rows (2,000 columns took 101 s
+    of a 60 s search): a wider table than ``MAX_COLUMNS`` is not ranked."""
+    import pandas as pd
+
+    from autoarch.blocks.table import MAX_COLUMNS
+
+    rng = np.random.default_rng(0)
+    for columns, ranked in ((MAX_COLUMNS, True), (MAX_COLUMNS + 1, False)):
+        frame = pd.DataFrame(rng.normal(size=(120, columns))).add_prefix("c")
+        y = (frame["c0"] > 0).astype(int).to_numpy()
+        kind = TabularInput("input").fit(frame)
+        blocks = kind.default_blocks()
+        space = ModelSpace([*blocks, ClassificationHead(num_classes=2)], inputs={"input": kind})
+        space.adapt(space.arrays({"input": frame}), y)
+        assert (blocks[0].importance is not None) == ranked
+        keep = {p.name: p for p in space.hyperparameters().space}.get("features/keep")
+        assert (keep is not None and keep.values == ["all", "informative"]) == ranked
+
+
 def test_image_and_signal_spaces_start_with_the_proven_convolutional_stack():
     """The first trial of images, and of digits given flat, is the pooled 2 x 2 stack of
     64 filters; a flat count that is no square starts with the 1-D stack (a choice's first

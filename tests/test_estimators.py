@@ -205,8 +205,9 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(ragged, np.arange(20) % 2)
     with pytest.raises(ValueError, match="infinity"):
         AutoClassifier(**FAST).fit(np.full((10, 2), np.inf), np.arange(10) % 2)
-    with pytest.raises(TypeError, match="dense data is required"):
-        AutoClassifier(**FAST).fit(scipy.sparse.csr_matrix(x_train), y_train)
+    with pytest.raises(ValueError, match=r"X is a sparse matrix of 10 x 10,000,000 "
+                                         r"\(100,000,000 values dense\).*max_features"):
+        AutoClassifier(**FAST).fit(scipy.sparse.csr_matrix((10, 10_000_000)), np.arange(10) % 2)
     with pytest.raises(ValueError, match="requires y to be passed"):
         AutoRegressor(**FAST).fit(x_train)
     with pytest.raises(ValueError, match="y holds values up to 1e\\+20: .*rescale y"):

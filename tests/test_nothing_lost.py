@@ -27,6 +27,7 @@ from autoarch.specfile import load_spec
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from export_helpers import assert_exports_predict_the_same  # noqa: E402
 from strategy_helpers import SPACE, objective  # noqa: E402
 
 FAST = dict(max_trials=1, epochs=20, isolate_trials=False, learning_rate=0.01, ensemble_size=1)
@@ -259,6 +260,26 @@ def test_no_trial_completed_names_the_most_frequent_reason():
     with pytest.raises(RuntimeError, match=r"no trial completed; 2 of 2 trials failed with: "
                                            r"ValueError: boom \(trials 0, 1\)"):
         search.fit({"input": x.to_numpy("float32")}, y, callbacks=[Boom()])
+
+
+def test_without_a_completed_trial_the_classical_members_are_the_final_model(tmp_path):
+    """Every trial failed (or none finished in the time limit): the boosted trees and the
+    logistic regression fitted beside the trials still make a model, with a warning that
+    names why, and the journal keeps the failures."""
+    x, y = _frame(300)
+    with pytest.warns(UserWarning, match=r"no trial completed; 2 of 2 trials failed with: "
+                                         r"ValueError: boom .*classical members alone "
+                                         r"\(boosted trees, linear model\)"):
+        clf = AutoClassifier(max_trials=2, epochs=1, isolate_trials=False, strategy="random",
+                             directory=tmp_path).fit(x, y, callbacks=[Boom()])
+    assert clf.score(x, y) > 0.9  # y is linear in two columns
+    assert clf.best_params_ == {} and clf.best_score_ is None and clf.selected_trial_ is None
+    assert all(m["trial"] in ("trees", "table_linear") for m in clf.ensemble_["members"])
+    notes = [json.loads(line) for line in open(tmp_path / "journal.jsonl")]
+    assert [n["members"] for n in notes if n["event"] == "no_trial_completed"] == \
+        ["boosted trees, linear model"]
+    assert sum(n["event"] == "tell" and n["status"] == "FAILED" for n in notes) == 2
+    assert_exports_predict_the_same(clf, x, tmp_path)
 
 
 # -- 9 and 10. hostile specs ---------------------------------------------------------------

@@ -96,16 +96,21 @@ class ModelSpace(SpaceLayout, kt.HyperModel):
         model_inputs = keras_inputs[DEFAULT_INPUT] if list(keras_inputs) == [DEFAULT_INPUT] \
             else keras_inputs
         model = keras.Model(model_inputs, output, name="candidate")
-        head = self.head  # a head of one's own may give just ``loss`` and ``metrics``
-        options = head.compile_options(hp) if hasattr(head, "compile_options") else \
-            {"loss": head.loss, "metrics": list(getattr(head, "metrics", ()))}
-        optimizer = self.training.optimizer(hp)
-        model.compile(optimizer=optimizer, **options)
+        options = self.compile_options(hp)
+        model.compile(**options)
         if ahead is None:
             return model, None
         view = keras.Model(ahead, output, name="candidate_training")
-        view.compile(optimizer=optimizer, **options)
+        view.compile(**options)  # the same optimizer
         return model, view
+
+    def compile_options(self, hp):
+        """``Model.compile``'s arguments for ``hp``'s candidate: the head's loss and metrics
+        (a head of one's own may give just ``loss`` and ``metrics``) and the optimizer."""
+        head = self.head
+        options = head.compile_options(hp) if hasattr(head, "compile_options") else \
+            {"loss": head.loss, "metrics": list(getattr(head, "metrics", ()))}
+        return {"optimizer": self.training.optimizer(hp), **options}
 
     def _ahead(self):
         """The space's one input when its kind encodes ahead, else None."""

@@ -31,10 +31,12 @@ from autoarch.blocks.periodic import PeriodicEmbedding
 from autoarch.blocks.piecewise import ClipFeatures, PiecewiseLinear, QuantileNormal
 from autoarch.splits import stratify_labels
 
-#: a table with fewer columns is not ranked: every column is kept
-MIN_COLUMNS = 4
-#: rows the ranking model sees at most (a random subset of larger tables)
-RANKING_ROWS = 10_000
+#: a table with fewer columns is not ranked: every column is kept; nor one with more: the
+#: ranking's cost grows with the columns times the rows (2,000 columns of tf-idf values took
+#: 101 s of a 60 s search, and no trial was left time to finish)
+MIN_COLUMNS, MAX_COLUMNS = 4, 200
+#: rows the ranking model sees at most (a random subset of larger tables), and values
+RANKING_ROWS, RANKING_VALUES = 10_000, 500_000
 #: the numeric columns' embeddings (``embedding``) when ``encode`` is on
 EMBEDDINGS = ("piecewise", "periodic")
 #: category codes beyond this count are ranked as ordered numbers (gradient boosting's bins)
@@ -59,8 +61,9 @@ def column_importance(columns, numeric, y, classification, seed=0):
     mask = [name not in numeric and frame[name].max() < MAX_CATEGORIES for name in frame]
     y = np.asarray(y)
     rng = np.random.default_rng(seed)
-    if len(frame) > RANKING_ROWS:
-        rows = np.sort(rng.choice(len(frame), RANKING_ROWS, replace=False))
+    most = min(RANKING_ROWS, max(1, RANKING_VALUES // frame.shape[1]))
+    if len(frame) > most:
+        rows = np.sort(rng.choice(len(frame), most, replace=False))
         frame, y = frame.iloc[rows], y[rows]
     x_fit, x_held, y_fit, y_held = train_test_split(
         frame, y, test_size=0.25, random_state=seed,
@@ -70,9 +73,9 @@ def column_importance(columns, numeric, y, classification, seed=0):
     x_fit = x_fit.fillna({name: 0.0 for name in x_fit.columns[x_fit.isna().all()]})
     model = (HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor)(
         categorical_features=mask, random_state=seed)
-    model.fit(x_fit, y_fit)
+    model.fit(x_fit.to_numpy(), y_fit)  # arrays: a frame's checks cost more than the model
     repeats = max(1, min(5, 150 // max(1, frame.shape[1])))
-    result = permutation_importance(model, x_held, y_held, n_repeats=repeats,
+    result = permutation_importance(model, x_held.to_numpy(), y_held, n_repeats=repeats,
                                     random_state=seed)
     return {name: (float(mean), float(std)) for name, mean, std in
             zip(frame.columns, result.importances_mean, result.importances_std)}
@@ -159,7 +162,7 @@ class TableFeatures(Block):
         columns = [c for c in self.table.columns
                    if c not in self.table.texts or c in self.table.dates]
         y = np.asarray(y)
-        if len(columns) < MIN_COLUMNS or (y.ndim > 1 and y.shape[1] > 1):
+        if not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS or (y.ndim > 1 and y.shape[1] > 1):
             self.importance = None
             return
         self.importance = column_importance({c: arrays[c] for c in columns},

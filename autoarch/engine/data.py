@@ -7,11 +7,31 @@ from scipy import sparse
 from autoarch.blocks.layout import DEFAULT_INPUT
 
 
+#: values a sparse matrix may hold once dense (400 MB of float64)
+MAX_DENSE_VALUES = 50_000_000
+
+
 def as_input_dict(x):
-    """``{input name: data}`` from one input's data or a dict of them."""
+    """``{input name: data}`` from one input's data or a dict of them; a SciPy sparse matrix
+    (a scikit-learn vectorizer's or one-hot encoder's output, in a pipeline) made dense."""
     if isinstance(x, dict) and not sparse.issparse(x):  # a DOK sparse matrix is a dict
-        return {str(k): v for k, v in x.items()}
-    return {DEFAULT_INPUT: x}
+        return {str(k): dense(v, f"X[{k!r}]") for k, v in x.items()}
+    return {DEFAULT_INPUT: dense(x, "X")}
+
+
+def dense(x, name="X"):
+    """``x`` as a NumPy array where it is a sparse matrix of at most
+    :data:`MAX_DENSE_VALUES` values; ``x`` itself where it is not sparse."""
+    if not sparse.issparse(x):
+        return x
+    rows, columns = x.shape
+    if rows * columns > MAX_DENSE_VALUES:
+        raise ValueError(
+            f"{name} is a sparse matrix of {rows:,} x {columns:,} ({rows * columns:,} values "
+            f"dense), more than autoarch makes dense ({MAX_DENSE_VALUES:,}): keep fewer "
+            "columns (a vectorizer's max_features), or pass the raw texts, from which "
+            "autoarch builds its own tf-idf")
+    return x.toarray()
 
 
 def take_rows(inputs, rows):

@@ -217,12 +217,14 @@ class ModelSearch:
         self._trials_dir = os.path.join(self.study.directory, "trials")
         os.makedirs(self._trials_dir, exist_ok=True)
         max_trials, time_limit = config.budget.limits()
-        self._classical = self._fit_classical(time_limit)
-        self._pool, self._in_use = None, {}
-        self._worker = None if self._parallel else self._make_worker(max_trials)
         # a resumed search goes on with its clock: time_limit counts what was spent before
         self._started = entered - self.study.seconds_spent
         self._deadline = None if time_limit is None else self._started + time_limit
+        self._classical = self._fit_classical(
+            None if time_limit is None else max(0.0, self._deadline - time.monotonic()))
+        self._classical_ended = time.monotonic()
+        self._pool, self._in_use = None, {}
+        self._worker = None if self._parallel else self._make_worker(max_trials)
         self._screen = None
         if getattr(self.study.oracle, "runs_phase", False):
             self._phase()
@@ -241,8 +243,7 @@ class ModelSearch:
         stopped_by = ("max_trials" if max_trials and self.study.n_finished >= max_trials
                       else "time_limit" if self._out_of_time() else "strategy exhausted")
         if self.study.best_trial is None:
-            raise RuntimeError(f"no trial completed{self.study.failure_reasons()}; every "
-                               f"failure is in the study's journal ({self.study.directory})")
+            self._without_trials(time_limit)
         self.best_model, final = self._final_model()
         self.summary = {
             "trials": self.study.n_finished, "search_seconds": round(searched, 1),
@@ -259,6 +260,22 @@ class ModelSearch:
         if self.verbose:
             print(_summary_line(self.summary), flush=True)
         return self
+
+    def _without_trials(self, time_limit):
+        """Where no trial completed: a warning that the final model is made of the classical
+        members alone (a time limit too short for one trial on a large table still returns
+        its boosted trees and linear model), or an error naming why where there are none."""
+        why = self.study.failure_reasons() or (
+            f" in time_limit={time_limit:g} s (the data's preparation and the classical "
+            f"members took {self._classical_ended - self._started:.0f} s; raise it)"
+            if self._deadline is not None and self._out_of_time() else "")
+        if not self._classical:
+            raise RuntimeError(f"no trial completed{why}; every failure is in the study's "
+                               f"journal ({self.study.directory})")
+        names = ", ".join(member_name(key) for key in self._classical)
+        self.study.note("no_trial_completed", reason=why.lstrip("; "), members=names)
+        warnings.warn(f"no trial completed{why}; the final model is made of the classical "
+                      f"members alone ({names})", stacklevel=3)
 
     def _groups(self, sensitive, n_rows, validation_data, sensitive_input=None):
         """The training and validation rows' groups, or None; the space then searches
@@ -356,7 +373,7 @@ class ModelSearch:
                         scores=scores, seconds=round(time.monotonic() - started, 2))
         return best
 
-    def _fit_classical(self, time_limit):
+    def _fit_classical(self, left):
         """The classical members the ensemble may weigh beside the trials, fitted on the
         training rows: the boosted trees and a linear model on a table
         (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models on one
@@ -384,8 +401,9 @@ class ModelSearch:
         kind = self._only_kind()
         classification = self.space.is_classification
         # each boosting (of trees.SETTINGS), and the logistic regression: a share of
-        # TREES_SHARE; the boosting's early stopping needs MIN_ROWS
-        seconds = (TREES_SHARE * time_limit if time_limit else 45.0) / len(SETTINGS)
+        # TREES_SHARE of the ``left`` seconds (what preparing the data, a table's column
+        # ranking, left of the time limit); the boosting's early stopping needs MIN_ROWS
+        seconds = (45.0 if left is None else TREES_SHARE * left) / len(SETTINGS)
         trees = config.boosted_trees and len(y) >= MIN_ROWS
         if config.text_linear and kind == "text":
             keys = [LINEAR, NB_LINEAR] if classification else [LINEAR]
@@ -909,8 +927,7 @@ class ModelSearch:
             if trial.is_finite() and os.path.exists(path + ".keras") and \
                     os.path.exists(path + ".val.npy"):
                 predictions[trial.number] = np.load(path + ".val.npy", allow_pickle=False)
-        if predictions:
-            predictions.update({key: member["val"] for key, member in self._classical.items()})
+        predictions.update({key: member["val"] for key, member in self._classical.items()})
         return predictions
 
     def _select(self, predictions, y=None):
@@ -975,8 +992,7 @@ class ModelSearch:
                 shares += [weights[n] / len(parts[n])] * len(parts[n])
             model = ensemble_model(models, shares)
             if not model.compiled:  # its first member a classical one, never compiled
-                model.compile_from_config(
-                    self._trial_model(self.study.best_trial.number).get_compile_config())
+                self._compile(model)
             self.ensemble = {"members": record, "validation_score": list(score)}
             if selection is not None:
                 self.ensemble["scored_on"] = f"{FOLDS}-fold cross-validation"
@@ -986,7 +1002,7 @@ class ModelSearch:
         if len(weights) == 1 and _classical(next(iter(weights))):  # it beat every trial
             (key,) = weights
             model, retrained = self._classical_model(key)
-            model.compile_from_config(self._trial_model(best.number).get_compile_config())
+            self._compile(model)
             return model, {"final_model": member_name(key) + (" retrained on all rows" if
                                                               retrained else "")}
         if self._fairness:  # a retrained model's fairness is not the one that was validated
@@ -1003,6 +1019,16 @@ class ModelSearch:
         if len(models) > 1:
             how += ", averaged with its trial model"
         return model, {"final_model": how}
+
+    def _compile(self, model):
+        """Compile a classical member's model, or an ensemble that a classical member leads,
+        as the trials are: as the best trial's model, or, where none completed, as the
+        space compiles a candidate of its defaults."""
+        best = self.study.best_trial
+        if best is not None:
+            model.compile_from_config(self._trial_model(best.number).get_compile_config())
+        else:
+            model.compile(**self.space.compile_options(self.space.hyperparameters()))
 
     def _reselected(self, weights, score, record, selection=None):
         """Where members must be retrained (:meth:`_refit_needed`) and some of ``record``'s

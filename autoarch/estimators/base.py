@@ -89,9 +89,10 @@ _PARAMETERS_DOC = f"""
         chosen, where the selection was cross-validated).
     best_params_, best_score_ : dict, float
         The best trial's parameters and objective value (the selected one's after
-        ``select``).
+        ``select``); empty and None where no trial completed in the time limit and the
+        final model is made of the classical members alone (with a warning).
     selected_trial_ : int
-        The best trial, or the one ``select`` chose.
+        The best trial, or the one ``select`` chose (None where no trial completed).
     search_results_ : list of dict
         Every trial (number, status, parameters, value, metrics).
     pareto_front_ : list of dict
@@ -284,8 +285,8 @@ class _AutoEstimator(BaseEstimator):
         self.space_ = space
         self.config_ = config
         best = search.study.best_trial
-        self.best_params_ = best.hyperparameters
-        self.best_score_ = best.value
+        self.best_params_ = {} if best is None else best.hyperparameters
+        self.best_score_ = None if best is None else best.value
         self.search_results_ = [t.as_dict() for t in search.study.trials]
         self._search_settings = {
             "objective": [search.study.objective.name, search.study.objective.direction],
@@ -302,7 +303,7 @@ class _AutoEstimator(BaseEstimator):
                     self._front_archives[point["trial"]] = handle.read()
         self.search_summary_ = search.summary
         self._search_notes = list(search.study.notes)  # the summary, a supernet's epochs
-        self.selected_trial_ = best.number
+        self.selected_trial_ = None if best is None else best.number
         if self.directory is None:  # the record is in search_results_; the models in memory
             search.study.close()
             shutil.rmtree(directory, ignore_errors=True)

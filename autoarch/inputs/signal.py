@@ -1,11 +1,11 @@
 """Raw signals or pixels given flat: a 2-D numeric array of many columns of one kind.
 
 ``load_digits()``'s (N, 64) pixels or a sampled waveform (N, 40) are not tables: the order of
-the columns carries the information. Such an array is recognised by its width and by its
-columns sharing one scale, is standardized with one mean and spread for all columns (so the
-shape of the signal is kept), and gets order-aware candidates beside the MLP: a 1-D
-convolution over the columns and, when the count is a square, a 2-D convolution over the
-square it makes.
+the columns carries the information. Such an array is recognised by its width, by its
+columns sharing one scale and by a twentieth of its values at least being nonzero (a bag
+of words' are not), is standardized with one mean and spread for all columns (so the shape of the
+signal is kept), and gets order-aware candidates beside the MLP: a 1-D convolution over
+the columns and, when the count is a square, a 2-D convolution over the square it makes.
 """
 
 import math
@@ -19,6 +19,9 @@ from autoarch.inputs.base import InputKind
 
 MIN_COLUMNS = 16
 MAX_SCALE_RATIO = 25.0  # between the 90th and 10th percentile of the columns' ranges
+#: the share of nonzero values below which an array is a bag of words or one-hot columns (a
+#: tf-idf matrix of 2,000 words: 0.5 %), not a signal (digits' pixels: 51 %, MNIST's: 19 %)
+MIN_NONZERO = 0.05
 
 
 def one_kind(values):
@@ -48,7 +51,8 @@ class SignalInput(InputKind):
                 x.dtype.kind not in "fiu" or len(x) < 2:
             return False
         values = x.astype("float64")
-        return bool(np.isfinite(values).all()) and one_kind(values)
+        return bool(np.isfinite(values).all()) and \
+            np.count_nonzero(values) >= MIN_NONZERO * values.size and one_kind(values)
 
     def check(self, x):
         values = np.asarray(x, dtype="float32")

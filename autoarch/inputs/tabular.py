@@ -250,7 +250,8 @@ class TabularInput(InputKind):
     """
 
     kind = "tabular"
-    tags = {"allow_nan": True, "categorical": True, "two_d_array": True}
+    #: a sparse matrix is made dense before it gets here (:func:`autoarch.engine.data.dense`)
+    tags = {"allow_nan": True, "categorical": True, "two_d_array": True, "sparse": True}
     encodes_ahead = True
 
     def __init__(self, input_name=None):
