@@ -919,8 +919,7 @@ class ModelSearch:
 
     def _predictions(self):
         """``{trial number: validation predictions}`` of the finished trials whose models are
-        on disk, and the classical members' (:meth:`_fit_classical`) where there are any
-        trials."""
+        on disk, and the classical members' (:meth:`_fit_classical`)."""
         predictions = {}
         for trial in self.study.trials:
             path = os.path.join(self._trials_dir, f"trial_{trial.number}")
