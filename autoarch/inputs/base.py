@@ -9,10 +9,9 @@ do; a new kind is a subclass plus one registry line.
 
 import keras
 import numpy as np
-from scipy import sparse
-from sklearn.utils import check_array
 
 from autoarch.blocks.layout import DEFAULT_INPUT
+from autoarch.engine.data import dense
 
 
 def is_text(array):
@@ -100,8 +99,7 @@ class InputKind:
 
 def recognise(x, kinds):
     """The first of ``kinds`` (classes, in order) that recognises ``x``; clear errors else."""
-    if sparse.issparse(x):
-        check_array(x, accept_sparse=False)  # scikit-learn's message: dense data is required
+    x = dense(x)  # a sparse matrix, as the estimators take it
     try:
         array = x if hasattr(x, "columns") or isinstance(x, np.ndarray) else np.asarray(x)
     except ValueError as err:  # NumPy's "inhomogeneous shape"

@@ -3,9 +3,10 @@
 ``load_digits()``'s (N, 64) pixels or a sampled waveform (N, 40) are not tables: the order of
 the columns carries the information. Such an array is recognised by its width, by its
 columns sharing one scale and by a twentieth of its values at least being nonzero (a bag
-of words' are not), is standardized with one mean and spread for all columns (so the shape of the
-signal is kept), and gets order-aware candidates beside the MLP: a 1-D convolution over
-the columns and, when the count is a square, a 2-D convolution over the square it makes.
+of words' are not); it is standardized with one mean and spread for all columns (so the
+shape of the signal is kept), and gets order-aware candidates beside the MLP: a 1-D
+convolution over the columns and, when the count is a square, a 2-D convolution over the
+square it makes.
 """
 
 import math
