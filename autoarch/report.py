@@ -361,6 +361,10 @@ def render(trials, settings, notes=(), model=None, spec_text=None, title="autoar
             why += (f" To be eligible a trial had to beat {name} = {useful[-1]:.4f}, what "
                     "predicting the majority class reaches.")
         parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
+    for note in (n for n in notes if n.get("event") == "no_trial_completed"):
+        why = (f"No trial completed ({note['reason'] or 'none ran'}): the final model is made "
+               f"of the classical members alone ({note['members']}).")
+        parts.append(f"<h2>Why the winner won</h2><p>{html.escape(why)}</p>")
     parts += _supernet_phase([n for n in notes if n.get("event") == "supernet"])
     parts += _screening([n for n in notes if n.get("event") == "zero_cost"])
     parts += _columns([n for n in notes if n.get("event") == "adapted"], best)

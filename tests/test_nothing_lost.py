@@ -280,6 +280,10 @@ def test_without_a_completed_trial_the_classical_members_are_the_final_model(tmp
         ["boosted trees, linear model"]
     assert sum(n["event"] == "tell" and n["status"] == "FAILED" for n in notes) == 2
     assert_exports_predict_the_same(clf, x, tmp_path)
+    clf.report(tmp_path / "report.html")
+    assert "No trial completed (2 of 2 trials failed with: ValueError: boom (trials 0, 1)): " \
+        "the final model is made of the classical members alone (boosted trees, linear " \
+        "model)" in (tmp_path / "report.html").read_text()
 
 
 # -- 9 and 10. hostile specs ---------------------------------------------------------------
