@@ -42,6 +42,8 @@ MAX_TREES = 1000
 MAX_ROWS, MIN_ROWS = 50_000, 30
 #: encoded rows with fewer nonzero values than this share are fitted on as a sparse matrix
 SPARSE_SHARE = 0.1
+#: rows whose medians make a column's shift (:func:`zero_shift`; odd: a median that occurs)
+SHIFT_ROWS = 1001
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -55,10 +57,11 @@ class TreeEnsemble(layers.Layer):
     row's leaf in every tree at once.
     """
 
-    def __init__(self, trees, nodes, outputs, depth, arrays=None, **kwargs):
+    def __init__(self, trees, nodes, outputs, depth, arrays=None, shifted=False, **kwargs):
         super().__init__(**kwargs)
         self.trees, self.nodes, self.outputs, self.depth = int(trees), int(nodes), \
             int(outputs), int(depth)
+        self.shifted = bool(shifted)  # the rows less ``shift`` first, as the trees were fitted
         self._arrays = arrays  # initial values; a loaded model reads them from its weights
 
     def build(self, input_shape):
@@ -79,10 +82,14 @@ class TreeEnsemble(layers.Layer):
         self.value = weight("value", shape, "float32")
         self.column = weight("column", (self.trees, self.outputs), "float32")
         self.bias = weight("bias", (self.outputs,), "float32")
+        if self.shifted:
+            self.shift = weight("shift", (input_shape[-1],), "float32")
         self._arrays = None
 
     def call(self, x):
         x = keras.ops.cast(x, "float32")
+        if self.shifted:  # float32 subtraction, as NumPy made the rows the trees saw
+            x = x - self.shift
         offsets = keras.ops.arange(self.trees, dtype="int32") * self.nodes
         node = keras.ops.broadcast_to(offsets, (keras.ops.shape(x)[0], self.trees))
         for _ in range(self.depth):
@@ -98,13 +105,49 @@ class TreeEnsemble(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "trees": self.trees, "nodes": self.nodes,
-                "outputs": self.outputs, "depth": self.depth}
+                "outputs": self.outputs, "depth": self.depth, "shifted": self.shifted}
+
+
+class Shifted:
+    """A boosting fitted on rows less ``shift`` (:func:`zero_shift`), which predicts from
+    rows as given; its other attributes are the boosting's."""
+
+    def __init__(self, model, shift):
+        self.model, self.shift = model, shift
+
+    def __getattr__(self, name):
+        if name in ("model", "shift"):  # not set yet: unpickling
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def rows(self, x):
+        return shifted_rows(x, self.shift)
+
+    def predict(self, x):
+        return self.model.predict(self.rows(x))
+
+    def predict_proba(self, x):
+        return self.model.predict_proba(self.rows(x))
+
+    def decision_function(self, x):
+        return self.model.decision_function(self.rows(x))
+
+    def staged_predict(self, x):
+        return self.model.staged_predict(self.rows(x))
+
+    def staged_predict_proba(self, x):
+        return self.model.staged_predict_proba(self.rows(x))
+
+    def score(self, x, y):
+        return self.model.score(self.rows(x), y)
 
 
 def tree_arrays(model, x):
-    """``TreeEnsemble`` arguments from a fitted scikit-learn ``GradientBoosting*`` model;
-    ``x``: a few of its rows, to read the constant it starts from (its public
-    ``decision_function``/``predict`` less the trees' sum)."""
+    """``TreeEnsemble`` arguments from a fitted scikit-learn ``GradientBoosting*`` model
+    (or a :class:`Shifted` one); ``x``: a few of its rows, to read the constant it starts
+    from (its public ``decision_function``/``predict`` less the trees' sum)."""
+    shift = model.shift if isinstance(model, Shifted) else None
+    rows = x if shift is None else model.rows(x)
     estimators = model.estimators_  # (trees, outputs) of DecisionTreeRegressor
     n_trees, outputs = estimators.shape
     nodes = max(e.tree_.node_count for e in estimators.ravel())
@@ -132,14 +175,16 @@ def tree_arrays(model, x):
         arrays["left"][t, count:] = arrays["right"][t, count:] = base + np.arange(count, nodes)
         arrays["column"][t, k] = 1.0
         depth = max(depth, tree.max_depth)
-        total[:, k] += model.learning_rate * estimators[i, k].predict(x)
+        total[:, k] += model.learning_rate * estimators[i, k].predict(rows)
     raw = model.decision_function(x) if hasattr(model, "decision_function") else \
         model.predict(x)
     bias = (np.asarray(raw, "float64").reshape(len(x), outputs) - total)[0]
     arrays = {k: v.reshape(-1) if k != "column" else v for k, v in arrays.items()}
     arrays["bias"] = bias.astype("float32")
+    if shift is not None:
+        arrays["shift"] = np.asarray(shift, "float32")
     return {"trees": flat, "nodes": nodes, "outputs": outputs, "depth": depth,
-            "arrays": arrays}
+            "arrays": arrays, "shifted": shift is not None}
 
 
 def at_most_rows(x, y, seed, dtype):
@@ -159,6 +204,32 @@ def at_most_rows(x, y, seed, dtype):
 
         x = sparse.csr_matrix(x)
     return x, y
+
+
+def zero_shift(x, seed=0):
+    """Per column, a value most rows hold (the median of at most :data:`SHIFT_ROWS` rows),
+    where taking it from every value leaves these rows under ``SPARSE_SHARE`` nonzero:
+    columns of counts standardized (a raw 0 becomes minus the column's mean over its spread,
+    in every row without one), which then fit as a sparse matrix; None where that is not so,
+    or ``x`` is sparse already. On a table of 1,503 columns of counts the three boostings and
+    the refit took 24 s standardized and 7 s shifted."""
+    from scipy import sparse
+
+    if sparse.issparse(x) or not x.size:
+        return None
+    sample = x[np.random.default_rng(seed).choice(len(x), min(len(x), SHIFT_ROWS),
+                                                  replace=False)]
+    shift = np.median(sample, axis=0).astype(x.dtype)  # an odd count: values that occur
+    if np.count_nonzero(sample - shift) >= SPARSE_SHARE * sample.size:
+        return None
+    return shift
+
+
+def shifted_rows(x, shift):
+    """``x`` less ``shift`` (float32), as a CSR matrix."""
+    from scipy import sparse
+
+    return sparse.csr_matrix(np.asarray(x, "float32") - shift)
 
 
 def member_inputs(kind):
@@ -182,14 +253,19 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
     x, y = at_most_rows(x, y, seed, "float32")
+    shift = zero_shift(x, seed)
+    if shift is not None:
+        x = shifted_rows(x, shift)
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     model = kind(n_estimators=n_trees, random_state=seed, **settings) if n_trees else \
         kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
              random_state=seed, **settings)
     if seconds is None:
-        return model.fit(x, y)
-    deadline = time.monotonic() + seconds
-    return model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
+        model.fit(x, y)
+    else:
+        deadline = time.monotonic() + seconds
+        model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
+    return model if shift is None else Shifted(model, shift)
 
 
 def setting_name(settings):

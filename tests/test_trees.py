@@ -13,8 +13,8 @@ from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
-from autoarch.trees import (MAX_TREES, SETTINGS, TreeEnsemble, at_most_rows, fit_boosted_trees,
-                            tree_arrays)
+from autoarch.trees import (MAX_TREES, SETTINGS, Shifted, TreeEnsemble, at_most_rows,
+                            fit_boosted_trees, tree_arrays)
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
@@ -28,23 +28,38 @@ def _scores(x, classification, y):
     return model.predict(x, verbose=0), np.asarray(expected).reshape(len(x), -1), fitted
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass", "regression", "mostly zero"])
-def test_the_keras_trees_compute_what_scikit_learn_computes(task):
-    """On dense rows, and on one-hot-like rows that the boosting fits as a sparse matrix."""
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression", "mostly zero",
+                                  "standardized counts"])
+def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
+    """On dense rows; on one-hot-like rows that the boosting fits as a sparse matrix; and on
+    counts standardized as a table's numbers are (mostly one value per column, not zero),
+    which it fits less each column's usual value, sparse again."""
     if task == "regression":
         x, y = load_diabetes(return_X_y=True)
-    elif task == "mostly zero":
+    elif task in ("mostly zero", "standardized counts"):
         rng = np.random.default_rng(0)
         x = (rng.random((600, 200)) < 0.03) * rng.uniform(0.5, 2, (600, 200))
         y = (x[:, :10].sum(axis=1) > 0.3).astype(int)
+        if task == "standardized counts":
+            x = (x - x.mean(axis=0)) / x.std(axis=0)
     else:
         x, y = load_iris(return_X_y=True)
         y = (y == 2).astype(int) if task == "binary" else y
-    got, expected, fitted = _scores(x.astype("float32"), task != "regression", y)
+    x = x.astype("float32")
+    got, expected, fitted = _scores(x, task != "regression", y)
     assert got.shape == (len(x), 3 if task == "multiclass" else 1)
     assert fitted.n_estimators_ > 10
     assert sparse.issparse(at_most_rows(x, y, 0, "float32")[0]) == (task == "mostly zero")
+    assert isinstance(fitted, Shifted) == (task == "standardized counts")
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    if isinstance(fitted, Shifted):  # the shift travels with the model
+        inputs = keras.Input((x.shape[1],))
+        model = keras.Model(inputs, TreeEnsemble(**tree_arrays(fitted, x[:4]))(inputs))
+        model.save(tmp_path / "trees.keras")
+        reloaded = keras.models.load_model(tmp_path / "trees.keras", safe_mode=True)
+        np.testing.assert_allclose(reloaded.predict(x, verbose=0), got, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(pickle.loads(pickle.dumps(fitted)).predict_proba(x),
+                                   fitted.predict_proba(x))
 
 
 def test_a_split_between_neighbouring_floats_sends_each_to_its_own_side():
