@@ -244,7 +244,9 @@ def member_inputs(kind):
 def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
                       settings=SETTINGS[0]):
     """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``, with
-    ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one).
+    ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one); fitted on
+    the rows less each column's usual value, and so :class:`Shifted`, where
+    :func:`zero_shift` finds that sparse.
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
     rows has not improved for 20 trees; with it, that many on every row. Either way it
