@@ -176,7 +176,8 @@ def tree_arrays(model, x):
         arrays["column"][t, k] = 1.0
         depth = max(depth, tree.max_depth)
         total[:, k] += model.learning_rate * estimators[i, k].predict(rows)
-    raw = model.decision_function(x) if hasattr(model, "decision_function") else \
+    inner = model.model if shift is not None else model  # a regressor has no decision
+    raw = model.decision_function(x) if hasattr(inner, "decision_function") else \
         model.predict(x)
     bias = (np.asarray(raw, "float64").reshape(len(x), outputs) - total)[0]
     arrays = {k: v.reshape(-1) if k != "column" else v for k, v in arrays.items()}
