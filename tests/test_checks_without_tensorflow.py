@@ -85,6 +85,10 @@ def test_the_option_table_is_what_each_strategy_constructor_takes(name):
     ("oneshot", {"prescreen": 2}, "prescreen applies to strategies that suggest one"),
     ("random", {"prescreen": 0}, "prescreen must be an int >= 1"),
     ("evolution", {"population_size": "20"}, "wrong type.*population_size='20'"),
+    ("darts", {"architecture_learning_rate": "fast"},
+     "darts: architecture_learning_rate must be a number > 0, got 'fast'"),
+    ("gdas", {"architecture_learning_rate": 0}, "gdas: architecture_learning_rate must be"),
+    ("darts", {"max_skips": -1}, "darts: max_skips must be an int >= 0"),
 ])
 def test_the_table_and_the_constructor_refuse_the_same_values(name, options, message):
     with pytest.raises(ValueError, match=message):

@@ -15,7 +15,8 @@ import pytest
 from sklearn.datasets import load_digits
 
 from autoarch import AutoClassifier
-from autoarch.blocks import CellBlock, ChainBlock, ClassificationHead, DenseBlock, ModelSpace
+from autoarch.blocks import (BlockChoice, CellBlock, ChainBlock, ClassificationHead, ConvBlock,
+                             DenseBlock, ModelSpace)
 from autoarch.blocks.layers import MixedOp, Switch
 from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
@@ -83,6 +84,65 @@ def test_calibration_gives_batch_norm_the_paths_own_statistics(digits):
                                    rtol=1e-3, atol=1e-4)
         np.testing.assert_allclose(norm.moving_variance.numpy(), seen.var(axis=(0, 1, 2)),
                                    rtol=1e-3, atol=1e-4)
+
+
+def _stem_choice(**second):
+    """A choice between two stems: plain and separable convolutions (16 filters, no pooling:
+    one output shape), or ``second``'s variant of the separable one."""
+    fixed = {"num_blocks": 1, "num_layers": 1, "pooling": "none", "filters": 16}
+    return BlockChoice([ConvBlock(name="plain", **fixed),
+                        ConvBlock(name="separable", **{**fixed, "separable": True, **second})],
+                       name="stem")
+
+
+def test_a_block_choice_is_a_switch_between_whole_blocks(digits, tmp_path):
+    x, y = digits
+    space = ModelSpace([_stem_choice(), CellBlock(num_nodes=2, stacks=1, filters=8,
+                                                  operations=("skip", "conv3x3")),
+                        ClassificationHead(num_classes=10)], training={"learning_rate": 0.01},
+                       inputs={"input": ImageInput("input").fit(x)})
+    supernet = Supernet(space)
+    assert supernet.choices == {"stem/block": ["plain", "separable"],
+                                "cell_1/normal_0_1": ["skip", "conv3x3"]}
+    supernet.train(x[:1200], y[:1200], epochs=2, seed=0)
+    scores = []
+    for stem in ("plain", "separable"):
+        path = {"stem/block": stem, "cell_1/normal_0_1": "conv3x3"}
+        scores.append(supernet.score(path, x[1200:], y[1200:], calibration=x[:640]))
+        alone = supernet.extract(path)  # the chosen block alone, inherited weights and all
+        stems = [layer for layer in alone.layers if isinstance(layer, Switch)
+                 and layer.options == [stem]]
+        assert len(stems) == 1 and len(stems[0].branches[0].layers) == 3  # input, conv, relu
+        np.testing.assert_allclose(alone.predict(x[1200:1300], verbose=0),
+                                   supernet.model.predict(x[1200:1300], verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+        alone.save(tmp_path / f"{stem}.keras")
+        reloaded = keras.models.load_model(tmp_path / f"{stem}.keras", safe_mode=True)
+        np.testing.assert_allclose(reloaded.predict(x[:8], verbose=0),
+                                   alone.predict(x[:8], verbose=0), rtol=1e-5, atol=1e-6)
+        parameters = supernet.parameters(path)  # what a trial trains from scratch
+        assert parameters["stem/block"] == stem and parameters["plain/kernel_size"] == 3
+    assert scores[0] != scores[1]  # each stem its own weights
+    # an option with choices of its own: switches inside a switch, one path extracted
+    cells = CellBlock(name="cells", num_nodes=2, stacks=2, filters=8,
+                      operations=("skip", "conv3x3"))
+    convs = ConvBlock(name="convs", num_blocks=1, num_layers=1, filters=16, pooling="max")
+    nested = Supernet(ModelSpace([BlockChoice([cells, convs], name="body"),
+                                  ClassificationHead(num_classes=10)],
+                                 inputs={"input": ImageInput("input").fit(x)}))
+    assert sorted(nested.choices) == ["body/block", "cells/normal_0_1", "cells/reduce_0_1"]
+    nested.train(x[:600], y[:600], epochs=1, seed=0)
+    path = {"body/block": "cells", "cells/normal_0_1": "conv3x3", "cells/reduce_0_1": "skip"}
+    nested.set_path(path)
+    np.testing.assert_allclose(nested.extract(path).predict(x[:100], verbose=0),
+                               nested.model.predict(x[:100], verbose=0), rtol=1e-5, atol=1e-6)
+    mixed = Supernet(space, sampling="softmax")
+    assert mixed.architecture()["stem/block"] == {"plain": 0.5, "separable": 0.5}
+    # options of different output shapes cannot share a place
+    with pytest.raises(ValueError, match="stem_block_0: the options .* must give one output shape.*'separable' "
+                                         r"gives \(4, 4, 16\)"):
+        Supernet(ModelSpace([_stem_choice(pooling="max"), ClassificationHead(num_classes=10)],
+                            inputs={"input": ImageInput("input").fit(x)}))
 
 
 def test_a_space_without_operation_choices_has_no_supernet(digits):
@@ -213,6 +273,26 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
         assert sorted(weights) == ["cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2"]
         assert all(name in page for name in weights)  # how each choice evolved
         assert "none" not in done[0]["derived"].values()
+
+
+@pytest.mark.parametrize("strategy, options", [("oneshot", {"search_trials": 4, "top_k": 2}),
+                                               ("darts", {"warmup_epochs": 0})])
+def test_a_one_shot_search_chooses_between_blocks(digits, tmp_path, strategy, options):
+    x, y = digits
+    clf = AutoClassifier(spec=[_stem_choice(), CellBlock(num_nodes=2, stacks=1, filters=8,
+                                                         operations=("skip", "conv3x3")),
+                               ClassificationHead()],
+                         strategy=strategy, strategy_options={"supernet_epochs": 2, **options},
+                         epochs=4, learning_rate=0.01, seed=0, directory=str(tmp_path),
+                         final_fit=False, ensemble_size=1).fit(x[:900], y[:900])
+    assert clf.score(x[900:], y[900:]) > 0.15
+    done = [r for r in _journal(tmp_path) if r.get("stage") == "done"][0]
+    chosen = [c["stem/block"] for c in done["candidates"]]
+    assert len(chosen) == options.get("top_k", 1) and set(chosen) <= {"plain", "separable"}
+    if strategy == "darts":
+        assert sorted(done["weights"]["stem/block"]) == ["plain", "separable"]
+    trials = clf.search_results_
+    assert [t["params"]["stem/block"] for t in trials] == chosen  # trained as chosen
 
 
 def test_a_study_of_a_plain_function_cannot_run_a_supernet_strategy():

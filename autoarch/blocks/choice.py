@@ -1,7 +1,10 @@
 """Macro spaces: a searched choice between whole blocks (and so between layer types and
-depths); each option's own arguments exist only when that option is chosen."""
+depths); each option's own arguments exist only when that option is chosen. In a supernet
+the choice is a switch over its options (blocks of one output shape), as an operation choice
+of the cell and chain spaces is."""
 
 from autoarch.blocks.base import Block
+from autoarch.blocks.ops import SUPERNET, supernet_switch
 
 
 class BlockChoice(Block):
@@ -41,10 +44,29 @@ class BlockChoice(Block):
         return points
 
     def build(self, hp, inputs):
+        supernet = SUPERNET.get()
+        if supernet is not None and len(self.options) > 1 and hasattr(inputs, "shape"):
+            return self._switch(supernet, hp, inputs)
         chosen = self.declare(hp)["block"]
         option = next(o for o in self.options if o.name == chosen)
         with hp.conditional_scope(f"{self.name}/block", [option.name]):
             return option.build(hp, inputs)
+
+    def _switch(self, supernet, hp, x):
+        """While a supernet is built: a switch over the options (those a single path keeps),
+        each built as a Keras model of its own with the parameters the supernet fixes. The
+        options must give one output shape."""
+        import keras
+
+        name = f"{self.name}/block"
+        kept = supernet.only.get(name, [o.name for o in self.options])
+        models = []
+        for option in (o for o in self.options if o.name in kept):
+            inputs = keras.Input(tuple(x.shape[1:]))
+            models.append(keras.Model(inputs, option.build(hp, inputs),
+                                      name=f"{self.name}_{option.name}"))
+        return supernet_switch(supernet, name, [o.name for o in self.options if o.name in kept],
+                               x, models=models)
 
     def adapt(self, data):
         for option in self.options:

@@ -16,25 +16,38 @@ from autoarch.blocks.ops import apply_op
 class Switch(layers.Layer):
     """Every option of one searched operation, with its own weights, and one of them applied
     per call: the option numbered by the ``active`` variable (set between training steps, so a
-    supernet trains one sampled path per batch, as single-path one-shot NAS does). A ``none``
-    option gives zeros of the others' output shape."""
+    supernet trains one sampled path per batch, as single-path one-shot NAS does). The
+    options are operations (``OPS``, built here with ``filters`` and ``stride``; ``none``
+    gives zeros of the others' output shape) or, for a ``BlockChoice``, whole blocks built
+    beforehand: ``models``, one Keras model per option."""
 
-    def __init__(self, options, filters, stride=1, **kwargs):
+    def __init__(self, options, filters=0, stride=1, models=None, **kwargs):
         super().__init__(**kwargs)
         self.options, self.filters, self.stride = list(options), int(filters), int(stride)
+        self.models = None if models is None else [
+            m if isinstance(m, keras.Model) else keras.saving.deserialize_keras_object(m)
+            for m in models]
         self.branches, self._output_shape = [], None
+
+    def _branch(self, option, input_shape):
+        """Option ``option``'s model (None for ``none``)."""
+        if self.models is not None:
+            return self.models[self.options.index(option)]
+        if option == "none":
+            return None
+        inputs = keras.Input(tuple(input_shape[1:]))
+        return keras.Model(inputs, apply_op(option, inputs, self.filters, self.stride),
+                           name=f"{self.name}_{option}")
 
     def build(self, input_shape):
         self.active = self.add_weight(shape=(), dtype="int32", initializer="zeros",
                                     trainable=False, name="active")
         for option in self.options:
-            if option == "none":
-                self.branches.append(None)
+            branch = self._branch(option, input_shape)
+            self.branches.append(branch)
+            if branch is None:
                 continue
-            inputs = keras.Input(tuple(input_shape[1:]))
-            outputs = apply_op(option, inputs, self.filters, self.stride)
-            self.branches.append(keras.Model(inputs, outputs, name=f"{self.name}_{option}"))
-            shape = tuple(outputs.shape[1:])
+            shape = tuple(branch.outputs[0].shape[1:])
             if self._output_shape not in (None, shape):
                 raise ValueError(
                     f"{self.name}: the options of one choice must give one output shape to "
@@ -59,8 +72,11 @@ class Switch(layers.Layer):
         return keras.ops.switch(self.active, [branch(b) for b in self.branches], x)
 
     def get_config(self):
-        return {**super().get_config(), "options": self.options, "filters": self.filters,
-                "stride": self.stride}
+        config = {**super().get_config(), "options": self.options, "filters": self.filters,
+                  "stride": self.stride}
+        if self.models is not None:
+            config["models"] = [keras.saving.serialize_keras_object(m) for m in self.models]
+        return config
 
 
 @keras.saving.register_keras_serializable(package="autoarch")

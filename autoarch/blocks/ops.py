@@ -76,10 +76,20 @@ def choose_op(name, value, options, x, filters, stride=1):
     build = SUPERNET.get()
     if build is None or x is None or len(options) == 1:
         return apply_op(value, x, filters, stride)
+    return supernet_switch(build, name, list(build.only.get(name, options)), x, filters, stride)
+
+
+def supernet_switch(build, name, options, x, filters=0, stride=1, models=None):
+    """A switch over ``options`` for the choice ``name`` (a mixed operation for DARTS and
+    GDAS), recorded in ``build`` and applied to ``x``; ``models``: the options as Keras
+    models (a ``BlockChoice``'s blocks) instead of operations."""
     from autoarch.blocks.layers import MixedOp, Switch
 
-    options = list(build.only.get(name, options))
-    switch = Switch(options, filters, stride) if build.sampling is None else \
-        MixedOp(options, filters, stride, sampling=build.sampling)
+    # named by its choice and position (a layer's name takes no "/"), so errors and
+    # summaries say which choice
+    layer = f"{name.replace('/', '_')}_{len(build.switches.get(name, []))}"
+    switch = Switch(options, filters, stride, models=models, name=layer) \
+        if build.sampling is None else \
+        MixedOp(options, filters, stride, sampling=build.sampling, models=models, name=layer)
     build.switches.setdefault(name, []).append(switch)
     return switch(x)

@@ -1,6 +1,7 @@
 """One supernet for a whole space: every searched operation a switch over shared weights.
 
 A space's searched operations (the edges of ``CellBlock``, the layers of ``ChainBlock``)
+and its ``BlockChoice``s (whole blocks of one output shape)
 become :class:`~autoarch.blocks.layers.Switch` layers, built by the blocks' own code, so a
 supernet comes from the same YAML specs and Python blocks as any search. The other
 parameters (widths, depths) are fixed for the supernet: their defaults unless given.
@@ -34,7 +35,8 @@ class Supernet:
         self.model, self.switches = self._build(sampling=sampling)
         if not self.switches:
             raise ValueError("the space searches no operation (a CellBlock or ChainBlock "
-                             "choice): there is nothing for a supernet to share")
+                             "choice) and no BlockChoice: there is nothing for a supernet to "
+                             "share")
         self.choices = {name: layers[0].options for name, layers in self.switches.items()}
         self._forward = None
 
@@ -162,13 +164,7 @@ class Supernet:
         """The path alone: an ordinary Keras model (its switches hold one option each) with
         the supernet's weights for that path."""
         single, _ = self._build({name: [option] for name, option in path.items()})
-        for layer, original in zip(single.layers, self.model.layers):  # built in one order
-            if isinstance(layer, Switch):
-                branch = original.branches[original.options.index(layer.options[0])]
-                if branch is not None:
-                    layer.branches[0].set_weights(branch.get_weights())
-            else:
-                layer.set_weights(original.get_weights())
+        _copy_path(single, self.model)
         return single
 
 
@@ -177,6 +173,21 @@ def path_parameters(space, path, fixed=None):
     or its default."""
     values = {p.name: (fixed or {}).get(p.name, p.default) for p in space.hyperparameters().space}
     return {**values, **path}
+
+
+def _copy_path(single, source):
+    """``source``'s weights into ``single``, one path of it built in the same order: layer
+    by layer, each switch's one option from the source's same option (a block choice's
+    options may hold switches of their own)."""
+    if isinstance(single, Switch):
+        branch = source.branches[source.options.index(single.options[0])]
+        if branch is not None:
+            _copy_path(single.branches[0], branch)
+    elif isinstance(single, keras.Model):
+        for layer, original in zip(single.layers, source.layers):
+            _copy_path(layer, original)
+    else:
+        single.set_weights(source.get_weights())
 
 
 def _walk(layer):

@@ -2,7 +2,8 @@
 
 ``oneshot`` (single-path one-shot, Guo et al. 2020; few-shot splits, Zhao et al. 2021),
 ``darts`` (Liu et al. 2019, first order) and ``gdas`` (Dong & Yang 2019) search the
-operation choices of ``CellBlock`` and ``ChainBlock`` through weight sharing
+operation choices of ``CellBlock`` and ``ChainBlock``, and ``BlockChoice``s between blocks
+of one output shape, through weight sharing
 (:mod:`autoarch.oneshot.phase`). Their trials are the phase's candidates, best first, each
 trained from scratch like any trial (journal, resume, ensembles); then the strategy is
 exhausted. Parameters other than operation choices (widths, depths, the learning rate)
@@ -16,6 +17,7 @@ parameter-free ones win early only because the others are untrained), and at mos
 """
 
 from autoarch.strategies.base import PhasedStrategy
+from autoarch.strategies.options import check_values
 
 
 class SupernetStrategy(PhasedStrategy):
@@ -66,6 +68,8 @@ class Darts(SupernetStrategy):
     def __init__(self, architecture_learning_rate=3e-3, warmup_epochs=2, max_skips=2,
                  **kwargs):
         super().__init__(**kwargs)
+        check_values(self.name, {"architecture_learning_rate": architecture_learning_rate,
+                                 "warmup_epochs": warmup_epochs, "max_skips": max_skips})
         self.architecture_learning_rate = architecture_learning_rate
         self.warmup_epochs, self.max_skips = warmup_epochs, max_skips
 

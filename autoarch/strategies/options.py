@@ -93,8 +93,19 @@ def _zero_cost(o):
         raise ValueError(f"zero_cost: time_share must be in (0, 1], got {o['time_share']!r}")
 
 
+def _bilevel(name, o):
+    rate = o["architecture_learning_rate"]
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
+        raise ValueError(f"{name}: architecture_learning_rate must be a number > 0, got "
+                         f"{rate!r}")
+    _int_at_least("warmup_epochs", o["warmup_epochs"], 0, f"{name}: ")
+    if o["max_skips"] is not None:
+        _int_at_least("max_skips", o["max_skips"], 0, f"{name}: ")
+
+
 _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinforce,
-           "hyperband": _hyperband, "zero_cost": _zero_cost}
+           "hyperband": _hyperband, "zero_cost": _zero_cost,
+           "darts": lambda o: _bilevel("darts", o), "gdas": lambda o: _bilevel("gdas", o)}
 
 
 def check_values(name, options, phased=None):
