@@ -295,6 +295,36 @@ def test_a_one_shot_search_chooses_between_blocks(digits, tmp_path, strategy, op
     assert [t["params"]["stem/block"] for t in trials] == chosen  # trained as chosen
 
 
+MISMATCHED_STEMS = """
+from sklearn.datasets import load_digits
+from autoarch import AutoClassifier
+from autoarch.blocks import BlockChoice, CellBlock, ClassificationHead, ConvBlock
+x, y = load_digits(return_X_y=True)
+stems = [ConvBlock(name="a", num_blocks=1, num_layers=1, pooling="none"),
+         ConvBlock(name="b", num_blocks=1, num_layers=1, pooling="max")]
+try:
+    AutoClassifier(spec=[BlockChoice(stems, name="stem"), CellBlock(num_nodes=2, stacks=1,
+                         operations=("skip", "conv3x3")), ClassificationHead()],
+                   strategy="oneshot", epochs=1, directory=DIRECTORY).fit(
+        (x[:300] / 16).reshape(-1, 8, 8, 1), y[:300])
+except ValueError as err:
+    print(err)
+"""
+
+
+def test_a_supernet_that_cannot_be_built_ends_the_search_with_its_reason_alone(tmp_path):
+    # the trial worker, still starting when the search ends, leaves without a traceback
+    result = subprocess.run(
+        [sys.executable, "-c", MISMATCHED_STEMS.replace("DIRECTORY", repr(str(tmp_path)))],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(
+            __file__)))))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "stem_block_0: the options of one choice must give one output shape" in \
+        result.stdout
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
 def test_a_study_of_a_plain_function_cannot_run_a_supernet_strategy():
     from autoarch import Study
 

@@ -198,7 +198,11 @@ def serve(conn, heartbeat=None, where="worker process", payload=None):
                 except OSError:
                     return
         threading.Thread(target=beat, daemon=True).start()
-    send(("ready",))
+    try:
+        send(("ready",))
+    except OSError:  # the searching process ended (an error) while this one started
+        stopped.set()
+        return 0
     tasks = 0
     try:
         while True:
