@@ -18,7 +18,7 @@ The default command then runs each method ``--runs`` times on the same split, ea
 from its own seed (initial weights, sampled paths, batch order), and prints per method,
 averaged over its runs: Kendall tau between its estimates and the stand-alone accuracies
 (all 343 paths scored with inherited weights, after batch-norm recalibration), the derived
-architecture's stand-alone accuracy and rank (1 + the cells strictly more accurate), and
+architecture's stand-alone accuracy and rank (1 + the cells more accurate; equal means tie), and
 the search's wall seconds as a multiple of one stand-alone training (timed in the same run:
 the mean of two, the best cell and the median one). One-shot and few-shot derive the best
 of the paths an evolution search scores on the supernet (100, as ``strategy: oneshot``
