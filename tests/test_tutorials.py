@@ -20,6 +20,9 @@ EXPECTED = {
                        "over 12 trials"],
     "04_pipelines_and_mixed_data.py": ["mixed table: test accuracy", "grid search over",
                                        "same predictions: True", "text: predictions"],
+    "05_one_shot.py": ["oneshot: test accuracy", "supernet's pick", "darts: test accuracy",
+                       "the stems' weights", "deep path, inherited weights",
+                       "extracted path saved"],
 }
 
 
