@@ -139,8 +139,8 @@ def test_a_block_choice_is_a_switch_between_whole_blocks(digits, tmp_path):
     mixed = Supernet(space, sampling="softmax")
     assert mixed.architecture()["stem/block"] == {"plain": 0.5, "separable": 0.5}
     # options of different output shapes cannot share a place
-    with pytest.raises(ValueError, match="stem_block_0: the options .* must give one output shape.*'separable' "
-                                         r"gives \(4, 4, 16\)"):
+    with pytest.raises(ValueError, match=r"stem_block_0: the options .* must give one output "
+                                         r"shape.*'separable' gives \(4, 4, 16\)"):
         Supernet(ModelSpace([_stem_choice(pooling="max"), ClassificationHead(num_classes=10)],
                             inputs={"input": ImageInput("input").fit(x)}))
 
