@@ -204,6 +204,26 @@ def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():
         assert np.all(tape.gradient(loss, gumbel.logits).numpy() != 0)
 
 
+def test_paths_that_build_the_same_model_are_one_candidate(digits):
+    from autoarch.oneshot.phase import distinct_paths
+
+    x, _ = digits
+    supernet = Supernet(_small_cell_space(x))
+
+    def path(a, b, c):
+        return {"cell_1/normal_0_1": a, "cell_1/normal_0_2": b, "cell_1/normal_1_2": c}
+
+    # with "none" into node 1 its edge out is left out of the model, and with "none" out of
+    # node 1 its edge in: the first three build one model
+    ranked = [(path("none", "conv3x3", "skip"), 0.9), (path("none", "conv3x3", "conv3x3"), 0.8),
+              (path("maxpool3x3", "conv3x3", "none"), 0.7),
+              (path("conv3x3", "none", "conv3x3"), 0.6), (path("skip", "skip", "skip"), 0.5)]
+    kept, same = distinct_paths(supernet, ranked, 2)
+    assert kept == [ranked[0], ranked[3]]
+    assert same == [{"path": ranked[i][0], "as": ranked[0][0]} for i in (1, 2)]
+    assert distinct_paths(supernet, ranked, 1) == ([ranked[0]], [])
+
+
 def _small_cell_space(x):
     return _space(CellBlock(num_nodes=3, stacks=1, filters=8, operations=SMALL_OPS), x)
 
@@ -258,6 +278,7 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
     main = "supernet" if strategy == "oneshot" else "architecture"
     assert len(done) == 1 and [n["epoch"] for n in notes if n["stage"] == main] == [1, 2]
     if strategy == "oneshot":  # one child per option of the split edge, one epoch each
+        assert isinstance(done[0]["same_model"], list)
         children = [n["stage"] for n in notes if n["stage"].startswith("few_shot_")]
         assert children == [f"few_shot_{i}" for i in range(len(SMALL_OPS))]
         assert done[0]["few_shot_splits"] == ["cell_1/normal_0_1"]

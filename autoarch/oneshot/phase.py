@@ -13,6 +13,7 @@ with the architecture weights or the supernet's accuracy), for reports.
 import itertools
 import json
 import os
+import re
 import time
 
 import keras
@@ -102,9 +103,51 @@ def _single_path(strategy, ctx):
                                                   for n, v in pinned.items()),
             strategy.few_shot_epochs, ctx.seed + 1, pinned)) if splits else {(): supernet}
     ranked = search_paths(supernet, scorers, splits, strategy, ctx)
-    candidates = [supernet.parameters(path) for path, _ in ranked[:strategy.top_k]]
-    return candidates, {"paths_scored": len(ranked), "few_shot_splits": list(splits),
-                        "top": [{"path": p, "score": s} for p, s in ranked[:strategy.top_k]]}
+    top, same = distinct_paths(supernet, ranked, strategy.top_k)
+    return [supernet.parameters(path) for path, _ in top], {
+        "paths_scored": len(ranked), "few_shot_splits": list(splits),
+        "top": [{"path": p, "score": s} for p, s in top], "same_model": same}
+
+
+#: how many of the best paths, per candidate wanted, are built to find distinct ones
+DISTINCT_SCAN = 10
+
+
+def distinct_paths(supernet, ranked, count):
+    """The best ``count`` of ``ranked`` (``[(path, score)]``, best first) that build
+    different Keras models, and ``[{"path", "as"}]`` for each path passed over as building
+    the same model as the kept path ``as``. Paths differ without their models differing
+    where an operation's input or output reaches nothing, or "skip" makes two placements
+    one (the benchmark's 343 cells build 217 models; its supernets' favourite is one model
+    of 15 cells), and training one model twice would waste a candidate. At most
+    ``DISTINCT_SCAN`` x ``count`` paths are built."""
+    kept, keys, same = [], {}, []
+    for path, score in ranked[:DISTINCT_SCAN * count]:
+        key = model_key(supernet.space.build(_fixed(supernet.parameters(path))))
+        if key in keys:
+            same.append({"path": path, "as": keys[key]})
+            continue
+        keys[key] = path
+        kept.append((path, score))
+        if len(kept) == count:
+            break
+    return kept, same
+
+
+def _fixed(values):
+    hp = kt.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    return hp
+
+
+def model_key(model):
+    """``model``'s architecture as a string, the same for two models built alike whatever
+    their layers' generated names."""
+    names = {name: f"#{k}" for k, name in enumerate([model.name] + [
+        layer.name for layer in model.layers])}
+    return re.sub(r'"([^"]+)"', lambda m: f'"{names.get(m.group(1), m.group(1))}"',
+                  json.dumps(model.get_config(), sort_keys=True))
 
 
 class Child:
