@@ -123,7 +123,10 @@ def distinct_paths(supernet, ranked, count):
     ``DISTINCT_SCAN`` x ``count`` paths are built."""
     kept, keys, same = [], {}, []
     for path, score in ranked[:DISTINCT_SCAN * count]:
-        key = model_key(supernet.space.build(_fixed(supernet.parameters(path))))
+        try:
+            key = model_key(supernet.space.build(_fixed(supernet.parameters(path))))
+        except Exception:  # noqa: BLE001 - kept: its trial fails, with the reason recorded
+            key = json.dumps(path, sort_keys=True)
         if key in keys:
             same.append({"path": path, "as": keys[key]})
             continue
