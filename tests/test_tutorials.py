@@ -20,7 +20,8 @@ EXPECTED = {
                        "over 12 trials"],
     "04_pipelines_and_mixed_data.py": ["mixed table: test accuracy", "grid search over",
                                        "same predictions: True", "text: predictions"],
-    "05_one_shot.py": ["oneshot: test accuracy", "supernet's pick", "darts: test accuracy",
+    "05_one_shot.py": ["oneshot: test accuracy", "supernet's pick", "passed over, building",
+                       "darts: test accuracy",
                        "the stems' weights", "deep path, inherited weights",
                        "extracted path saved"],
 }

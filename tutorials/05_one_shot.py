@@ -47,8 +47,10 @@ def blocks():
 directory = tempfile.mkdtemp(prefix="autoarch_one_shot_")
 
 # 1. strategy="oneshot": train the supernet, let evolution score 60 paths with its weights,
-#    train the best two from scratch. signal_neighbours=False keeps the nearest-neighbours
-#    member out of the final model, so it is made of the searched cells alone.
+#    train from scratch the best two that build different models (a cell whose first edge
+#    is "none" builds the same model whatever its edge out of node 1 is).
+#    signal_neighbours=False keeps the nearest-neighbours member out of the final model, so
+#    it is made of the searched cells alone.
 oneshot_dir = os.path.join(directory, "oneshot")
 clf = ImageClassifier(spec=blocks(), strategy="oneshot",
                       strategy_options={"supernet_epochs": epochs, "search_trials": 60,
@@ -62,6 +64,7 @@ with open(os.path.join(oneshot_dir, "oneshot", "candidates.json")) as handle:
     phase = json.load(handle)
 for found in phase["top"]:
     print(f"  supernet's pick (inherited-weight accuracy {found['score']:.3f}): {found['path']}")
+print(f"  passed over, building the model of a pick: {len(phase['same_model'])} path(s)")
 
 # 2. strategy="darts": every option mixed by the softmax of its weight; the strongest option
 #    of each choice is the derived architecture, trained from scratch.
