@@ -110,7 +110,11 @@ class TreeEnsemble(layers.Layer):
 
 class Shifted:
     """A boosting fitted on rows less ``shift`` (:func:`zero_shift`), which predicts from
-    rows as given; its other attributes are the boosting's."""
+    rows as given: its attributes are the boosting's, those of ``PREDICTING`` it has taking
+    the rows as given (so a regressor has no ``decision_function`` here either)."""
+
+    PREDICTING = ("predict", "predict_proba", "decision_function", "staged_predict",
+                  "staged_predict_proba", "score")
 
     def __init__(self, model, shift):
         self.model, self.shift = model, shift
@@ -118,28 +122,13 @@ class Shifted:
     def __getattr__(self, name):
         if name in ("model", "shift"):  # not set yet: unpickling
             raise AttributeError(name)
-        return getattr(self.model, name)
+        found = getattr(self.model, name)
+        if name not in self.PREDICTING:
+            return found
+        return lambda x, *args: found(self.rows(x), *args)
 
     def rows(self, x):
         return shifted_rows(x, self.shift)
-
-    def predict(self, x):
-        return self.model.predict(self.rows(x))
-
-    def predict_proba(self, x):
-        return self.model.predict_proba(self.rows(x))
-
-    def decision_function(self, x):
-        return self.model.decision_function(self.rows(x))
-
-    def staged_predict(self, x):
-        return self.model.staged_predict(self.rows(x))
-
-    def staged_predict_proba(self, x):
-        return self.model.staged_predict_proba(self.rows(x))
-
-    def score(self, x, y):
-        return self.model.score(self.rows(x), y)
 
 
 def tree_arrays(model, x):
@@ -176,8 +165,7 @@ def tree_arrays(model, x):
         arrays["column"][t, k] = 1.0
         depth = max(depth, tree.max_depth)
         total[:, k] += model.learning_rate * estimators[i, k].predict(rows)
-    inner = model.model if shift is not None else model  # a regressor has no decision
-    raw = model.decision_function(x) if hasattr(inner, "decision_function") else \
+    raw = model.decision_function(x) if hasattr(model, "decision_function") else \
         model.predict(x)
     bias = (np.asarray(raw, "float64").reshape(len(x), outputs) - total)[0]
     arrays = {k: v.reshape(-1) if k != "column" else v for k, v in arrays.items()}
