@@ -86,20 +86,17 @@ def key(path):
 def _train_chunk(paths, seed=0):
     """Worker: train each path of ``paths`` from scratch; ``[(key, seed, accuracy, seconds)]``."""
     import keras
-    import keras_tuner as kt
 
-    from autoarch.oneshot.supernet import path_parameters
+    from autoarch.oneshot.supernet import fixed_hyperparameters, path_parameters
 
     (x_train, y_train), _, (x_test, y_test) = split()
     rows = []
     for path in paths:
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        hp, cells = kt.HyperParameters(), space(x_train)
-        for name, value in path_parameters(cells, path).items():
-            hp.Fixed(name, value)
+        cells = space(x_train)
         started = time.perf_counter()
-        model = cells.build(hp)
+        model = cells.build(fixed_hyperparameters(path_parameters(cells, path)))
         model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, verbose=0)
         seconds = time.perf_counter() - started
         accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]

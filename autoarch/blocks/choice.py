@@ -60,13 +60,13 @@ class BlockChoice(Block):
 
         name = f"{self.name}/block"
         kept = supernet.only.get(name, [o.name for o in self.options])
+        options = [o for o in self.options if o.name in kept]
         models = []
-        for option in (o for o in self.options if o.name in kept):
+        for option in options:
             inputs = keras.Input(tuple(x.shape[1:]))
             models.append(keras.Model(inputs, option.build(hp, inputs),
                                       name=f"{self.name}_{option.name}"))
-        return supernet_switch(supernet, name, [o.name for o in self.options if o.name in kept],
-                               x, models=models)
+        return supernet_switch(supernet, name, [o.name for o in options], x, models=models)
 
     def adapt(self, data):
         for option in self.options:

@@ -27,7 +27,7 @@ from autoarch.engine.trainer import Deadline
 from autoarch.files import write_json
 from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
 from autoarch.oneshot.checkpoint import Checkpoint, load_checkpoint
-from autoarch.oneshot.supernet import Supernet
+from autoarch.oneshot.supernet import Supernet, fixed_hyperparameters
 
 #: the shares of the time left (when the phase starts) by which its supernet training and
 #: its path search end: the rest is for training the candidates from scratch
@@ -124,7 +124,8 @@ def distinct_paths(supernet, ranked, count):
     kept, keys, same = [], {}, []
     for path, score in ranked[:DISTINCT_SCAN * count]:
         try:
-            key = model_key(supernet.space.build(_fixed(supernet.parameters(path))))
+            key = model_key(supernet.space.build(fixed_hyperparameters(
+                supernet.parameters(path))))
         except Exception:  # noqa: BLE001 - kept: its trial fails, with the reason recorded
             key = json.dumps(path, sort_keys=True)
         if key in keys:
@@ -135,13 +136,6 @@ def distinct_paths(supernet, ranked, count):
         if len(kept) == count:
             break
     return kept, same
-
-
-def _fixed(values):
-    hp = kt.HyperParameters()
-    for name, value in values.items():
-        hp.Fixed(name, value)
-    return hp
 
 
 def model_key(model):

@@ -42,9 +42,7 @@ class Supernet:
 
     def _build(self, only=None, sampling=None):
         """The supernet, or with ``only`` ({choice: [option]}) one path of it."""
-        hp = kt.HyperParameters()
-        for parameter in self.space.hyperparameters().space:
-            hp.Fixed(parameter.name, self.fixed.get(parameter.name, parameter.default))
+        hp = fixed_hyperparameters(self.parameters({}))
         build = SupernetBuild(only, sampling)
         token = SUPERNET.set(build)
         try:
@@ -173,6 +171,14 @@ def path_parameters(space, path, fixed=None):
     or its default."""
     values = {p.name: (fixed or {}).get(p.name, p.default) for p in space.hyperparameters().space}
     return {**values, **path}
+
+
+def fixed_hyperparameters(values):
+    """keras-tuner ``HyperParameters`` holding ``values`` ({name: value}) as fixed ones."""
+    hp = kt.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    return hp
 
 
 def _copy_path(single, source):
