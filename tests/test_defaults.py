@@ -8,6 +8,7 @@ import time
 import keras
 import keras_tuner as kt
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 from sklearn.datasets import load_breast_cancer, load_digits
@@ -133,6 +134,45 @@ def test_a_deadline_within_an_epoch_stops_after_the_batch_that_passes_it():
         seen[mid_epoch] = (len(batches), len(history["val_loss"]), deadline.cut)
     assert seen[True][0] <= 2 and seen[True][1:] == (1, True)  # one batch, validated
     assert seen[False] == (48, 1, False)  # the whole first epoch: 480 rows in tens
+
+
+class _SlowToBuild(Block):
+    """A candidate whose building takes a second and a half (as a wide table's 6.6 million
+    weights took 2.9 s)."""
+
+    kind = "slow_to_build"
+
+    def build(self, hp, inputs):
+        time.sleep(1.5)
+        return inputs
+
+
+def test_a_trial_s_seconds_count_from_its_task_building_included(tmp_path):
+    """A trial's ``seconds_left`` counts from when its task arrives: counted from the start
+    of ``fit``, a wide table's first trial trained past the search's time limit by its
+    building's 2.9 s. Given a second and building for one and a half, the trial stops after
+    its first batch."""
+    from autoarch.config import Budget, Training
+    from autoarch.engine.trainer import TrialTrainer
+
+    from autoarch.inputs import SequenceInput
+
+    x = np.random.default_rng(0).normal(size=(64, 3, 1)).astype("float32")
+    y = (x[:, 0, 0] > 0).astype("int32")
+    space = ModelSpace([_SlowToBuild(), ClassificationHead(num_classes=2)],
+                       inputs={"input": SequenceInput("input").fit(x)})
+    trainer = TrialTrainer(space, ({"input": x}, y), ({"input": x}, y),
+                           ("val_accuracy", "max"), Budget(early_stopping_patience=0,
+                                                           curve_stopping=False), Training())
+    params = space.hyperparameters().values
+    info = {}
+    metrics = trainer.run({"params": params, "seed": 0, "epochs": 500, "seconds_left": 1.0,
+                           "model_path": str(tmp_path / "m.keras"),
+                           "predictions_path": str(tmp_path / "m.npy")},
+                          lambda *args: None, info)
+    assert metrics["setup_seconds"] >= 1.5
+    assert info["stopped"] == "time_limit reached within an epoch"
+    assert metrics["epochs_run"] == 1 and metrics["epoch_cut"]
 
 
 def test_neither_limit_means_the_documented_default():
@@ -461,7 +501,6 @@ def test_a_bag_of_words_dense_or_sparse_is_a_table_and_fits():
 def test_a_table_wider_than_the_rankings_bound_keeps_every_column():
     """Ranking a table's columns costs its columns times its rows (2,000 columns took 101 s
     of a 60 s search): a wider table than ``MAX_COLUMNS`` is not ranked."""
-    import pandas as pd
 
     from autoarch.blocks.table import MAX_COLUMNS
 
@@ -740,7 +779,6 @@ def test_quantile_normal_maps_columns_to_normal_scores_like_scikit_learn():
 
 
 def _table_with_noise(rows=600):
-    import pandas as pd
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"income": rng.lognormal(10, 1, rows), "age": rng.integers(18, 90, rows),
@@ -758,7 +796,6 @@ def test_a_tables_free_text_column_is_a_bag_of_words_and_an_identifier_gets_no_s
     """A review-like column (a text of its own per row) is read as a tf-idf bag, which the
     networks learn from; one-hot, every test text would be a category never seen. An
     identifier column gets one-hot slots only for values seen twice."""
-    import pandas as pd
 
     from autoarch.inputs.tabular import MISSING
 
@@ -795,7 +832,6 @@ def test_a_column_of_many_values_gets_slots_only_for_the_most_frequent_of_those_
     """Names or codes of hundreds of values (a pet's name, an aircraft type): a value seen
     once gets no slot, and at most ``MAX_SLOTS`` of the others do, the most frequent; a
     column of up to ``MANY_VALUES`` values keeps them all."""
-    import pandas as pd
 
     from autoarch.inputs.tabular import MAX_SLOTS, MANY_VALUES
 
@@ -817,7 +853,6 @@ def test_a_tables_dates_are_the_words_of_their_parts_whether_strings_or_datetime
     """A date column (ISO 8601 strings, as CSV files give them, or a datetime dtype) is the
     bag of its year, month, weekday and hour as words, so a weekday effect is learned;
     one-hot, every test date would be a category never seen."""
-    import pandas as pd
 
     rng = np.random.default_rng(0)
     when = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, 400), unit="D") \
@@ -852,7 +887,6 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     so do prices with currency signs, and rain with "T" for a trace. Read as numbers, they
     are learned from; zip codes and ratings written as text, and numbers beside several codes,
     stay categories."""
-    import pandas as pd
 
     from autoarch import AutoRegressor
 
@@ -988,6 +1022,27 @@ def test_periodic_embedding_is_sines_and_cosines_through_a_dense_layer_per_featu
     np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), got, atol=1e-6)
 
 
+def test_a_wide_table_is_predicted_in_chunks_as_tf_data_predicts_it():
+    """On more than ``MANY_INPUTS`` inputs (a table's columns), ``predict_rows`` calls the
+    model on chunks of rows (tf.data took 4.6 s to slice 6,142 rows of 1,502 columns apart,
+    the chunks 0.5 s): the same outputs, in order, at inference (the dropout is off)."""
+    from autoarch.engine import data as data_ops
+
+    rng = np.random.default_rng(0)
+    rows, columns = data_ops.CHUNK_ROWS + 100, data_ops.MANY_INPUTS + 6
+    frame = pd.DataFrame(rng.normal(size=(rows, columns)),
+                         columns=[f"c{i}" for i in range(columns)])
+    frame["colour"] = rng.choice(["red", "green", "blue"], size=rows)
+    kind = TabularInput("input").fit(frame)
+    made = kind.keras_inputs()
+    model = keras.Model(made, keras.layers.Dropout(0.5)(kind.encode(made)))
+    arrays = kind.arrays(frame)
+    chunked = data_ops.predict_rows(model, arrays, 256)
+    assert chunked.shape == (rows, 2 * columns + 4)
+    np.testing.assert_allclose(chunked, model.predict(data_ops.make_dataset(arrays, None, 256),
+                                                      verbose=0), atol=1e-5)
+
+
 class _SeesTheModel(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.inputs = [tuple(t.shape) for t in self.model.inputs]
@@ -1032,7 +1087,6 @@ def test_a_table_trains_on_its_encoding_computed_once_and_the_model_keeps_the_ra
 
 
 def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_linear_model():
-    import pandas as pd
 
     few = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 3})
     kind = TabularInput("input").fit(few)

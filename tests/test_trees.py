@@ -154,7 +154,8 @@ def test_trees_that_no_blend_improves_are_the_final_model_alone(tmp_path):
     assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
     assert reg.ensemble_ is None and reg.score(frame.iloc[300:], y[300:]) > 0.7
     assert reg.search_summary_["boosted_trees"].endswith(" s")
-    assert reg.best_model_.loss is not None  # compiled as the trials were
+    assert reg.best_model_.loss is not None  # compiled as the trials were, their rate too
+    assert float(reg.best_model_.optimizer.learning_rate) == pytest.approx(1e-9)
 
 
 def test_the_search_keeps_the_trees_of_lower_validation_loss(tmp_path):

@@ -23,7 +23,7 @@ from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.blocks.heads import HEADS
 from autoarch.config import FLAT_FIELDS, ConfigError, SearchConfig, parameters_doc
 from autoarch.data import dataset_to_arrays
-from autoarch.engine.data import as_input_dict, make_dataset
+from autoarch.engine.data import as_input_dict, predict_rows
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model, load_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
@@ -375,8 +375,8 @@ class _AutoEstimator(BaseEstimator):
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
                                  "input" + (f" (it lacks {listed(lacking)})" if lacking else ""))
-        dataset = make_dataset(self.space_.arrays(checked), None, batch_size=256)
-        return np.asarray(self.best_model_.predict(dataset, verbose=0), dtype="float64")
+        return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), 256),
+                          dtype="float64")
 
     # -- export and pickling ------------------------------------------------------------
     def export(self, path, format="keras"):
