@@ -735,6 +735,13 @@ def test_piecewise_linear_encoding_follows_its_formula():
     np.testing.assert_allclose(got, expected, atol=1e-6)
     copy = PiecewiseLinear.from_config(layer.get_config())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), expected, atol=1e-6)
+    # compact: each feature's own bins only, the pad bin gone (and so from a saved config)
+    compact = PiecewiseLinear([[0.0, 1.0, 3.0], [-1.0, 1.0], []], compact=True)
+    kept = [[row[0], row[1], row[2]] for row in expected]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(compact(x)), kept, atol=1e-6)
+    assert compact.compute_output_shape((None, 3)) == (None, 3)
+    copy = PiecewiseLinear.from_config(compact.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)), kept, atol=1e-6)
 
 
 def test_clip_features_bounds_the_first_columns_to_the_training_range():
@@ -966,6 +973,10 @@ def test_table_features_keep_the_columns_that_matter_and_encode_numbers_as_choic
         model = space.build(hp)
         kinds = {type(layer) for layer in model.layers}
         assert (PiecewiseLinear in kinds) == (embedding == "piecewise")
+        if embedding == "piecewise":  # each column's own bins, none padded
+            (layer,) = [la for la in model.layers if isinstance(la, PiecewiseLinear)]
+            assert layer.compact and layer.output.shape[-1] == sum(
+                max(0, len(kind.edges[c]) - 1) for c in ("income", "age"))
         assert (PeriodicEmbedding in kinds) == (embedding == "periodic")
         assert any(isinstance(layer, QuantileNormal) for layer in model.layers) == \
             (scale == "quantile")

@@ -125,21 +125,36 @@ class ClipFeatures(layers.Layer):
 @keras.saving.register_keras_serializable(package="autoarch")
 class PiecewiseLinear(layers.Layer):
     """The encoding above for the first ``len(edges)`` features (``edges``: one list of
-    increasing edges per feature; a feature with fewer bins is padded with empty ones)."""
+    increasing edges per feature). With ``compact``, each feature gives its own bins only;
+    without it (models saved before it), each gives as many as the feature with the most,
+    those beyond its own always 0. On grants (1,497 columns of counts, most of two values)
+    the padding made 23,952 numbers of some 3,000 bins, and the next layer 6.6 million
+    weights."""
 
-    def __init__(self, edges, **kwargs):
+    def __init__(self, edges, compact=False, **kwargs):
         super().__init__(**kwargs)
         self.edges = [[float(e) for e in column] for column in edges]
+        self.compact = bool(compact)
         self._low, self._width = _segments(self.edges)
+        self._feature = None  # compact: the feature of each bin
+        own = np.isfinite(self._width)
+        if self.compact and own.any():
+            self._feature = np.nonzero(own)[0].astype("int32")
+            self._low, self._width = self._low[own], self._width[own]
 
     def call(self, x):
         features = len(self.edges)
+        if self._feature is not None:  # (batch, bins): each bin's feature value
+            values = keras.ops.take(x[:, :features], self._feature, axis=1)
+            return keras.ops.clip((values - self._low) / self._width, 0.0, 1.0)
         values = keras.ops.expand_dims(x[:, :features], -1)  # (batch, features, 1)
         encoded = keras.ops.clip((values - self._low) / self._width, 0.0, 1.0)
         return keras.ops.reshape(encoded, (-1, features * self._low.shape[1]))
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], len(self.edges) * self._low.shape[1])
+        width = len(self._low) if self._feature is not None else \
+            len(self.edges) * self._low.shape[1]
+        return (input_shape[0], width)
 
     def get_config(self):
-        return {**super().get_config(), "edges": self.edges}
+        return {**super().get_config(), "edges": self.edges, "compact": self.compact}

@@ -195,7 +195,7 @@ class TableFeatures(Block):
             x = SelectFeatures(indices)(inputs)
         edges = [self.table.edges.get(c, []) for c in numeric]
         embedding = v["embedding"] if v["encode"] else None  # a fixed value stays without encode
-        encoded = PiecewiseLinear(edges)(x) if embedding == "piecewise" \
+        encoded = PiecewiseLinear(edges, compact=True)(x) if embedding == "piecewise" \
             and any(len(e) > 2 for e in edges) else None
         if v["scale"] == "quantile" and numeric:  # the numeric values come first in x
             x = QuantileNormal([self.table.knots.get(c, ([], [])) for c in numeric])(x)

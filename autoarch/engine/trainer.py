@@ -186,16 +186,16 @@ class TrialTrainer:
         start of ``fit``, a wide table's first trial (2.9 s to build 6.6 million weights)
         trained past the search's time limit."""
         seconds_left = task.get("seconds_left")
-        deadline = None if seconds_left is None else time.monotonic() + seconds_left
+        until = None if seconds_left is None else time.monotonic() + seconds_left
         batch_size = self.training.batch_size
         try:
-            return self._train(task, report, batch_size, info, deadline)
+            return self._train(task, report, batch_size, info, until)
         except tf.errors.ResourceExhaustedError:
             if batch_size == 1:
                 raise
         batch_size //= 2
         info["batch_size_halved_to"] = batch_size
-        return self._train(task, report, batch_size, info, deadline)
+        return self._train(task, report, batch_size, info, until)
 
     def _search_data(self, seed, inputs):
         y = self.train[1]
@@ -252,7 +252,7 @@ class TrialTrainer:
         return "refused before training: " + ", ".join(
             f"{n} {v:,} > {limits[n]:,}" for n, v in broken.items())
 
-    def _train(self, task, report, batch_size, info, deadline):
+    def _train(self, task, report, batch_size, info, until):
         name, direction = self.objective
         epochs, best = task["epochs"], task.get("best_value")
         began = time.perf_counter()
@@ -261,7 +261,7 @@ class TrialTrainer:
         if refused:
             return {"refused": refused}
         reporter = _Report(report)
-        deadline = Deadline(deadline, mid_epoch=True)
+        deadline = Deadline(until, mid_epoch=True)
         # keeps the best epoch's weights (Keras restores them at the end); with no patience
         # (0 or None) it never stops training
         patience = self.budget.early_stopping_patience
