@@ -154,7 +154,6 @@ def test_a_trial_s_seconds_count_from_its_task_building_included(tmp_path):
     its first batch."""
     from autoarch.config import Budget, Training
     from autoarch.engine.trainer import TrialTrainer
-
     from autoarch.inputs import SequenceInput
 
     x = np.random.default_rng(0).normal(size=(64, 3, 1)).astype("float32")
@@ -786,7 +785,6 @@ def test_quantile_normal_maps_columns_to_normal_scores_like_scikit_learn():
 
 
 def _table_with_noise(rows=600):
-
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"income": rng.lognormal(10, 1, rows), "age": rng.integers(18, 90, rows),
                           "city": rng.choice(["a", "b", "c"], rows),
@@ -1098,7 +1096,6 @@ def test_a_table_trains_on_its_encoding_computed_once_and_the_model_keeps_the_ra
 
 
 def test_few_columns_are_not_ranked_and_the_first_trials_try_the_mlp_then_the_linear_model():
-
     few = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 3})
     kind = TabularInput("input").fit(few)
     space = ModelSpace([*kind.default_blocks(), ClassificationHead(num_classes=2)],
