@@ -661,14 +661,14 @@ class ModelSearch:
         the boosted trees' refit 3 s more)."""
         if self._deadline is None:
             return 0.0
+        kept = self._classical_refit_seconds() + 2.0
         if self.study.best_trial is None:
-            return self._classical_refit_seconds() + 2.0
+            return kept
         most = self._retraining_seconds()
         seconds = [s for s in (self._refit_seconds(self.study.trials[n])
                                for n in self._to_retrain()) if s <= most]
         margin = RETRAINING_MARGIN if self._refit_needed() and len(seconds) > 1 else 1.0
-        return min(most, margin * sum(seconds)) + self._classical_refit_seconds() + \
-            self._crossval_plan()[1] + 2.0
+        return min(most, margin * sum(seconds)) + self._crossval_plan()[1] + kept
 
     def _classical_refit_seconds(self):
         if not self.config.budget.final_fit:
