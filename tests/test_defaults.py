@@ -917,6 +917,39 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     assert reg.score(frame.iloc[300:], y[300:]) > 0.8  # as categories: nothing to learn
 
 
+def test_a_missing_value_in_a_column_complete_in_training_is_only_imputed():
+    """A column with no missing value in the training rows has an indicator that was always
+    0 there, so the network's weights on it never moved from their random start: a value
+    missing there later is predicted as the training mean, not through those weights. A
+    column that had missing values keeps its indicator (saved configs without ``indicate``
+    flag every column, as before)."""
+    from autoarch.inputs.tabular import Impute
+
+    layer = Impute([1.0, 2.0], [True, False])
+    got = keras.ops.convert_to_numpy(layer(np.array([[np.nan, np.nan], [3.0, 4.0]], "float32")))
+    np.testing.assert_array_equal(got, [[1.0, 2.0, 1.0, 0.0], [3.0, 4.0, 0.0, 0.0]])
+    assert Impute.from_config(layer.get_config()).indicate == [True, False]
+    old = {k: v for k, v in layer.get_config().items() if k != "indicate"}
+    assert keras.ops.convert_to_numpy(Impute.from_config(old)(
+        np.array([[np.nan, np.nan]], "float32")))[0, 2:].tolist() == [1.0, 1.0]
+
+    frame, y = _table_with_noise(300)
+    frame.loc[::9, "income"] = np.nan  # a column the label depends on, with missing values
+    clf = AutoClassifier(max_trials=1, epochs=3, boosted_trees=False, table_linear=False,
+                         **TINY).fit(frame, y)
+    kind = clf.input_kinds_["input"]
+    assert kind.incomplete == {"income", "tenure"}
+    rows = frame.head(40)
+
+    def moved(column):
+        """How far a missing value moves the predictions from the training mean's."""
+        return np.abs(clf.predict_proba(rows.assign(**{column: np.nan})) -
+                      clf.predict_proba(rows.assign(**{column: kind.stats[column][0]}))).max()
+
+    assert moved("age") < 1e-6
+    assert moved("income") > 1e-4  # its indicator, learned from, still speaks
+
+
 def test_a_column_without_values_ranks_last_and_the_search_runs():
     """HistGradientBoosting, the ranking model, fails on a column with no value in the rows it
     fits (scikit-learn 1.9); such a column (all missing, or all but a few rows that the split

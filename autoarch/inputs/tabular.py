@@ -1,8 +1,9 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
 Numeric and boolean columns, and numbers written as text ("1,234.50", a blank for a missing
-one): missing values imputed with the training mean plus a missing indicator, then
-standardized. Categorical columns: ``StringLookup`` one-hot with an
+one): missing values imputed with the training mean plus a missing indicator (1 where a
+value was missing, in a column that had missing values in training; always 0 in one that
+had none, whose indicator nothing learned from), then standardized. Categorical columns: ``StringLookup`` one-hot with an
 out-of-vocabulary slot (missing values become their own category). Free-text columns (most
 rows hold their own value, of several words: reviews, descriptions): the tf-idf bag of their
 word 1-2 grams the text input uses (:func:`autoarch.blocks.text.bag_rows`); one-hot, each
@@ -59,20 +60,30 @@ def listed(names):
 
 @keras.saving.register_keras_serializable(package="autoarch")
 class Impute(layers.Layer):
-    """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``."""
+    """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``.
 
-    def __init__(self, fill=0.0, **kwargs):
+    ``indicate``: per column, whether its indicator may be 1 (``None``: every column). A
+    column complete in training has an indicator that was always 0 there, so the weights a
+    network gave it never moved from their random start; a value missing there later is
+    then only imputed, not passed through those weights."""
+
+    def __init__(self, fill=0.0, indicate=None, **kwargs):
         super().__init__(**kwargs)
         self.fill = [float(v) for v in fill] if isinstance(fill, (list, tuple)) else float(fill)
+        self.indicate = None if indicate is None else [bool(v) for v in indicate]
 
     def call(self, x):
         missing = keras.ops.isnan(x)
         fill = keras.ops.cast(keras.ops.convert_to_tensor(self.fill), x.dtype)
         filled = keras.ops.where(missing, keras.ops.zeros_like(x) + fill, x)
-        return keras.ops.concatenate([filled, keras.ops.cast(missing, x.dtype)], axis=-1)
+        flags = keras.ops.cast(missing, x.dtype)
+        if self.indicate is not None:
+            flags = flags * keras.ops.cast(keras.ops.convert_to_tensor(self.indicate), x.dtype)
+        return keras.ops.concatenate([filled, flags], axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "fill": self.fill}
+        config = {**super().get_config(), "fill": self.fill}
+        return config if self.indicate is None else {**config, "indicate": self.indicate}
 
 
 def _is_numeric(series):
@@ -262,6 +273,7 @@ class TabularInput(InputKind):
         self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
         self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
         self.dates = {}  # date column: its format (fed as the words of its parts, as a bag)
+        self.incomplete = set()  # numeric columns with missing values in the training rows
 
     @classmethod
     def recognises(cls, x):
@@ -337,7 +349,7 @@ class TabularInput(InputKind):
 
     def layout(self):
         """``{column: its positions in encode's vector}``: a numeric column's value and its
-        missing indicator, a string column's one-hot slots (its vocabulary, then unknown),
+        missing indicator (always 0 where the training rows had none missing), a string column's one-hot slots (its vocabulary, then unknown),
         a text column's n-grams."""
         numeric = [c for c in self.columns if c in self.numeric]
         layout = {c: [i, len(numeric) + i] for i, c in enumerate(numeric)}
@@ -390,12 +402,15 @@ class TabularInput(InputKind):
 
     def fit(self, frame):
         self.stats, self.vocabularies, self.edges, self.knots, self.texts = {}, {}, {}, {}, {}
+        self.incomplete = set()
         self.numeric, self.written = self._numeric_columns(frame)
         self.dates = self._dates(frame, self.numeric)
         self.columns = input_names(frame.columns)  # arrays() now reads the kinds just found
         for column, values in self.arrays(frame, numbers="float64").items():
             if column in self.numeric:  # statistics in float64: no overflow near 1e19
                 finite = values[np.isfinite(values)]
+                if finite.size < values.size:
+                    self.incomplete.add(column)
                 mean = float(finite.mean()) if finite.size else 0.0
                 std = float(finite.std()) if finite.size > 1 else 1.0
                 self.stats[column] = (mean, std if 0 < std < math.inf else 1.0)
@@ -424,7 +439,9 @@ class TabularInput(InputKind):
             x = inputs[numeric[0]] if len(numeric) == 1 else \
                 layers.Concatenate()([inputs[c] for c in numeric])
             means = [self.stats[c][0] for c in numeric]
-            x = Impute(means)(x)
+            incomplete = getattr(self, "incomplete", None)  # None: fitted before it was kept
+            x = Impute(means, None if incomplete is None else
+                       [c in incomplete for c in numeric])(x)
             parts.append(Standardize(means + [0.0] * len(numeric),
                                      [self.stats[c][1] for c in numeric] + [1.0] * len(numeric))(x))
         for column in self.columns:
