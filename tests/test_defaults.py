@@ -917,34 +917,43 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     assert reg.score(frame.iloc[300:], y[300:]) > 0.8  # as categories: nothing to learn
 
 
-def test_a_missing_value_in_a_column_complete_in_training_is_only_imputed():
-    """A column with no missing value in the training rows has an indicator that was always
-    0 there, so the network's weights on it never moved from their random start: a value
-    missing there later is predicted as the training mean, not through those weights. A
-    column that had missing values keeps its indicator (saved configs without ``indicate``
-    flag every column, as before)."""
-    from autoarch.inputs.tabular import Impute
+def test_what_training_never_set_adds_nothing_later():
+    """A numeric column complete in the training rows has a missing indicator that was 0 in
+    every one of them, and a category column whose every value has a slot an unknown slot
+    that was 0 too: a network's weights on them never moved from their random start. A
+    value missing or unseen there later leaves them 0 (a missing number predicts as the
+    training mean does); a column that had such values keeps its indicator or slot."""
+    from autoarch.inputs.tabular import KeepFeatures
 
-    layer = Impute([1.0, 2.0], [True, False])
-    got = keras.ops.convert_to_numpy(layer(np.array([[np.nan, np.nan], [3.0, 4.0]], "float32")))
-    np.testing.assert_array_equal(got, [[1.0, 2.0, 1.0, 0.0], [3.0, 4.0, 0.0, 0.0]])
-    assert Impute.from_config(layer.get_config()).indicate == [True, False]
-    old = {k: v for k, v in layer.get_config().items() if k != "indicate"}
-    assert keras.ops.convert_to_numpy(Impute.from_config(old)(
-        np.array([[np.nan, np.nan]], "float32")))[0, 2:].tolist() == [1.0, 1.0]
+    layer = KeepFeatures([1, 0, 1])
+    got = keras.ops.convert_to_numpy(layer(np.array([[2.0, 3.0, 4.0]], "float32")))
+    np.testing.assert_array_equal(got, [[2.0, 0.0, 4.0]])
+    assert KeepFeatures.from_config(layer.get_config()).keep == [1.0, 0.0, 1.0]
 
     frame, y = _table_with_noise(300)
     frame.loc[::9, "income"] = np.nan  # a column the label depends on, with missing values
+    frame["order"] = [f"order{i}" if i % 10 else "order0" for i in range(300)]  # an identifier
+    kind = TabularInput("input").fit(frame)
+    assert kind.incomplete == {"income", "tenure"} and kind.unknown == {"order"}
+    inputs = kind.keras_inputs()
+    encoder = keras.Model(inputs, kind.encode(inputs))
+    new = frame.head(2).assign(age=np.nan, income=np.nan, city=["zzz", None], order="new")
+    encoded = keras.ops.convert_to_numpy(encoder({k: tf.constant(v) for k, v in
+                                                  kind.arrays(new).items()}))
+    layout = kind.layout()
+    assert (encoded[:, layout["age"][1]] == 0).all()  # complete in training
+    assert (encoded[:, layout["income"][1]] == 1).all()
+    assert (encoded[:, layout["city"]] == 0).all()  # every city had its slot
+    assert (encoded[:, layout["order"][0]] == 1).all()  # the unknown slot, set in training
+
     clf = AutoClassifier(max_trials=1, epochs=3, boosted_trees=False, table_linear=False,
                          **TINY).fit(frame, y)
-    kind = clf.input_kinds_["input"]
-    assert kind.incomplete == {"income", "tenure"}
-    rows = frame.head(40)
+    rows, stats = frame.head(40), clf.input_kinds_["input"].stats
 
     def moved(column):
         """How far a missing value moves the predictions from the training mean's."""
         return np.abs(clf.predict_proba(rows.assign(**{column: np.nan})) -
-                      clf.predict_proba(rows.assign(**{column: kind.stats[column][0]}))).max()
+                      clf.predict_proba(rows.assign(**{column: stats[column][0]}))).max()
 
     assert moved("age") < 1e-6
     assert moved("income") > 1e-4  # its indicator, learned from, still speaks

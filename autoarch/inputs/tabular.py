@@ -1,10 +1,12 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
 Numeric and boolean columns, and numbers written as text ("1,234.50", a blank for a missing
-one): missing values imputed with the training mean plus a missing indicator (1 where a
-value was missing, in a column that had missing values in training; always 0 in one that
-had none, whose indicator nothing learned from), then standardized. Categorical columns: ``StringLookup`` one-hot with an
-out-of-vocabulary slot (missing values become their own category). Free-text columns (most
+one): missing values imputed with the training mean plus a missing indicator, then
+standardized. Categorical columns: ``StringLookup`` one-hot with an
+out-of-vocabulary slot (missing values become their own category). An indicator or an
+out-of-vocabulary slot that was 0 in every training row (a complete column; a column whose
+every value has its own slot) stays 0 later (:class:`KeepFeatures`): the weights a network
+gave it never moved from their random start. Free-text columns (most
 rows hold their own value, of several words: reviews, descriptions): the tf-idf bag of their
 word 1-2 grams the text input uses (:func:`autoarch.blocks.text.bag_rows`); one-hot, each
 text would be a category of its own, seen once, and carry nothing. The exported model
@@ -60,30 +62,38 @@ def listed(names):
 
 @keras.saving.register_keras_serializable(package="autoarch")
 class Impute(layers.Layer):
-    """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``.
+    """``[x with NaN replaced by the column's fill value, 1.0 where x was NaN]``."""
 
-    ``indicate``: per column, whether its indicator may be 1 (``None``: every column). A
-    column complete in training has an indicator that was always 0 there, so the weights a
-    network gave it never moved from their random start; a value missing there later is
-    then only imputed, not passed through those weights."""
-
-    def __init__(self, fill=0.0, indicate=None, **kwargs):
+    def __init__(self, fill=0.0, **kwargs):
         super().__init__(**kwargs)
         self.fill = [float(v) for v in fill] if isinstance(fill, (list, tuple)) else float(fill)
-        self.indicate = None if indicate is None else [bool(v) for v in indicate]
 
     def call(self, x):
         missing = keras.ops.isnan(x)
         fill = keras.ops.cast(keras.ops.convert_to_tensor(self.fill), x.dtype)
         filled = keras.ops.where(missing, keras.ops.zeros_like(x) + fill, x)
-        flags = keras.ops.cast(missing, x.dtype)
-        if self.indicate is not None:
-            flags = flags * keras.ops.cast(keras.ops.convert_to_tensor(self.indicate), x.dtype)
-        return keras.ops.concatenate([filled, flags], axis=-1)
+        return keras.ops.concatenate([filled, keras.ops.cast(missing, x.dtype)], axis=-1)
 
     def get_config(self):
-        config = {**super().get_config(), "fill": self.fill}
-        return config if self.indicate is None else {**config, "indicate": self.indicate}
+        return {**super().get_config(), "fill": self.fill}
+
+
+@keras.saving.register_keras_serializable(package="autoarch")
+class KeepFeatures(layers.Layer):
+    """``x`` with the features not in ``keep`` (a 0/1 per feature) set to 0: an encoding's
+    places that were 0 in every training row, whose weights nothing trained, so that a
+    missing value or an unseen category there later adds nothing rather than those
+    weights' random start (the width stays, and training is the same to the bit)."""
+
+    def __init__(self, keep, **kwargs):
+        super().__init__(**kwargs)
+        self.keep = [float(bool(v)) for v in keep]
+
+    def call(self, x):
+        return x * keras.ops.cast(keras.ops.convert_to_tensor(self.keep), x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "keep": self.keep}
 
 
 def _is_numeric(series):
@@ -234,6 +244,11 @@ class Standardize(layers.Layer):
         return {**super().get_config(), "mean": self.mean, "std": self.std}
 
 
+def _kept(x, keep):
+    """``x`` through :class:`KeepFeatures` where ``keep`` drops a feature."""
+    return x if all(keep) else KeepFeatures(keep)(x)
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 FLOAT32_MAX = float(np.finfo("float32").max)
 
@@ -274,6 +289,7 @@ class TabularInput(InputKind):
         self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
         self.dates = {}  # date column: its format (fed as the words of its parts, as a bag)
         self.incomplete = set()  # numeric columns with missing values in the training rows
+        self.unknown = set()  # category columns with values out of their vocabulary there
 
     @classmethod
     def recognises(cls, x):
@@ -349,8 +365,8 @@ class TabularInput(InputKind):
 
     def layout(self):
         """``{column: its positions in encode's vector}``: a numeric column's value and its
-        missing indicator (always 0 where the training rows had none missing), a string column's one-hot slots (its vocabulary, then unknown),
-        a text column's n-grams."""
+        missing indicator, a string column's one-hot slots (the unknown slot, then its
+        vocabulary), a text column's n-grams."""
         numeric = [c for c in self.columns if c in self.numeric]
         layout = {c: [i, len(numeric) + i] for i, c in enumerate(numeric)}
         start = 2 * len(numeric)
@@ -402,7 +418,7 @@ class TabularInput(InputKind):
 
     def fit(self, frame):
         self.stats, self.vocabularies, self.edges, self.knots, self.texts = {}, {}, {}, {}, {}
-        self.incomplete = set()
+        self.incomplete, self.unknown = set(), set()
         self.numeric, self.written = self._numeric_columns(frame)
         self.dates = self._dates(frame, self.numeric)
         self.columns = input_names(frame.columns)  # arrays() now reads the kinds just found
@@ -426,6 +442,8 @@ class TabularInput(InputKind):
                     self.texts[column] = bag
                 else:
                     self.vocabularies[column] = categories(values.tolist())
+                    if not set(values.tolist()) <= set(self.vocabularies[column]):
+                        self.unknown.add(column)
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
                       for c in self.columns}
         return self
@@ -435,20 +453,26 @@ class TabularInput(InputKind):
         column; a tf-idf bag per free-text column."""
         numeric = [c for c in self.columns if c in self.numeric]
         parts = []
+        # what the training rows set: indicators of incomplete columns, unknown slots (None:
+        # fitted by a version that did not record it, every place kept)
+        seen = (self.incomplete, self.unknown) if hasattr(self, "unknown") else None
         if numeric:
             x = inputs[numeric[0]] if len(numeric) == 1 else \
                 layers.Concatenate()([inputs[c] for c in numeric])
             means = [self.stats[c][0] for c in numeric]
-            incomplete = getattr(self, "incomplete", None)  # None: fitted before it was kept
-            x = Impute(means, None if incomplete is None else
-                       [c in incomplete for c in numeric])(x)
+            x = Impute(means)(x)
+            if seen is not None:
+                x = _kept(x, [1] * len(numeric) + [c in seen[0] for c in numeric])
             parts.append(Standardize(means + [0.0] * len(numeric),
                                      [self.stats[c][1] for c in numeric] + [1.0] * len(numeric))(x))
         for column in self.columns:
             if column in self.texts:
                 parts.append(bag_rows(inputs[column], *self.texts[column]))
             elif column not in self.numeric:
-                parts.append(layers.StringLookup(vocabulary=self.vocabularies[column],
-                                                 output_mode="one_hot",
-                                                 num_oov_indices=1)(inputs[column]))
+                slots = layers.StringLookup(vocabulary=self.vocabularies[column],
+                                            output_mode="one_hot",
+                                            num_oov_indices=1)(inputs[column])
+                if seen is not None:  # the unknown slot first
+                    slots = _kept(slots, [column in seen[1]] + [1] * len(self.vocabularies[column]))
+                parts.append(slots)
         return parts[0] if len(parts) == 1 else layers.Concatenate()(parts)
