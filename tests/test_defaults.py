@@ -945,6 +945,11 @@ def test_what_training_never_set_adds_nothing_later():
     assert (encoded[:, layout["income"][1]] == 1).all()
     assert (encoded[:, layout["city"]] == 0).all()  # every city had its slot
     assert (encoded[:, layout["order"][0]] == 1).all()  # the unknown slot, set in training
+    assert sum(isinstance(layer, KeepFeatures) for layer in encoder.layers) == 1
+    before = TabularInput("input").fit(frame)
+    del before.incomplete, before.unknown  # as pickled by a version that kept every place
+    assert not any(isinstance(layer, KeepFeatures) for layer in keras.Model(
+        inputs, before.encode(inputs)).layers)
 
     clf = AutoClassifier(max_trials=1, epochs=3, boosted_trees=False, table_linear=False,
                          **TINY).fit(frame, y)

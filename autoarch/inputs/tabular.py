@@ -244,11 +244,6 @@ class Standardize(layers.Layer):
         return {**super().get_config(), "mean": self.mean, "std": self.std}
 
 
-def _kept(x, keep):
-    """``x`` through :class:`KeepFeatures` where ``keep`` drops a feature."""
-    return x if all(keep) else KeepFeatures(keep)(x)
-
-
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 FLOAT32_MAX = float(np.finfo("float32").max)
 
@@ -452,27 +447,25 @@ class TabularInput(InputKind):
         """All numeric columns imputed and standardized together; one-hot per category
         column; a tf-idf bag per free-text column."""
         numeric = [c for c in self.columns if c in self.numeric]
-        parts = []
-        # what the training rows set: indicators of incomplete columns, unknown slots (None:
-        # fitted by a version that did not record it, every place kept)
-        seen = (self.incomplete, self.unknown) if hasattr(self, "unknown") else None
+        parts, keep = [], []  # keep: 0 where the training rows set nothing (KeepFeatures)
+        incomplete, unknown = getattr(self, "incomplete", None), getattr(self, "unknown", None)
         if numeric:
             x = inputs[numeric[0]] if len(numeric) == 1 else \
                 layers.Concatenate()([inputs[c] for c in numeric])
             means = [self.stats[c][0] for c in numeric]
             x = Impute(means)(x)
-            if seen is not None:
-                x = _kept(x, [1] * len(numeric) + [c in seen[0] for c in numeric])
             parts.append(Standardize(means + [0.0] * len(numeric),
                                      [self.stats[c][1] for c in numeric] + [1.0] * len(numeric))(x))
+            keep += [True] * len(numeric) + [incomplete is None or c in incomplete for c in numeric]
         for column in self.columns:
             if column in self.texts:
                 parts.append(bag_rows(inputs[column], *self.texts[column]))
+                keep += [True] * len(self.texts[column][0])
             elif column not in self.numeric:
-                slots = layers.StringLookup(vocabulary=self.vocabularies[column],
-                                            output_mode="one_hot",
-                                            num_oov_indices=1)(inputs[column])
-                if seen is not None:  # the unknown slot first
-                    slots = _kept(slots, [column in seen[1]] + [1] * len(self.vocabularies[column]))
-                parts.append(slots)
-        return parts[0] if len(parts) == 1 else layers.Concatenate()(parts)
+                parts.append(layers.StringLookup(vocabulary=self.vocabularies[column],
+                                                 output_mode="one_hot",
+                                                 num_oov_indices=1)(inputs[column]))
+                keep += [unknown is None or column in unknown]  # the unknown slot first
+                keep += [True] * len(self.vocabularies[column])
+        encoded = parts[0] if len(parts) == 1 else layers.Concatenate()(parts)
+        return encoded if all(keep) else KeepFeatures(keep)(encoded)
