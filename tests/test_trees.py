@@ -14,7 +14,7 @@ from export_helpers import assert_exports_predict_the_same
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
 from autoarch.trees import (MAX_TREES, SETTINGS, Shifted, TreeEnsemble, at_most_rows,
-                            fit_boosted_trees, tree_arrays)
+                            boosting_rows, fit_boosted_trees, tree_arrays)
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
@@ -54,6 +54,10 @@ def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
     assert sparse.issparse(at_most_rows(x, y, 0, "float32")[0]) == (task == "mostly zero")
     assert isinstance(fitted, Shifted) == task.startswith("standardized counts")
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    shared = boosting_rows(x, y)  # made once for several fits, as a search's settings share it
+    assert (shared[2] is not None) == isinstance(fitted, Shifted)
+    again = fit_boosted_trees(None, None, not regression, seconds=10, rows=shared)
+    np.testing.assert_array_equal(again.predict(x), fitted.predict(x))
     if isinstance(fitted, Shifted):  # the shift travels with the model
         inputs = keras.Input((x.shape[1],))
         model = keras.Model(inputs, TreeEnsemble(**tree_arrays(fitted, x[:4]))(inputs))

@@ -471,18 +471,19 @@ class ModelSearch:
         loss, refitted on all the training rows in ``seconds`` at most (None where the input
         has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the
         same validation rows, so the selection compares like with like."""
-        from autoarch.trees import SETTINGS, fit_boosted_trees, setting_name
+        from autoarch.trees import SETTINGS, boosting_rows, fit_boosted_trees, setting_name
 
         encoded = self._encoded_rows()
         if encoded is None:
             return None
         classification = self.space.is_classification
         (x, x_val), y = encoded, self._trainer.train[1]
+        rows = boosting_rows(x, y, self.config.seed)  # the same for every fit below
         fits = []
         for settings in SETTINGS:
             try:
                 model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                          seconds=seconds, settings=settings)
+                                          seconds=seconds, settings=settings, rows=rows)
             except ValueError as err:  # a class too rare to split off rows for early stopping
                 self.study.note("boosted_trees", skipped=str(err))
                 return None
@@ -495,7 +496,7 @@ class ModelSearch:
         _, count, settings = min(fits, key=lambda f: f[0])
         started = time.monotonic()
         model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                  seconds=seconds, n_trees=count, settings=settings)
+                                  seconds=seconds, n_trees=count, settings=settings, rows=rows)
         return model, self._outputs_of(model, x_val), {
             "trees": int(model.n_estimators_), "depth": int(model.max_depth),
             "setting": setting_name(settings), "validation_loss_by_setting": losses,
