@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -340,7 +341,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     search = commands.add_parser("search", help="run a search from a spec")
     search.add_argument("spec", help="a YAML spec, or a ready spec's name (e.g. digits)")
-    search.add_argument("--dir", help="project directory (default autoarch_runs/NAME)")
+    search.add_argument("--dir", "--directory", dest="dir",
+                        help="project directory (default autoarch_runs/NAME)")
     add_setting_flags(search)
     search.add_argument("--resume", action="store_true", help="continue a search in --dir")
     search.add_argument("--chief", metavar="HOST:PORT",
@@ -350,7 +352,7 @@ def build_parser():
     search.add_argument("--token", help="the secret workers must give (default: the "
                         "AUTOARCH_TOKEN environment variable); required when --chief is "
                         "not a loopback address")
-    search.set_defaults(run=cmd_search)
+    search.set_defaults(run=cmd_search, command_parser=search)
     worker = commands.add_parser("worker", help="train trials for a search served by "
                                  "`autoarch search --chief`")
     worker.add_argument("chief", metavar="HOST:PORT", help="the chief's address")
@@ -358,27 +360,39 @@ def build_parser():
                         "environment variable)")
     worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                         help="how long to wait for the chief to answer (default 60)")
-    worker.set_defaults(run=cmd_worker)
+    worker.set_defaults(run=cmd_worker, command_parser=worker)
     report = commands.add_parser("report", help="trials table and the winner's architecture")
     report.add_argument("dir")
     report.add_argument("--html", nargs="?", const="", metavar="FILE",
                         help="write one self-contained HTML page (default DIR/report.html)")
-    report.set_defaults(run=cmd_report)
+    report.set_defaults(run=cmd_report, command_parser=report)
     export = commands.add_parser("export", help="export the best model")
     export.add_argument("dir")
     export.add_argument("--format", choices=FORMATS, nargs="+", default=["keras"],
                         help="one or more formats (default keras)")
     export.add_argument("--output", help="target path (default DIR/export/model...)")
-    export.set_defaults(run=cmd_export)
+    export.set_defaults(run=cmd_export, command_parser=export)
     validate = commands.add_parser("validate", help="check a spec; exit status 1 if invalid")
     validate.add_argument("spec")
-    validate.set_defaults(run=cmd_validate)
+    validate.set_defaults(run=cmd_validate, command_parser=validate)
     return parser
+
+
+def refuse_unknown(command, unknown):
+    """Refuse what the command does not take in its own usage, with the closest flag:
+    argparse's own refusal shows the top-level usage and suggests nothing."""
+    from autoarch.spec.checks import did_you_mean
+
+    flags = re.findall(r"--[\w-]+", command.format_usage())
+    command.error(f"unrecognized arguments: {' '.join(unknown)}"
+                  f"{did_you_mean(unknown[0].split('=')[0], flags)}")
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        refuse_unknown(args.command_parser, unknown)
     try:
         return args.run(args)
     except (FileNotFoundError, ValueError, AutoarchError, PermissionError) as err:

@@ -131,6 +131,23 @@ def test_help_and_version_do_not_start_tensorflow():
     assert "tensorflow loaded: False" in result.stdout and "autoarch 0." in result.stdout
 
 
+def test_an_unknown_flag_is_refused_by_its_command_with_the_closest_one(capsys):
+    """argparse alone names the top-level usage and suggests nothing."""
+    from autoarch import cli
+
+    for argv, said in ((["search", "digits", "--max-trails", "3"], "'--max-trials'"),
+                       (["export", "run", "--fromat", "tflite"], "'--format'"),
+                       (["validate", "spec.yaml", "--frobnicate"], None)):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2
+        assert f"autoarch {argv[0]}: error: unrecognized arguments: {' '.join(argv[2:])}" in err
+        assert (f"(did you mean {said}?)" in err) if said else "did you mean" not in err
+    # the estimators' name for it
+    assert cli.build_parser().parse_args(["search", "s", "--directory", "d"]).dir == "d"
+
+
 def test_validate_starts_neither_tensorflow_nor_scikit_learn(tmp_path):
     """Every ready spec, and one naming a CSV, is checked and counted without importing
     TensorFlow, Keras, keras-tuner or scikit-learn (seconds of start-up; pandas reads the
