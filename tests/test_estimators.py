@@ -194,6 +194,17 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(x_train, y_nan)
     with pytest.raises(ValueError, match="one label per sample"):
         AutoClassifier(**FAST).fit(x_train, y_train[:-1])
+    # a 2-D y is read as one-hot rows: several labels in a row, none, or scores are refused
+    one_hot = np.eye(3)[y_train]
+    for row, value, said in ((4, 1.0, r"row 4 is \[1\.0, 1\.0, 1\.0\]: .*multilabel"),
+                             (7, 0.0, r"row 7 is \[0\.0, 0\.0, 0\.0\]"),
+                             (2, 0.5, r"row 2 is \[0\.5, 0\.5, 0\.5\]")):
+        labels = one_hot.copy()
+        labels[row] = value
+        with pytest.raises(ValueError, match=said):
+            AutoClassifier(**FAST).fit(x_train, labels)
+    with pytest.raises(ValueError, match=r"row 0 is \['a', 'b'\]"):
+        AutoClassifier(**FAST).fit(x_train, np.array([["a", "b"]] * len(x_train)))
     images = np.ones((20, 8, 8))
     images[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="image X contains NaN"):

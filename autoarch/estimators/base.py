@@ -422,6 +422,29 @@ def _load_archive(archive):
         return load_model(path)
 
 
+def _one_hot_classes(y):
+    """The class of each one-hot row of a 2-D ``y``; refused, naming the first row that is
+    not one-hot, where a row holds no 1 or several (several labels per row), or values
+    other than 0 and 1 (scores): its argmax would train on classes the rows do not say."""
+    try:
+        values = y.astype("float64")
+    except (TypeError, ValueError):
+        values = None
+    if values is not None and not np.isfinite(values).all():
+        raise ValueError("y contains NaN or infinity")
+    bad = np.ones(len(y), bool) if values is None else \
+        ~np.isin(values, (0.0, 1.0)).all(axis=1) | ((values == 1.0).sum(axis=1) != 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"y has {y.shape[1]} columns, read as one-hot classes, but row {row} is "
+            f"{y[row].tolist()[:8]}{' ...' if y.shape[1] > 8 else ''}: give one label per "
+            "row, or one 1 per row; several labels per row (multilabel) are not supported: "
+            "fit one AutoClassifier per label column (scikit-learn's "
+            "MultiOutputClassifier does that)")
+    return values.argmax(axis=1)
+
+
 class AutoClassifier(ClassifierMixin, _AutoEstimator):
     """Search for the best classifier; labels may be ints, strings or one-hot rows."""
 
@@ -429,10 +452,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 
     def _encode_y(self, y, n):
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:  # one-hot
-            if not np.isfinite(y.astype(float)).all():
-                raise ValueError("y contains NaN or infinity")
-            y = y.argmax(axis=1)
+        if y.ndim == 2 and y.shape[1] > 1:
+            y = _one_hot_classes(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if y.ndim != 1 or len(y) != n:
