@@ -436,8 +436,9 @@ class TabularInput(InputKind):
                 if bag:
                     self.texts[column] = bag
                 else:
-                    self.vocabularies[column] = categories(values.tolist())
-                    if not set(values.tolist()) <= set(self.vocabularies[column]):
+                    seen = values.tolist()
+                    self.vocabularies[column] = categories(seen)
+                    if not set(seen) <= set(self.vocabularies[column]):
                         self.unknown.add(column)
         self.specs = {c: ((1,), "float32" if c in self.numeric else "string")
                       for c in self.columns}
