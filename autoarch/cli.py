@@ -112,18 +112,20 @@ def cmd_search(args):
     lock = DirectoryLock(directory).acquire()  # held to the end: summary and model included
     # TensorFlow (seconds to load) only once the spec, the flags and the folder are right
     import_tensorflow_quietly()
+    import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from autoarch.data import load_data
+    from autoarch.data import load_weighted
     from autoarch.engine import Study
     from autoarch.estimators import estimator_for_task
 
-    x, y = load_data(spec.data, base=os.path.dirname(os.path.abspath(path)))
+    x, y, w = load_weighted(spec.data, base=os.path.dirname(os.path.abspath(path)))
     task = spec.task or "classification"
     stratify = y if task == "classification" else None
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25,
-                                                        random_state=config.seed,
-                                                        stratify=stratify)
+    x_train, x_test, y_train, y_test, w_train, w_test = train_test_split(
+        x, y, np.ones(len(y)) if w is None else w, test_size=0.25, random_state=config.seed,
+        stratify=stratify)
+    weights = {} if w is None else {"sample_weight": w_train}
     if args.token:
         os.environ["AUTOARCH_TOKEN"] = args.token
     estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1,
@@ -134,7 +136,7 @@ def cmd_search(args):
         print(resumed_line(Study.load(directory)), flush=True)
     started = time.monotonic()
     try:
-        estimator.fit(x_train, y_train)
+        estimator.fit(x_train, y_train, **weights)
     except KeyboardInterrupt:  # everything finished is in the journal; say how to go on
         done = Study.load(directory).n_finished if Journal(directory, create=False).exists() \
             else 0
@@ -148,8 +150,10 @@ def cmd_search(args):
     estimator.export(os.path.join(directory, BEST_MODEL))
     with atomic_path(os.path.join(directory, "spec.yaml")) as copy:
         shutil.copyfile(path, copy)
-    test_score = float(estimator.score(x_test, y_test))
-    metric = "accuracy" if task == "classification" else "r2"
+    test_score = float(estimator.score(x_test, y_test, sample_weight=w_test if weights
+                                       else None))
+    metric = ("accuracy" if task == "classification" else "r2") + (
+        "_weighted" if weights else "")
     summary = {"test_" + metric: test_score,
                "search_seconds": round(time.monotonic() - started, 1),
                "best_params": estimator.best_params_, "best_value": estimator.best_score_,
@@ -157,7 +161,8 @@ def cmd_search(args):
     write_json(os.path.join(directory, SUMMARY), summary)
     print()
     print_trials(Study.load(directory), limit=10)
-    print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}: {test_score:.4f}   "
+    print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}"
+          f"{' (weighted)' if weights else ''}: {test_score:.4f}   "
           f"best model: {os.path.join(directory, BEST_MODEL)}")
     lock.release()
     return 0

@@ -181,6 +181,19 @@ def _constraints_problem(value):
     return None
 
 
+def _class_weight_problem(value):
+    if value == "balanced":
+        return None
+    if not isinstance(value, dict) or not value:
+        return "'balanced' or a mapping of class labels to weights" + (
+            did_you_mean(value, ["balanced"]) if isinstance(value, str) else "")
+    for label, weight in value.items():
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or \
+                not math.isfinite(weight) or weight < 0:
+            return f"a mapping of class labels to weights >= 0 ({label!r} is {weight!r})"
+    return None
+
+
 def _mapping_problem(value):
     return None if isinstance(value, dict) else "a mapping of option names to values"
 
@@ -260,6 +273,15 @@ class Training:
     batch_size: int = knob(32, Number(int, 1), "Rows per training batch.")
     validation_split: float = knob(0.2, Number(float, 0, 1, low_open=True, high_open=True),
                                    "Fraction of the rows held out to score trials.")
+    class_weight: object = knob(None, Custom(_class_weight_problem, "'balanced' or a mapping"),
+                                "Classes' weights (classification): 'balanced' weighs each "
+                                "class by rows / (classes x its rows), so that every class "
+                                "counts alike; a mapping {label: weight} gives them (classes "
+                                "not named weigh 1). They multiply `fit`'s sample_weight: the "
+                                "loss, the objective (with 'balanced', val_accuracy is the "
+                                "balanced accuracy), the classical members and the ensemble's "
+                                "selection are weighted. None: every row weighs alike.",
+                                none=True)
     optimizer: str = knob(None, _searched(OneOf(OPTIMIZERS)), "Optimizer (a name, a list to "
                           "search, or a parameter definition); None: adam.", none=True,
                           flag=False)

@@ -4,11 +4,14 @@
   ``breast_cancer`` (tables) and ``diabetes`` (regression);
 - ``mnist1d``: MNIST-1D generated locally by the ``mnist1d`` package (sequences of 40 steps,
   shape (N, 40, 1));
-- ``{csv: path, target: column}``: a CSV table (mixed columns are fine);
-- ``{npz: path, x: key, y: key}``: arrays in a ``.npz`` file (keys default to ``x`` and ``y``);
+- ``{csv: path, target: column}``: a CSV table (mixed columns are fine); ``weight: column``
+  names a column of the rows' sample weights (not an input then);
+- ``{npz: path, x: key, y: key}``: arrays in a ``.npz`` file (keys default to ``x`` and
+  ``y``; ``weight: key`` names an array of sample weights);
 - ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
 
-``load_data(spec, base)`` returns ``(x, y)``; relative paths are read from ``base``.
+``load_data(spec, base)`` returns ``(x, y)``, ``load_weighted`` ``(x, y, sample weights or
+None)``; relative paths are read from ``base``.
 TensorFlow, tensorflow-datasets, mnist1d, pandas and scikit-learn's loaders are imported only
 when their data is loaded: checking a spec's ``data:`` needs none of them.
 """
@@ -20,7 +23,7 @@ import numpy as np
 from autoarch.spec.checks import check_keys, did_you_mean, expect
 
 SKLEARN_SETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
-_FILE_KEYS = {"csv": ("csv", "target"), "npz": ("npz", "x", "y"),
+_FILE_KEYS = {"csv": ("csv", "target", "weight"), "npz": ("npz", "x", "y", "weight"),
               "tfds": ("tfds", "split", "limit", "data_dir")}
 
 
@@ -80,25 +83,29 @@ def _tfds(name, split="train", limit=None, data_dir=None):
             "{tfds: NAME, data_dir: FOLDER}") from None
     if limit:
         dataset = dataset.take(int(limit))
-    return dataset_to_arrays(dataset)
+    return dataset_to_arrays(dataset)[:2]
 
 
 def dataset_to_arrays(dataset):
-    """Materialize a finite ``tf.data.Dataset`` of ``(x, y)`` pairs (batched or not)."""
+    """``(x, y, sample_weight)`` from a finite ``tf.data.Dataset`` of ``(x, y)`` pairs or
+    ``(x, y, sample_weight)`` triples, as Keras takes them (batched or not); the weights
+    None for pairs."""
     import tensorflow as tf
 
     spec = dataset.element_spec
-    if not (isinstance(spec, tuple) and len(spec) == 2):
-        raise ValueError("a tf.data.Dataset must yield (x, y) pairs")
+    if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+        raise ValueError("a tf.data.Dataset must yield (x, y) pairs or (x, y, sample_weight) "
+                         "triples")
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError("the tf.data.Dataset is infinite; give a finite one (e.g. .take(n))")
     first_x = spec[0]
     batched = not isinstance(first_x, dict) and first_x.shape.rank is not None and \
         first_x.shape.rank > 0 and first_x.shape[0] is None
-    xs, ys = [], []
-    for x, y in dataset.as_numpy_iterator():
+    xs, ys, ws = [], [], []
+    for x, y, *w in dataset.as_numpy_iterator():
         xs.append(x)
         ys.append(y)
+        ws += w
     if not xs:
         raise ValueError("the tf.data.Dataset is empty")
     join = np.concatenate if batched else np.stack
@@ -110,7 +117,7 @@ def dataset_to_arrays(dataset):
     if x.dtype == object or x.dtype.kind == "S":
         x = np.array([v.decode() if isinstance(v, bytes) else v for v in x.reshape(-1)],
                      dtype=object).reshape(x.shape)
-    return x, y
+    return x, y, join(ws) if ws else None
 
 
 def check_data(spec, base="."):
@@ -126,13 +133,15 @@ def check_data(spec, base="."):
         import pandas as pd
 
         columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        if spec["target"] not in columns:
-            raise ValueError(f"data.target: column {spec['target']!r} is not in {spec['csv']}"
-                             f"{did_you_mean(spec['target'], columns)} (columns: "
-                             f"{', '.join(columns)})")
+        for key in ("target", "weight"):
+            if key in spec and spec[key] not in columns:
+                raise ValueError(f"data.{key}: column {spec[key]!r} is not in {spec['csv']}"
+                                 f"{did_you_mean(spec[key], columns)} (columns: "
+                                 f"{', '.join(columns)})")
     else:
         with np.load(path, allow_pickle=False) as arrays:
-            missing = [spec.get(k, k) for k in ("x", "y") if spec.get(k, k) not in arrays]
+            missing = [spec.get(k, k) for k in ("x", "y", "weight")
+                       if (k in spec or k != "weight") and spec.get(k, k) not in arrays]
             if missing:
                 raise ValueError(f"data.npz: {spec['npz']} holds no array "
                                  f"{', '.join(map(repr, missing))} (it holds "
@@ -141,27 +150,37 @@ def check_data(spec, base="."):
 
 def load_data(spec, base="."):
     """Load the data a spec names; returns ``(x, y)``."""
+    return load_weighted(spec, base)[:2]
+
+
+def load_weighted(spec, base="."):
+    """Load the data a spec names; returns ``(x, y, sample weights)``, the weights None
+    unless the spec names them (``weight:``)."""
     if isinstance(spec, str):
         if spec.startswith("sklearn:"):
-            return _sklearn(spec.split(":", 1)[1])
+            return (*_sklearn(spec.split(":", 1)[1]), None)
         if spec == "mnist1d":
-            return _mnist1d()
+            return (*_mnist1d(), None)
         if spec.startswith("tfds:"):
-            return _tfds(spec.split(":", 1)[1])
+            return (*_tfds(spec.split(":", 1)[1]), None)
     if isinstance(spec, dict):
         if "csv" in spec:
             import pandas as pd
 
             frame = pd.read_csv(os.path.join(base, spec["csv"]))
-            if spec["target"] not in frame.columns:
-                raise ValueError(f"data.target: column '{spec['target']}' is not in "
-                                 f"{spec['csv']} (columns: {', '.join(frame.columns)})")
-            return frame.drop(columns=[spec["target"]]), frame[spec["target"]].to_numpy()
+            named = [spec[key] for key in ("target", "weight") if key in spec]
+            for column in named:
+                if column not in frame.columns:
+                    raise ValueError(f"data: column '{column}' is not in {spec['csv']} "
+                                     f"(columns: {', '.join(frame.columns)})")
+            return (frame.drop(columns=named), frame[spec["target"]].to_numpy(),
+                    frame[spec["weight"]].to_numpy() if "weight" in spec else None)
         if "npz" in spec:
             with np.load(os.path.join(base, spec["npz"]), allow_pickle=False) as arrays:
-                return arrays[spec.get("x", "x")], arrays[spec.get("y", "y")]
+                return (arrays[spec.get("x", "x")], arrays[spec.get("y", "y")],
+                        arrays[spec["weight"]] if "weight" in spec else None)
         if "tfds" in spec:
             data_dir = spec.get("data_dir")
-            return _tfds(spec["tfds"], spec.get("split", "train"), spec.get("limit"),
-                         os.path.join(base, data_dir) if data_dir else None)
+            return (*_tfds(spec["tfds"], spec.get("split", "train"), spec.get("limit"),
+                           os.path.join(base, data_dir) if data_dir else None), None)
     raise ValueError(f"data: cannot load {spec!r}")

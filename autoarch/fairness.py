@@ -39,12 +39,14 @@ def reweighing(y, groups):
     return weights
 
 
-def training_weights(params, y, groups):
-    """The sample weights a candidate trains with: reweighing over ``groups`` (one per row
-    of ``y``) where its parameters choose it (``training/reweigh``), else None."""
+def training_weights(params, y, groups, sample_weight=None):
+    """The sample weights a candidate trains with: the caller's ``sample_weight`` (or None),
+    times reweighing over ``groups`` (one per row of ``y``) where its parameters choose it
+    (``training/reweigh``)."""
     if groups is None or not params.get("training/reweigh"):
-        return None
-    return reweighing(y, groups)
+        return sample_weight
+    weights = reweighing(y, groups)
+    return weights if sample_weight is None else weights * sample_weight
 
 
 def predicted_labels(predictions):

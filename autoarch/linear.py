@@ -52,10 +52,11 @@ MAX_ITER, CHUNK = 1000, 100
 class TextLinear:
     """A fitted tf-idf vectorizer, the coefficients and intercepts of a linear model over
     its rows (``(outputs, n-grams)`` and ``(outputs,)``), and the temperature of its
-    scores. ``naive_bayes``: NBSVM's scaled rows (classification only)."""
+    scores. ``naive_bayes``: NBSVM's scaled rows (classification only); ``sample_weight``:
+    each text's weight in the fit (the naive-Bayes counts too)."""
 
     def __init__(self, texts, y, classification, naive_bayes=False, max_features=50000,
-                 seed=0):
+                 seed=0, sample_weight=None):
         if naive_bayes and not classification:
             raise ValueError("naive-Bayes scaling needs classes: a regression has none")
         started = time.monotonic()
@@ -65,36 +66,38 @@ class TextLinear:
         rows = self.vectorizer.fit_transform(strings(texts))
         y = np.asarray(y).reshape(-1)
         fit = self._naive_bayes if naive_bayes else self._plain
-        coef, intercept = fit(rows, y)
+        coef, intercept = fit(rows, y, sample_weight)
         self.coef = np.asarray(coef, dtype="float64").reshape(-1, rows.shape[1])
         self.intercept = np.asarray(intercept, dtype="float64").reshape(-1)
         self.seconds = time.monotonic() - started
 
-    def _plain(self, rows, y):
+    def _plain(self, rows, y, sample_weight):
         from sklearn.linear_model import Ridge
         from sklearn.svm import LinearSVC
 
         model = LinearSVC(C=C, random_state=self.seed) if self.classification else \
             Ridge(alpha=ALPHA)
-        model.fit(rows, y)
+        model.fit(rows, y, sample_weight=sample_weight)
         return model.coef_, model.intercept_
 
-    def _naive_bayes(self, rows, y):
+    def _naive_bayes(self, rows, y, sample_weight):
         """One SVM per class (one for two classes) on rows scaled by the class's log-count
-        ratios ``r``; ``x r . w = x . (r w)``, so ``r w`` is the coefficient over ``x``."""
+        ratios ``r`` (each text counted at its weight); ``x r . w = x . (r w)``, so ``r w``
+        is the coefficient over ``x``."""
         import scipy.sparse as sparse
         from sklearn.svm import LinearSVC
 
         present = (rows > 0).astype("float64")
+        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
         classes = np.unique(y)
         coefs, intercepts = [], []
         for c in classes[1:] if len(classes) == 2 else classes:
             mine = y == c
-            counts = (np.asarray(present[mine].sum(axis=0)).reshape(-1) + SMOOTHING,
-                      np.asarray(present[~mine].sum(axis=0)).reshape(-1) + SMOOTHING)
+            counts = (np.asarray(present.T @ (weight * mine)).reshape(-1) + SMOOTHING,
+                      np.asarray(present.T @ (weight * ~mine)).reshape(-1) + SMOOTHING)
             ratio = np.log(counts[0] / counts[0].sum()) - np.log(counts[1] / counts[1].sum())
-            svm = LinearSVC(C=C, random_state=self.seed).fit(rows @ sparse.diags(ratio),
-                                                             mine.astype(int))
+            svm = LinearSVC(C=C, random_state=self.seed).fit(
+                rows @ sparse.diags(ratio), mine.astype(int), sample_weight=sample_weight)
             coefs.append(ratio * svm.coef_.reshape(-1))
             intercepts.append(svm.intercept_[0])
         return np.stack(coefs), np.asarray(intercepts)
@@ -111,23 +114,26 @@ class TextLinear:
         scores = self.scores(texts)
         return _probabilities(self.temperature * scores) if self.classification else scores
 
-    def fit_temperature(self, texts, y):
-        """The temperature whose probabilities have the lowest log loss on ``texts``."""
+    def fit_temperature(self, texts, y, sample_weight=None):
+        """The temperature whose probabilities have the lowest log loss on ``texts`` (each
+        text's at its weight)."""
         from scipy.optimize import minimize_scalar
 
         from autoarch.ensemble import loss
 
         scores, y = self.scores(texts), np.asarray(y).reshape(-1)
-        found = minimize_scalar(lambda t: loss(_probabilities(np.exp(t) * scores), y, True),
-                                bounds=(-5.0, 5.0), method="bounded")
+        found = minimize_scalar(
+            lambda t: loss(_probabilities(np.exp(t) * scores), y, True, sample_weight),
+            bounds=(-5.0, 5.0), method="bounded")
         self.temperature = float(np.exp(found.x))
         return self
 
-    def refitted(self, texts, y):
+    def refitted(self, texts, y, sample_weight=None):
         """The same kind of model fitted on ``texts`` (the vocabulary too), at this
         temperature."""
         model = TextLinear(texts, y, self.classification, naive_bayes=self.naive_bayes,
-                           max_features=self.vectorizer.max_features, seed=self.seed)
+                           max_features=self.vectorizer.max_features, seed=self.seed,
+                           sample_weight=sample_weight)
         model.temperature = self.temperature
         return model
 
@@ -155,7 +161,7 @@ def text_linear_model(kind, fitted, name="text_linear"):
     return keras.Model(inputs, score, name=name)
 
 
-def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER):
+def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER, sample_weight=None):
     """Logistic regression on a table's encoded rows ``x`` (scikit-learn's, its default
     penalty; at most the trees' ``MAX_ROWS`` rows): a fitted model with ``coef_`` and
     ``intercept_``, and the iterations it ran. It stops where it converges, after
@@ -167,14 +173,15 @@ def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    x, y = at_most_rows(x, y, seed, "float64")
+    x, y, sample_weight = at_most_rows(x, y, seed, "float64", sample_weight)
     deadline = None if seconds is None else time.monotonic() + seconds
     model, done = LogisticRegression(warm_start=True), 0
     with warnings.catch_warnings():  # the last iterations' gains are below what selection sees
         warnings.simplefilter("ignore", ConvergenceWarning)
         while True:  # one chunk at least
             chunk = min(CHUNK, max_iter - done)
-            ran = int(np.max(model.set_params(max_iter=chunk).fit(x, y).n_iter_))
+            ran = int(np.max(model.set_params(max_iter=chunk).fit(
+                x, y, sample_weight=sample_weight).n_iter_))
             done += ran
             if ran < chunk or done >= max_iter or (  # converged, or out of iterations or time
                     deadline is not None and time.monotonic() > deadline):

@@ -43,13 +43,15 @@ CHUNK = 1024
 
 class NearestNeighbours:
     """Encoded training rows ``x`` (``(n, features)``), their classes ``y`` (0..K-1 of
-    ``classes``), and the temperature of the scores, fitted leaving each row out."""
+    ``classes``), and the temperature of the scores, fitted leaving each row out (each
+    row's log loss at its ``sample_weight``: the nearest row does not depend on weights,
+    the confidence does)."""
 
-    def __init__(self, x, y, classes, seed=0):
+    def __init__(self, x, y, classes, seed=0, sample_weight=None):
         self.classes, self.seed = int(classes), seed
-        self.rows, self.labels = _at_most(x, y, seed)
+        self.rows, self.labels, weights = _at_most(x, y, seed, sample_weight)
         self.temperature = self._fitted_temperature(
-            self.distances(self.rows, leave_out=True), self.labels)
+            self.distances(self.rows, leave_out=True), self.labels, weights)
 
     def distances(self, x, leave_out=False):
         """``(n, classes)``: each row's Euclidean distance to the nearest row of each class
@@ -71,13 +73,14 @@ class NearestNeighbours:
                     nearest[start:start + len(part), c] = d[:, of_class].min(axis=1)
         return nearest
 
-    def _fitted_temperature(self, distances, y):
+    def _fitted_temperature(self, distances, y, sample_weight):
         from scipy.optimize import minimize_scalar
 
         from autoarch.ensemble import loss
 
-        found = minimize_scalar(lambda t: loss(_outputs(distances, np.exp(t)), y, True),
-                                bounds=(-8.0, 8.0), method="bounded")
+        found = minimize_scalar(
+            lambda t: loss(_outputs(distances, np.exp(t)), y, True, sample_weight),
+            bounds=(-8.0, 8.0), method="bounded")
         return float(np.exp(found.x))
 
     def outputs(self, x):
@@ -86,15 +89,17 @@ class NearestNeighbours:
         return _outputs(self.distances(x), self.temperature)
 
 
-def _at_most(x, y, seed):
-    """``x`` as float32 and ``y`` as integer classes, or a random subset of their rows where
-    they have more than ``MAX_ROWS``, or more values than ``MAX_VALUES``."""
+def _at_most(x, y, seed, sample_weight=None):
+    """``x`` as float32, ``y`` as integer classes and ``sample_weight`` (or None), or a
+    random subset of their rows where they have more than ``MAX_ROWS``, or more values than
+    ``MAX_VALUES``."""
     x, y = np.asarray(x), np.asarray(y).reshape(-1).astype(int)
     most = min(MAX_ROWS, max(1, MAX_VALUES // max(1, x.shape[1])))
     if len(y) > most:
         rows = np.random.default_rng(seed).choice(len(y), most, replace=False)
         x, y = x[rows], y[rows]
-    return x.astype("float32"), y
+        sample_weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    return x.astype("float32"), y, sample_weight
 
 
 def _outputs(distances, temperature):

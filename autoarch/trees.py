@@ -176,23 +176,24 @@ def tree_arrays(model, x):
             "arrays": arrays, "shifted": shift is not None}
 
 
-def at_most_rows(x, y, seed, dtype):
-    """``x`` as ``dtype`` and ``y`` (flattened), or a random ``MAX_ROWS`` of their rows
-    where they have more: what a classical member fits on. Mostly zeros (under
-    ``SPARSE_SHARE`` nonzero: one-hot categories, bags of words), ``x`` is a CSR matrix,
-    whose zeros scikit-learn's trees and solvers skip: on a table of 2,500 encoded columns,
-    1 % nonzero, three trees took 9.7 s dense and 0.9 s sparse, 50 iterations of logistic
-    regression 5.8 s and 0.5 s."""
+def at_most_rows(x, y, seed, dtype, sample_weight=None):
+    """``x`` as ``dtype``, ``y`` (flattened) and ``sample_weight`` (None, or the rows'), or a
+    random ``MAX_ROWS`` of their rows where they have more: what a classical member fits on.
+    Mostly zeros (under ``SPARSE_SHARE`` nonzero: one-hot categories, bags of words), ``x``
+    is a CSR matrix, whose zeros scikit-learn's trees and solvers skip: on a table of 2,500
+    encoded columns, 1 % nonzero, three trees took 9.7 s dense and 0.9 s sparse, 50
+    iterations of logistic regression 5.8 s and 0.5 s."""
     y = np.asarray(y).reshape(-1)
     if len(y) > MAX_ROWS:
         rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
         x, y = x[rows], y[rows]
+        sample_weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
     x = np.asarray(x, dtype)
     if x.size and np.count_nonzero(x) < SPARSE_SHARE * x.size:
         from scipy import sparse
 
         x = sparse.csr_matrix(x)
-    return x, y
+    return x, y, sample_weight
 
 
 def zero_shift(x, seed=0):
@@ -230,23 +231,24 @@ def member_inputs(kind):
     return made, made[DEFAULT_INPUT] if list(made) == [DEFAULT_INPUT] else made
 
 
-def boosting_rows(x, y, seed=0):
-    """``(rows, targets, shift)``: what :func:`fit_boosted_trees` fits on, made once where
-    several fits share the same rows (a search's three settings and refit; 0.23 s each on
-    6,500 rows of 4,000 standardized counts): :func:`at_most_rows`, less
+def boosting_rows(x, y, seed=0, sample_weight=None):
+    """``(rows, targets, sample weights, shift)``: what :func:`fit_boosted_trees` fits on,
+    made once where several fits share the same rows (a search's three settings and refit;
+    0.23 s each on 6,500 rows of 4,000 standardized counts): :func:`at_most_rows`, less
     :func:`zero_shift` where it finds one."""
-    x, y = at_most_rows(x, y, seed, "float32")
+    x, y, sample_weight = at_most_rows(x, y, seed, "float32", sample_weight)
     shift = zero_shift(x, seed)
-    return (x if shift is None else shifted_rows(x, shift)), y, shift
+    return (x if shift is None else shifted_rows(x, shift)), y, sample_weight, shift
 
 
 def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
-                      settings=SETTINGS[0], rows=None):
+                      settings=SETTINGS[0], rows=None, sample_weight=None):
     """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``, with
     ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one); fitted on
     the rows less each column's usual value, and so :class:`Shifted`, where
-    :func:`zero_shift` finds that sparse. ``rows``: ``boosting_rows(x, y, seed)`` made
-    beforehand (``x`` and ``y`` are then not read).
+    :func:`zero_shift` finds that sparse. ``rows``: ``boosting_rows(x, y, seed,
+    sample_weight)`` made beforehand (``x``, ``y`` and ``sample_weight`` are then not
+    read). Sample weights weigh each row's loss, the early stopping's held-out loss too.
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
     rows has not improved for 20 trees; with it, that many on every row. Either way it
@@ -254,16 +256,17 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
-    x, y, shift = rows or boosting_rows(x, y, seed)
+    x, y, weights, shift = rows or boosting_rows(x, y, seed, sample_weight)
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     model = kind(n_estimators=n_trees, random_state=seed, **settings) if n_trees else \
         kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
              random_state=seed, **settings)
     if seconds is None:
-        model.fit(x, y)
+        model.fit(x, y, sample_weight=weights)
     else:
         deadline = time.monotonic() + seconds
-        model.fit(x, y, monitor=lambda *_: time.monotonic() > deadline)
+        model.fit(x, y, sample_weight=weights,
+                  monitor=lambda *_: time.monotonic() > deadline)
     return model if shift is None else Shifted(model, shift)
 
 

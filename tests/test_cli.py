@@ -1,5 +1,6 @@
 """The autoarch command end to end (a real subprocess) on a tiny spec, and data loading."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from autoarch.cli import builtin_specs_dir
-from autoarch.data import load_data
+from autoarch.data import load_data, load_weighted
 
 TINY = """
 name: tiny
@@ -107,6 +108,38 @@ def test_csv_and_npz_data(tmp_path):
     assert x.shape == (4, 2) and list(y) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="column 'nope'"):
         load_data({"csv": "t.csv", "target": "nope"}, base=tmp_path)
+
+
+def test_a_weight_column_weighs_the_search_and_the_test_score(tmp_path):
+    """``data: {csv, target, weight}``: the column is no input; the search's rows and the
+    printed test score are weighted by it. Each row is there twice, with its label (x0 + x1
+    > 0) at weight 1 and the other at 0.25: only weights make the label learnable, and a
+    model that learned it scores 1 / 1.25 = 0.8 on the weighted test rows."""
+    import pandas as pd
+
+    x = np.random.default_rng(0).normal(size=(200, 2))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    frame = pd.DataFrame({"a": np.r_[x[:, 0], x[:, 0]], "b": np.r_[x[:, 1], x[:, 1]],
+                          "label": np.r_[y, 1 - y], "w": np.r_[np.ones(200), np.full(200, 0.25)]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    x_read, _, w = load_weighted({"csv": "t.csv", "target": "label", "weight": "w"},
+                                 base=tmp_path)
+    assert list(x_read.columns) == ["a", "b"] and w.tolist() == frame["w"].tolist()
+    spec = tmp_path / "weighted.yaml"
+    spec.write_text(TINY.replace("sklearn:iris", "{csv: t.csv, target: label, weight: w}")
+                    .replace("epochs: 2", "epochs: 8").replace("max_trials: 2", "max_trials: 1"))
+    assert autoarch("validate", str(spec)).returncode == 0
+    result = autoarch("search", str(spec), "--dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "test accuracy (weighted): " in result.stdout
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["test_accuracy_weighted"] > 0.7
+    assert summary["budget"]["weights"].startswith("sample_weight: the rows weigh 0.4")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(spec.read_text().replace("weight: w", "weight: wt"))
+    failed = autoarch("validate", str(broken))
+    assert failed.returncode != 0 and "column 'wt' is not in t.csv (did you mean 'w'?)" in \
+        failed.stdout + failed.stderr
 
 
 def test_mnist1d_is_generated_locally():

@@ -55,7 +55,7 @@ def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
     assert isinstance(fitted, Shifted) == task.startswith("standardized counts")
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
     shared = boosting_rows(x, y)  # made once for several fits, as a search's settings share it
-    assert (shared[2] is not None) == isinstance(fitted, Shifted)
+    assert (shared[-1] is not None) == isinstance(fitted, Shifted)
     again = fit_boosted_trees(None, None, not regression, seconds=10, rows=shared)
     np.testing.assert_array_equal(again.predict(x), fitted.predict(x))
     if isinstance(fitted, Shifted):  # the shift travels with the model

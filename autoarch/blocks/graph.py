@@ -24,6 +24,11 @@ class ModelSpace(SpaceLayout, kt.HyperModel):
     with several, each has a branch in ``branches`` and the trunk starts with a ``Merge``.
     """
 
+    #: whether the head's metrics weigh each row by its sample weight (Keras's
+    #: ``weighted_metrics``): a search with sample weights sets it, so that the validation
+    #: metrics it chooses on are weighted as the loss is
+    weighted_metrics = False
+
     def __init__(self, blocks, branches=None, training=None, inputs=None, name="model_space"):
         kt.HyperModel.__init__(self, name=name)
         SpaceLayout.__init__(self, blocks, branches, training, inputs)
@@ -106,10 +111,13 @@ class ModelSpace(SpaceLayout, kt.HyperModel):
 
     def compile_options(self, hp):
         """``Model.compile``'s arguments for ``hp``'s candidate: the head's loss and metrics
-        (a head of one's own may give just ``loss`` and ``metrics``) and the optimizer."""
+        (a head of one's own may give just ``loss`` and ``metrics``; weighted where
+        :attr:`weighted_metrics`) and the optimizer."""
         head = self.head
         options = head.compile_options(hp) if hasattr(head, "compile_options") else \
             {"loss": head.loss, "metrics": list(getattr(head, "metrics", ()))}
+        if self.weighted_metrics:
+            options["weighted_metrics"] = options.pop("metrics", None)
         return {"optimizer": self.training.optimizer(hp), **options}
 
     def _ahead(self):

@@ -24,6 +24,11 @@ class PhaseContext:
     verbose: int = 0
     phase: str = "oneshot"  # the phase's folder in the search's directory
     started: float = dataclasses.field(default_factory=time.monotonic)
+    sample_weight: tuple = None  # (training rows' weights, validation rows'), or None
+
+    def weights(self, part):
+        """The training (0) or validation (1) rows' sample weights, or None."""
+        return None if self.sample_weight is None else self.sample_weight[part]
 
     def folder(self, *parts):
         return os.path.join(self.directory, self.phase, *parts)

@@ -69,3 +69,64 @@ def make_dataset(inputs, y, batch_size, shuffle_seed=None, sample_weight=None):
     if shuffle_seed is not None:
         dataset = dataset.shuffle(n_rows(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def sample_weights(sample_weight, n, name="sample_weight"):
+    """``sample_weight`` checked (one finite, non-negative number per row, not all zero)
+    and scaled to a mean of 1, so that a weighted loss keeps the scale the learning rates
+    were chosen for; None where it is None or every weight is the same (weighing alike is
+    not weighing)."""
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight, dtype="float64")
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, one per row") from None
+    if weights.ndim != 1 or len(weights) != n:
+        raise ValueError(f"{name} must hold one weight per row: X has {n} rows, {name} has "
+                         f"shape {np.shape(sample_weight)}")
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must be finite and non-negative: row {row} is "
+                         f"{weights[row]}")
+    if not weights.any():
+        raise ValueError(f"{name} is zero on every row: nothing to fit")
+    if np.all(weights == weights[0]):
+        return None
+    return weights / weights.mean()
+
+
+def class_weights(class_weight, y):
+    """``{class: weight}`` for the labels ``y`` (one-hot rows read as their classes):
+    ``"balanced"``, rows / (classes x the class's rows); or a mapping's, the classes it does
+    not name weighing 1 (a label it names that ``y`` lacks is refused)."""
+    labels = _labels(y)
+    classes, counts = np.unique(labels, return_counts=True)
+    classes = classes.tolist()
+    if class_weight == "balanced":
+        return {c: len(labels) / (len(classes) * n) for c, n in zip(classes, counts)}
+    check_class_labels(class_weight, classes)
+    return {c: float(class_weight.get(c, 1.0)) for c in classes}
+
+
+def check_class_labels(class_weight, classes):
+    """Refuse a ``class_weight`` mapping naming a label not among ``classes`` (a list)."""
+    unknown = [label for label in class_weight if label not in classes]
+    if unknown:
+        raise ValueError(f"class_weight: no class {unknown[0]!r} in y (its classes: "
+                         f"{', '.join(map(repr, classes[:10]))}"
+                         f"{' ...' if len(classes) > 10 else ''})")
+
+
+def row_class_weights(weights, y):
+    """Each row's class's weight in ``weights`` (``{class: weight}``; 1 for a class it
+    lacks)."""
+    labels = _labels(y)
+    classes, index = np.unique(labels, return_inverse=True)
+    return np.array([weights.get(c, 1.0) for c in classes.tolist()])[index.reshape(-1)]
+
+
+def _labels(y):
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)

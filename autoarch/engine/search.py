@@ -137,10 +137,25 @@ class ModelSearch:
         return kt.Objective("val_mean_squared_error" if "mean_squared_error" in metrics
                             else "val_loss", "min")
 
-    def _split(self, arrays, y, validation_data):
+    def _split(self, arrays, y, validation_data, sample_weight):
+        """Training and validation inputs and targets, and ``(training weights, validation
+        weights)`` or None (the rows without weights given weigh 1): the sample weights
+        times their classes' (``class_weight``, :meth:`_class_weighted`)."""
+        weights = self._class_weighted(data_ops.sample_weights(sample_weight, len(y)), y, y)
         if validation_data is not None:
-            x_val, y_val = validation_data
-            return arrays, y, self.space.arrays(data_ops.as_input_dict(x_val)), np.asarray(y_val)
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
+                                 f"sample_weight_val), got {len(validation_data)} items")
+            x_val, y_val = validation_data[:2]
+            y_val = np.asarray(y_val)
+            val_weights = self._class_weighted(data_ops.sample_weights(
+                validation_data[2] if len(validation_data) == 3 else None, len(y_val),
+                "validation_data's sample_weight"), y_val, y)
+            if weights is not None or val_weights is not None:
+                weights = (np.ones(len(y)) if weights is None else weights,
+                           np.ones(len(y_val)) if val_weights is None else val_weights)
+            return (arrays, y, self.space.arrays(data_ops.as_input_dict(x_val)), y_val,
+                    weights)
         rows = np.arange(len(y))
         split = self.config.training.validation_split
         stratify = stratify_labels(y, split) if self.space.is_classification else None
@@ -148,7 +163,34 @@ class ModelSearch:
                                       stratify=stratify)
         self._rows = train, val
         return (data_ops.take_rows(arrays, train), y[train], data_ops.take_rows(arrays, val),
-                y[val])
+                y[val], None if weights is None else (weights[train], weights[val]))
+
+    def _weighting(self, sample_weight, validation_data, weights):
+        """The summary's line on the rows' weights (None where they weigh alike)."""
+        if weights is None:
+            return None
+        given = [name for name, on in (
+            ("sample_weight", sample_weight is not None or
+             (validation_data is not None and len(validation_data) == 3)),
+            (f"class_weight {self.config.training.class_weight!r}",
+             self.config.training.class_weight is not None)) if on]
+        every = np.concatenate(weights)
+        return (f"{' x '.join(given)}: the rows weigh {every.min():.3g} to {every.max():.3g} "
+                "(scaled to a mean of 1)")
+
+    def _class_weighted(self, weights, y, y_train):
+        """``weights`` (or None) times each row's class weight (``class_weight``, over the
+        classes of ``y_train``) of labels ``y``, scaled to a mean of 1; ``weights`` as they
+        are without class weights."""
+        class_weight = self.config.training.class_weight
+        if class_weight is None:
+            return weights
+        if not self.space.is_classification:
+            raise ValueError("class_weight: weights of classes are for classifiers; give a "
+                             "regression's rows weights with sample_weight")
+        rows = data_ops.row_class_weights(data_ops.class_weights(class_weight, y_train), y)
+        return data_ops.sample_weights(rows if weights is None else rows * weights, len(y),
+                                       "class_weight x sample_weight")
 
     def _set_inputs(self, inputs):
         """Inputs the space was not given are fed as they are (arrays, or strings)."""
@@ -157,11 +199,11 @@ class ModelSearch:
 
     # -- the search ---------------------------------------------------------------------
     def fit(self, x, y=None, validation_data=None, callbacks=None, sensitive_features=None,
-            sensitive_input=None):
+            sensitive_input=None, sample_weight=None):
         """Search, then train the winner; returns ``self`` (``best_model``, ``study``).
 
         ``x``: one input's data or ``{input name: data}``, or a ``tf.data.Dataset`` of
-        ``(x, y)`` pairs. ``callbacks``: Keras callbacks added to every trial's ``fit`` (the
+        ``(x, y)`` pairs or ``(x, y, sample_weight)`` triples. ``callbacks``: Keras callbacks added to every trial's ``fit`` (the
         same objects each trial, as Keras's own callbacks reset themselves in
         ``on_train_begin``); the final fit of the winner runs without them.
         ``sensitive_features``: one group per row (:func:`autoarch.fairness.group_labels`),
@@ -169,7 +211,11 @@ class ModelSearch:
         the positive class is class 1) and the searched ``training/reweigh``.
         ``sensitive_input``: the name of the model input that holds them, when they are a
         table's column (a binary classifier measured for fairness then also searches
-        ``training/parity_thresholds``, which reads it).
+        ``training/parity_thresholds``, which reads it). ``sample_weight``: one weight per
+        row (``validation_data`` may carry the validation rows' as a third item): every
+        candidate trains on the weighted loss, and is chosen on weighted validation metrics
+        (the objective), as are the classical members and the ensemble
+        (:meth:`TrialTrainer.weights`).
 
         ``time_limit`` counts from here: preparing the data (a table's column ranking),
         starting the worker and the final model are inside it.
@@ -177,13 +223,16 @@ class ModelSearch:
         entered = time.monotonic()
         configure_threads()
         if y is None:
-            x, y = dataset_to_arrays(x)
+            x, y, weights = dataset_to_arrays(x)
+            sample_weight = weights if sample_weight is None else sample_weight
         inputs = data_ops.as_input_dict(x)
         self._set_inputs(inputs)
         y = np.asarray(y)
         self._rows = self._scaled = None
-        x_train, y_train, x_val, y_val = self._split(self.space.arrays(inputs), y,
-                                                     validation_data)
+        x_train, y_train, x_val, y_val, weights = self._split(
+            self.space.arrays(inputs), y, validation_data, sample_weight)
+        self.space.weighted_metrics = weights is not None
+        weighting = self._weighting(sample_weight, validation_data, weights)
         groups = self._groups(sensitive_features, len(y), validation_data, sensitive_input)
         self.space.adapt(x_train, y_train)
         self._objective_ = self._objective()
@@ -193,7 +242,8 @@ class ModelSearch:
                                      config.budget, config.training, callbacks=callbacks or [],
                                      verbose=self.verbose,
                                      groups=None if groups is None else groups[0],
-                                     sensitive_input=self._sensitive_input)
+                                     sensitive_input=self._sensitive_input,
+                                     sample_weight=weights)
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
         hp = self.space.hyperparameters()
@@ -207,8 +257,9 @@ class ModelSearch:
                            first_trials=self.space.first_trials(hp))
         if self._objective_.name == "val_accuracy" and np.ndim(y_val) == 1 and len(y_val):
             # what predicting the majority class reaches: no winner may be worse
-            counts = np.unique(np.asarray(y_val), return_counts=True)[1]
-            self.study.useful_from = float(counts.max() / len(y_val))
+            _, rows = np.unique(np.asarray(y_val), return_inverse=True)
+            counts = np.bincount(rows.reshape(-1), weights=self._trainer.weights("val"))
+            self.study.useful_from = float(counts.max() / counts.sum())
         noted = {n.get("block") for n in self.study.notes if n.get("event") == "adapted"}
         for block in self.space.all_blocks():  # once per study: a resume adapts the same way
             learned = block.learned()
@@ -249,6 +300,7 @@ class ModelSearch:
             "trials": self.study.n_finished, "search_seconds": round(searched, 1),
             "stopped_by": stopped_by,
             "max_trials": max_trials, "time_limit": time_limit,
+            **({"weights": weighting} if weighting else {}),
             **self._classical_summary(),
             **final,
             "total_seconds": round(time.monotonic() - self._started, 1)}
@@ -358,7 +410,8 @@ class ModelSearch:
             epochs=budget.search_epochs or budget.epochs, batch_size=training.batch_size,
             distribution=training.distribution, seed=self.study.seed,
             directory=self.study.directory, note=self.study.note, deadline=self._deadline,
-            verbose=self.verbose, phase=oracle.phase))
+            verbose=self.verbose, phase=oracle.phase,
+            sample_weight=self._trainer.sample_weight))
 
     def _prescreen(self, trial_id, candidates):
         """``prescreen``: the index of the best-scored of a trial's drawn ``candidates``
@@ -435,7 +488,8 @@ class ModelSearch:
         model, val, described = fitted
         seconds = time.monotonic() - started
         classification = self.space.is_classification
-        value = ensemble_score(val, self._trainer.val[1], classification)
+        value = ensemble_score(val, self._trainer.val[1], classification,
+                               self._trainer.weights("val"))
         event = CLASSICAL_EVENTS[key]
         if not any(n.get("event") == event and n.get("member", key) == key
                    for n in self.study.notes):
@@ -478,7 +532,8 @@ class ModelSearch:
             return None
         classification = self.space.is_classification
         (x, x_val), y = encoded, self._trainer.train[1]
-        rows = boosting_rows(x, y, self.config.seed)  # the same for every fit below
+        rows = boosting_rows(x, y, self.config.seed,  # the same for every fit below
+                             self._trainer.weights("train"))
         fits = []
         for settings in SETTINGS:
             try:
@@ -489,8 +544,8 @@ class ModelSearch:
                 return None
             staged = model.staged_predict_proba(x_val) if classification else \
                 model.staged_predict(x_val)
-            curve = [ensemble_loss(self._as_outputs(v), self._trainer.val[1], classification)
-                     for v in staged]
+            curve = [ensemble_loss(self._as_outputs(v), self._trainer.val[1], classification,
+                                   self._trainer.weights("val")) for v in staged]
             fits.append((min(curve), int(np.argmin(curve)) + 1, settings))
         losses = {setting_name(settings): round(loss, 6) for loss, _, settings in fits}
         _, count, settings = min(fits, key=lambda f: f[0])
@@ -547,7 +602,8 @@ class ModelSearch:
             return None
         x, x_val = encoded
         model, iterations = fit_table_linear(x, self._trainer.train[1], seed=self.config.seed,
-                                             seconds=seconds)
+                                             seconds=seconds,
+                                             sample_weight=self._trainer.weights("train"))
         return model, self._outputs_of(model, x_val), {"features": int(x_val.shape[1]),
                                                        "iterations": iterations}
 
@@ -557,7 +613,8 @@ class ModelSearch:
 
         x, x_val = self._encoded_rows()
         model = NearestNeighbours(x, self._trainer.train[1], self.space.head.num_classes,
-                                  seed=self.config.seed)
+                                  seed=self.config.seed,
+                                  sample_weight=self._trainer.weights("train"))
         return model, model.outputs(x_val), {"rows": len(model.labels),
                                              "temperature": round(model.temperature, 4)}
 
@@ -570,9 +627,9 @@ class ModelSearch:
         texts, y = self._trainer.train[0][kind.input_name], self._trainer.train[1]
         val_texts, y_val = self._trainer.val[0][kind.input_name], self._trainer.val[1]
         model = TextLinear(texts, y, self.space.is_classification, naive_bayes=naive_bayes,
-                           seed=self.config.seed)
+                           seed=self.config.seed, sample_weight=self._trainer.weights("train"))
         if self.space.is_classification:
-            model.fit_temperature(val_texts, y_val)
+            model.fit_temperature(val_texts, y_val, self._trainer.weights("val"))
         return model, model.outputs(val_texts), {
             "n_grams": len(model.vectorizer.vocabulary_), "temperature": round(
                 model.temperature, 3)}
@@ -935,11 +992,13 @@ class ModelSearch:
         predictions.update({key: member["val"] for key, member in self._classical.items()})
         return predictions
 
-    def _select(self, predictions, y=None):
-        """Greedy selection over ``predictions`` of the rows of ``y`` (the validation
-        rows' where None)."""
-        return greedy_selection(predictions, self._trainer.val[1] if y is None else y,
-                                self.space.is_classification, self.config.ensemble_size)
+    def _select(self, predictions, y=None, sample_weight=None):
+        """Greedy selection over ``predictions`` of the rows of ``y`` weighted by
+        ``sample_weight`` (the validation rows' targets and weights where ``y`` is None)."""
+        if y is None:
+            y, sample_weight = self._trainer.val[1], self._trainer.weights("val")
+        return greedy_selection(predictions, y, self.space.is_classification,
+                                self.config.ensemble_size, sample_weight)
 
     def _members_seconds(self, weights):
         """Seconds to keep for retraining the trials among ``weights``' keys (their estimates
@@ -1048,7 +1107,8 @@ class ModelSearch:
             return weights, score
         outputs, y = (self._predictions(), None) if selection is None else \
             (selection["outputs"], self._all_targets())
-        weights, score = self._select({n: outputs[n] for n in kept}, y)
+        weights, score = self._select({n: outputs[n] for n in kept}, y,
+                                      None if y is None else self._all_weights())
         for member in record:
             member["weight"] = round(weights.get(member["trial"], 0.0), 4)
             if member["trial"] not in weights:
@@ -1094,8 +1154,8 @@ class ModelSearch:
             time.monotonic() + self._classical_refit_estimate(member) <= self._deadline)
         kind = next(iter(self.space.inputs.values()))  # a table encoded ahead, or one text
         rows = self._classical_rows(key)
-        model = self._classical_fitted(key, rows, self._all_targets()) if refit \
-            else member["model"]
+        model = self._classical_fitted(key, rows, self._all_targets(), self._all_weights()) \
+            if refit else member["model"]
         if key in (LINEAR, NB_LINEAR):
             return text_linear_model(kind, model, name=key), refit
         if key == NEIGHBOURS:
@@ -1108,6 +1168,12 @@ class ModelSearch:
         """The training and validation rows' targets, in that order."""
         return np.concatenate([self._trainer.train[1], self._trainer.val[1]])
 
+    def _all_weights(self):
+        """The training and validation rows' sample weights, in that order, or None."""
+        if self._trainer.sample_weight is None:
+            return None
+        return np.concatenate(self._trainer.sample_weight)
+
     def _classical_rows(self, key):
         """Training + validation rows as the classical member ``key`` takes them: the texts,
         or the encoded rows (:meth:`_encoded_rows`)."""
@@ -1117,9 +1183,10 @@ class ModelSearch:
                                    for part in (self._trainer.train, self._trainer.val)])
         return np.concatenate(self._encoded_rows())
 
-    def _classical_fitted(self, key, x, y):
+    def _classical_fitted(self, key, x, y, sample_weight=None):
         """The classical member ``key`` fitted anew on rows ``x`` (as
-        :meth:`_classical_rows` gives them) with targets ``y``, as it was chosen on the
+        :meth:`_classical_rows` gives them) with targets ``y`` (and their
+        ``sample_weight``), as it was chosen on the
         validation rows: the boosted trees' setting and count of trees, the logistic
         regression's iterations, the text models' temperature (the neighbours fit theirs
         leaving each row out)."""
@@ -1130,14 +1197,15 @@ class ModelSearch:
         member = self._classical[key]
         model, seed = member["model"], self.config.seed
         if key in (LINEAR, NB_LINEAR):
-            return model.refitted(x, y)
+            return model.refitted(x, y, sample_weight)
         if key == NEIGHBOURS:
-            return NearestNeighbours(x, y, model.classes, seed=seed)
+            return NearestNeighbours(x, y, model.classes, seed=seed, sample_weight=sample_weight)
         if key == TABLE_LINEAR:
-            return fit_table_linear(x, y, seed=seed,
-                                    max_iter=member["described"]["iterations"])[0]
+            return fit_table_linear(x, y, seed=seed, max_iter=member["described"]["iterations"],
+                                    sample_weight=sample_weight)[0]
         return fit_boosted_trees(x, y, self.space.is_classification, seed=seed,
-                                 n_trees=model.n_estimators_, settings=settings_of(model))
+                                 n_trees=model.n_estimators_, settings=settings_of(model),
+                                 sample_weight=sample_weight)
 
     def _classical_outputs(self, key, model, x):
         """A fitted classical member's outputs on rows ``x``, as a trial's."""
@@ -1167,19 +1235,21 @@ class ModelSearch:
         model, view = self._trainer.build(trial.params, trial.seed)
         trained, train, val = self._trainer.fitting(model, view)
         inputs = {k: np.concatenate([train[k], val[k]]) for k in train}
-        y = self._all_targets()
+        y, weights = self._all_targets(), self._all_weights()
         groups = None if self._val_groups is None else \
             np.concatenate([self._trainer.groups, self._val_groups])
         fit_inputs = inputs
         if rows is not None:
             fit_inputs, y = data_ops.take_rows(inputs, rows), y[rows]
             groups = None if groups is None else groups[rows]
+            weights = None if weights is None else weights[rows]
         batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
         build_training_variables(trained, fit_inputs, y)
         stop = Deadline(self._deadline if deadline is None else deadline, mid_epoch=True)
         history = trained.fit(
             data_ops.make_dataset(fit_inputs, y, batch_size, shuffle_seed=trial.seed,
-                                  sample_weight=training_weights(trial.params, y, groups)),
+                                  sample_weight=training_weights(trial.params, y, groups,
+                                                                 weights)),
             epochs=epochs, verbose=max(0, self.verbose - 1), shuffle=False,
             callbacks=[*replay_callbacks(trial.intermediate), stop]).history
         return model, trained, inputs, len(history.get("loss", [])) >= epochs and not stop.cut
@@ -1215,8 +1285,8 @@ class ModelSearch:
         if not predictions:
             return [], 0.0
         y_val, classification = self._trainer.val[1], self.space.is_classification
-        losses = {k: ensemble_loss(v, y_val, classification) for k, v in predictions.items()
-                  if not _classical(k)}
+        losses = {k: ensemble_loss(v, y_val, classification, self._trainer.weights("val"))
+                  for k, v in predictions.items() if not _classical(k)}
         seconds = (FOLDS - 1) * sum(self._classical_refit_estimate(member)
                                     for member in self._classical.values())
         most = (time.monotonic() - self._started) / 2 if self._deadline is None else \
@@ -1239,12 +1309,14 @@ class ModelSearch:
         before the time kept for retraining the validation rows' selection is left out."""
         started = time.monotonic()
         y, classification = self._all_targets(), self.space.is_classification
+        row_weights = self._all_weights()
         folds = fold_rows(y, self.config.seed)
         predictions = self._predictions()
         trials = self._crossval_plan(predictions)[0] if folds is not None else []
         if not trials:
             return weights, score, None
-        outputs = {key: self._classical_out_of_fold(key, y, folds) for key in self._classical}
+        outputs = {key: self._classical_out_of_fold(key, y, row_weights, folds)
+                   for key in self._classical}
         deadline = None if self._deadline is None else \
             self._deadline - sum(self._refit_seconds(self.study.trials[n])
                                  for n in self._to_retrain()) - self._classical_refit_seconds()
@@ -1258,10 +1330,10 @@ class ModelSearch:
         outputs = {k: v for k, v in outputs.items() if v is not None}
         if all(_classical(k) for k in outputs):
             return weights, score, None
-        chosen, cv_score = self._select(outputs, y)
+        chosen, cv_score = self._select(outputs, y, row_weights)
         record = {"folds": FOLDS, "rows": int(len(y)),
-                  "scores": {str(k): [round(v, 4) for v in ensemble_score(o, y, classification)]
-                             for k, o in outputs.items()},
+                  "scores": {str(k): [round(v, 4) for v in ensemble_score(
+                      o, y, classification, row_weights)] for k, o in outputs.items()},
                   "validation_weights": {str(k): round(w, 4) for k, w in weights.items()},
                   "weights": {str(k): round(w, 4) for k, w in chosen.items()},
                   "score": [round(v, 4) for v in cv_score],
@@ -1269,12 +1341,14 @@ class ModelSearch:
         self.study.note("cross_validation", **record)
         return chosen, cv_score, {"record": record, "outputs": outputs}
 
-    def _classical_out_of_fold(self, key, y, folds):
+    def _classical_out_of_fold(self, key, y, weights, folds):
         """The classical member ``key``'s out-of-fold outputs (:meth:`_classical_fitted` on
-        each fold's other rows)."""
+        each fold's other rows, with their ``weights``, or None)."""
         rows = self._classical_rows(key)
         return out_of_fold(lambda fit, held: self._classical_outputs(
-            key, self._classical_fitted(key, rows[fit], y[fit]), rows[held]), folds)
+            key, self._classical_fitted(key, rows[fit], y[fit],
+                                        None if weights is None else weights[fit]),
+            rows[held]), folds)
 
     def _fold_outputs(self, trial, fitting, held_out, deadline):
         """``trial``'s outputs on the ``held_out`` rows from its candidate trained on the

@@ -116,8 +116,12 @@ class TrialTrainer:
     """
 
     def __init__(self, space, train, val, objective, budget, training, callbacks=(), verbose=0,
-                 groups=None, sensitive_input=None):
+                 groups=None, sensitive_input=None, sample_weight=None):
         self.space, self.train, self.val = space, train, val
+        #: ``(training rows' weights, validation rows' weights)``, or None: the candidates
+        #: train on the weighted loss, and their validation loss and metrics (the
+        #: objective) are weighted means
+        self.sample_weight = sample_weight
         #: each training row's sensitive group (for ``training/reweigh``), or None
         self.groups = groups
         #: ``(input name, numeric)`` of the sensitive column, for
@@ -196,6 +200,13 @@ class TrialTrainer:
         batch_size //= 2
         info["batch_size_halved_to"] = batch_size
         return self._train(task, report, batch_size, info, until)
+
+    def weights(self, part, rows=slice(None)):
+        """The sample weights of ``rows`` of the training (``"train"``) or validation
+        (``"val"``) rows; None without weights."""
+        if self.sample_weight is None:
+            return None
+        return self.sample_weight[0 if part == "train" else 1][rows]
 
     def _search_data(self, seed, inputs):
         y = self.train[1]
@@ -279,13 +290,15 @@ class TrialTrainer:
         trained, train_inputs, val_inputs = self.fitting(model, view)
         inputs, y, rows = self._search_data(task["seed"], train_inputs)
         weights = training_weights(task["params"], y,
-                                   None if self.groups is None else self.groups[rows])
+                                   None if self.groups is None else self.groups[rows],
+                                   self.weights("train", rows))
         build_training_variables(trained, inputs, y)
         started = time.perf_counter()
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],
                                   sample_weight=weights),
-            validation_data=data_ops.make_dataset(val_inputs, self.val[1], batch_size),
+            validation_data=data_ops.make_dataset(val_inputs, self.val[1], batch_size,
+                                                  sample_weight=self.weights("val")),
             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
             verbose=max(0, self.verbose - 1), shuffle=False).history
         losses = history.get("loss", [])
@@ -321,7 +334,8 @@ class TrialTrainer:
             model = predictor = self._thresholded(model, trained, train_inputs, batch_size, info)
             predict_inputs = self.val[0]
             evaluated = model.evaluate(data_ops.make_dataset(self.val[0], self.val[1],
-                                                             batch_size),
+                                                             batch_size,
+                                                             sample_weight=self.weights("val")),
                                        return_dict=True, verbose=0)
             metrics.update({f"val_{k}": float(v) for k, v in evaluated.items()})
             value = metrics[name]

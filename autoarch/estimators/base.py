@@ -6,6 +6,7 @@ setting of :mod:`autoarch.config` is a parameter, ``None`` unless set: unset one
 spec's value, else the library default.
 """
 
+import dataclasses
 import inspect
 import os
 import shutil
@@ -23,7 +24,8 @@ from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.blocks.heads import HEADS
 from autoarch.config import FLAT_FIELDS, ConfigError, SearchConfig, parameters_doc
 from autoarch.data import dataset_to_arrays
-from autoarch.engine.data import as_input_dict, predict_rows
+from autoarch.engine.data import as_input_dict, check_class_labels, predict_rows, \
+    sample_weights
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model, load_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
@@ -220,8 +222,14 @@ class _AutoEstimator(BaseEstimator):
     def _encode_y(self, y, n):
         raise NotImplementedError
 
+    def _encoded_config(self, config):
+        """``config`` as the search takes it, its labels encoded as ``_encode_y`` encodes
+        ``y``."""
+        return config
+
     # -- fit ----------------------------------------------------------------------------
-    def fit(self, X, y=None, callbacks=None, sensitive_features=None, sensitive_as_input=True):
+    def fit(self, X, y=None, callbacks=None, sensitive_features=None, sensitive_as_input=True,
+            sample_weight=None):
         """Search for the best model for ``X``, ``y``; returns ``self``.
 
         Parameters
@@ -229,7 +237,8 @@ class _AutoEstimator(BaseEstimator):
         X : array-like, DataFrame, list of strings, dict of those, or tf.data.Dataset
             A table, images, sequences or texts (the kind is recognised, or fixed by the task
             class), or ``{input name: data}`` for several inputs (one branch each, merged
-            before the head); or a ``tf.data.Dataset`` of ``(x, y)`` pairs.
+            before the head); or a ``tf.data.Dataset`` of ``(x, y)`` pairs or ``(x, y,
+            sample_weight)`` triples.
         y : array-like
             Labels (ints, strings or one-hot rows) or regression targets.
         callbacks : list of keras.callbacks.Callback, default=None
@@ -249,9 +258,19 @@ class _AutoEstimator(BaseEstimator):
         sensitive_as_input : bool, default=True
             Whether named sensitive columns stay model inputs (False drops them from ``X``;
             predict then takes ``X`` without them).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Each row's weight (finite, non-negative; scaled to a mean of 1; a
+            ``tf.data.Dataset`` may yield ``(x, y, sample_weight)`` instead). Every
+            candidate trains on the weighted loss and is chosen on its weighted validation
+            metrics, the objective included (weighted accuracy, weighted mean squared
+            error); the classical members fit with the weights, the ensemble is selected on
+            the weighted validation loss, and the retrainings on all rows are weighted too.
+            ``class_weight`` multiplies them. A row of weight 0 counts only where the split
+            and the inputs' statistics (a table's encoding, vocabularies) are made.
         """
         if hasattr(X, "element_spec"):
-            X, y = dataset_to_arrays(X)
+            X, y, weights = dataset_to_arrays(X)
+            sample_weight = weights if sample_weight is None else sample_weight
         X, sensitive_features, sensitive_input = _sensitive(X, sensitive_features,
                                                             sensitive_as_input)
         if y is None:
@@ -266,6 +285,7 @@ class _AutoEstimator(BaseEstimator):
             raise ValueError(f"Found {n} sample(s) while a minimum of {MIN_SAMPLES} is required "
                              f"(n_samples={n}: too few to hold out validation data)")
         y_encoded, n_outputs = self._encode_y(y, n)
+        sample_weight = sample_weights(sample_weight, n)
         for name, x in checked.items():
             kinds[name].fit(x)
         self.input_kinds_ = kinds
@@ -277,10 +297,11 @@ class _AutoEstimator(BaseEstimator):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         space = self._make_space(spec, kinds, config, n_outputs)
         directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
-        search = ModelSearch(space, config, directory=directory, verbose=self.verbose,
-                             chief=self.chief)
+        search = ModelSearch(space, self._encoded_config(config), directory=directory,
+                             verbose=self.verbose, chief=self.chief)
         search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
-                   sensitive_features=sensitive_features, sensitive_input=sensitive_input)
+                   sensitive_features=sensitive_features, sensitive_input=sensitive_input,
+                   sample_weight=sample_weight)
         self.best_model_ = search.best_model
         self.space_ = space
         self.config_ = config
@@ -472,6 +493,18 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y has a single class ({self.classes_[0]!r}); need at least 2")
         return self._label_encoder.transform(y).astype("int32"), len(self.classes_)
+
+    def _encoded_config(self, config):
+        """A ``class_weight`` mapping keyed by the classes' indices (as the search sees the
+        labels), not by the labels ``fit`` took; a label that is no class is refused."""
+        given = config.training.class_weight
+        if not isinstance(given, dict):
+            return config
+        check_class_labels(given, self.classes_.tolist())
+        index = {label: i for i, label in enumerate(self.classes_.tolist())}
+        encoded = {index[label]: weight for label, weight in given.items()}
+        return dataclasses.replace(config, training=dataclasses.replace(
+            config.training, class_weight=encoded))
 
     def predict_proba(self, X):
         """Class probabilities of ``X`` (the data ``fit`` took, in the same form), shape

@@ -8,7 +8,8 @@ batch's loss, then the network weights one step of the model's own optimizer on 
 training batch's loss. Positions of one choice (a cell stacked several times) share their
 choice's weights: their gradients are summed and every position gets the same update. GDAS
 (Dong & Yang, 2019) is the same loop over Gumbel-softmax ``MixedOp``s, with the temperature
-annealed per epoch (:class:`Temperature`). Because ``fit`` runs it, Keras callbacks
+annealed per epoch (:class:`Temperature`). With sample weights, both losses are the
+batches' weighted ones. Because ``fit`` runs it, Keras callbacks
 (deadline, checkpoints, journal notes) and ``tf.distribute`` work as for any trial.
 """
 
@@ -43,9 +44,9 @@ class Bilevel(keras.Model):
     def call(self, inputs, training=None):
         return self.net(inputs, training=training)
 
-    def _architecture_step(self, x_val, y_val):
+    def _architecture_step(self, x_val, y_val, w_val):
         with tf.GradientTape() as tape:
-            val_loss, _ = self._loss(x_val, y_val)
+            val_loss, _ = self._loss(x_val, y_val, w_val)
         grads = tape.gradient(val_loss, [v for g in self.groups for v in g])
         shared, at = [], 0
         for group in self.groups:  # a choice's positions move together
@@ -55,20 +56,22 @@ class Bilevel(keras.Model):
         self.architecture_optimizer.apply_gradients(shared)
         return val_loss
 
-    def _loss(self, x, y):
+    def _loss(self, x, y, sample_weight=None):
         y_pred = self(x, training=True)
-        return self.compute_loss(x=x, y=y, y_pred=y_pred), y_pred
+        return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight), y_pred
 
     def train_step(self, data):
-        (x, y), (x_val, y_val) = data
-        tf.cond(self.architecture_updates, lambda: self._architecture_step(x_val, y_val),
-                lambda: tf.constant(0.0))
+        (x, y, w), (x_val, y_val, w_val) = (keras.utils.unpack_x_y_sample_weight(part)
+                                            for part in data)
+        tf.cond(self.architecture_updates,
+                lambda: self._architecture_step(x_val, y_val, w_val), lambda: tf.constant(0.0))
         with tf.GradientTape() as tape:
-            loss, y_pred = self._loss(x, y)
+            loss, y_pred = self._loss(x, y, w)
         grads = tape.gradient(loss, self.network_variables)
         self.optimizer.apply_gradients(zip(grads, self.network_variables))
         self.training_loss.update_state(loss)
-        return {**self.compute_metrics(x, y, y_pred), "loss": self.training_loss.result()}
+        return {**self.compute_metrics(x, y, y_pred, sample_weight=w),
+                "loss": self.training_loss.result()}
 
 
 class Temperature(keras.callbacks.Callback):
@@ -101,30 +104,35 @@ def bilevel_model(supernet, optimizer, architecture_learning_rate):
     net = supernet.model
     model = Bilevel(supernet, keras.optimizers.Adam(architecture_learning_rate, beta_1=0.5,
                                                      beta_2=0.999))
-    model.compile(optimizer=optimizer, loss=net.loss,
-                  metrics=_metric_names(net))
+    model.compile(optimizer=optimizer, loss=net.loss, **_metric_names(net))
     return model
 
 
 def _metric_names(net):
+    """The supernet's metrics by name, weighted (``weighted_metrics``) or not."""
     config = net.get_compile_config() or {}
-    metrics = config.get("metrics") or []
-    return [m for m in metrics if isinstance(m, str)]
+    return {key: [m for m in config.get(key) or [] if isinstance(m, str)]
+            for key in ("metrics", "weighted_metrics")}
 
 
-def paired_batches(train, val, batch_size, seed):
+def paired_batches(train, val, batch_size, seed, sample_weight=None):
     """``((x, y), (x_val, y_val))`` pairs: each training batch with a validation batch (the
-    validation rows cycle, reshuffled)."""
-    batches = data_ops.make_dataset(*train, batch_size, shuffle_seed=seed)
-    val_batches = data_ops.make_dataset(*val, batch_size, shuffle_seed=seed + 1).repeat()
+    validation rows cycle, reshuffled); with ``sample_weight`` (the training and validation
+    rows' weights) ``((x, y, w), (x_val, y_val, w_val))``."""
+    weights = sample_weight or (None, None)
+    batches = data_ops.make_dataset(*train, batch_size, shuffle_seed=seed,
+                                    sample_weight=weights[0])
+    val_batches = data_ops.make_dataset(*val, batch_size, shuffle_seed=seed + 1,
+                                        sample_weight=weights[1]).repeat()
     return tf.data.Dataset.zip((batches, val_batches))
 
 
 def train_bilevel(model, train, val, epochs, batch_size, seed, initial_epoch=0,
-                  callbacks=(), verbose=0):
-    """Fit ``model`` (a :class:`Bilevel`) on paired batches; returns the history."""
+                  callbacks=(), verbose=0, sample_weight=None):
+    """Fit ``model`` (a :class:`Bilevel`) on paired batches (:func:`paired_batches`);
+    returns the history."""
     keras.utils.set_random_seed(seed + initial_epoch)
     build_training_variables(model, *train, variables=model.network_variables)
-    data = paired_batches(train, val, batch_size, seed)
+    data = paired_batches(train, val, batch_size, seed, sample_weight)
     return model.fit(data, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
                      callbacks=list(callbacks), shuffle=False).history

@@ -111,9 +111,10 @@ class Supernet:
 
     # -- training and scoring ------------------------------------------------------------
     def train(self, x, y, epochs=1, batch_size=32, seed=0, verbose=0, initial_epoch=0,
-              callbacks=(), pinned=None):
+              callbacks=(), pinned=None, sample_weight=None):
         """Train the shared weights, one uniformly sampled path per batch (``pinned``
-        choices keep one option: a few-shot child's share of the space). Each epoch draws
+        choices keep one option: a few-shot child's share of the space), on the loss
+        weighted by ``sample_weight`` where given. Each epoch draws
         its paths from ``(seed, epoch)``, so a resumed training draws what an uninterrupted
         one would have."""
         supernet, pinned = self, dict(pinned or {})
@@ -127,7 +128,8 @@ class Supernet:
 
         inputs = data_ops.as_input_dict(x)
         build_training_variables(self.model, inputs, y)
-        data = data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=seed + initial_epoch)
+        data = data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=seed + initial_epoch,
+                                     sample_weight=sample_weight)
         return self.model.fit(data, epochs=epochs, initial_epoch=initial_epoch,
                               verbose=verbose, callbacks=[SamplePath(), *callbacks],
                               shuffle=False).history
