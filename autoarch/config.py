@@ -344,9 +344,14 @@ class SearchConfig:
                                   "Options of the strategy (e.g. {'population_size': 20}).",
                                   flag=False)
     objective: str = knob(None, Custom(_objective_problem, "a metric name or (name, direction)"),
-                          "Metric to optimize, e.g. 'val_accuracy' or ('val_auc', 'max'); "
-                          "None: val_accuracy (classification) or val_mean_squared_error "
-                          "(regression).",
+                          "Metric to optimize, e.g. 'val_accuracy' or ('val_auc', 'max'): "
+                          "val_loss, val_accuracy, val_auc, val_prc (area under the "
+                          "precision-recall curve), val_precision and val_recall (two "
+                          "classes); val_mean_squared_error, val_mean_absolute_error, "
+                          "val_root_mean_squared_error, val_r2_score, "
+                          "val_mean_absolute_percentage_error; the training rows' ones "
+                          "without val_. None: val_accuracy (classification) or "
+                          "val_mean_squared_error (regression).",
                           none=True)
     objectives: list = knob(None, Custom(_objectives_problem, "a list of objectives"),
                             "Several objectives at once, the first the main one (it is "

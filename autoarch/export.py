@@ -57,7 +57,8 @@ def export_model(model, path, format="keras"):
 
 #: the modules that register Keras objects (layers, losses) for saving (a test keeps the
 #: list whole); their packages import them only when first used
-REGISTERING_MODULES = ("autoarch.blocks.layers", "autoarch.blocks.periodic",
+REGISTERING_MODULES = ("autoarch.blocks.layers", "autoarch.blocks.metrics",
+                       "autoarch.blocks.periodic",
                        "autoarch.blocks.piecewise", "autoarch.blocks.table",
                        "autoarch.engine.parity", "autoarch.ensemble", "autoarch.inputs.tabular",
                        "autoarch.neighbours", "autoarch.trees")

@@ -41,9 +41,15 @@ class ClassificationHead(Block):
         return "binary_crossentropy" if self.binary else "sparse_categorical_crossentropy"
 
     metrics = ("accuracy",)
+    #: metrics beyond ``metrics`` that an objective or constraint names (the search sets
+    #: them: :func:`autoarch.blocks.metrics.extra_metrics`)
+    objective_metrics = ()
 
     def compile_options(self, hp):
-        return {"loss": self.loss(self.declare(hp)["loss"]), "metrics": list(self.metrics)}
+        from autoarch.blocks.metrics import made
+
+        return {"loss": self.loss(self.declare(hp)["loss"]),
+                "metrics": [*self.metrics, *made(self, self.objective_metrics)]}
 
     def build(self, hp, inputs):
         if self.num_classes is None or self.num_classes < 2:
@@ -83,6 +89,7 @@ class RegressionHead(Block):
 
     kind = "regression_head"
     metrics = ("mean_absolute_error", "mean_squared_error")
+    objective_metrics = ()  # as ClassificationHead's
 
     def __init__(self, name=None, output_dim=None, target_transform=None, **arguments):
         self.output_dim = output_dim
@@ -145,11 +152,12 @@ class RegressionHead(Block):
         v = self.declare(hp)
         log = self._transform(v) == "log"
         from autoarch.blocks.layers import log1p_squared_error
+        from autoarch.blocks.metrics import made
 
         variance = self.log_variance if log else self.target_variance
         return {"loss": log1p_squared_error if log else "mean_squared_error",
                 "loss_weights": None if variance is None else [float(1.0 / np.mean(variance))],
-                "metrics": list(self.metrics)}
+                "metrics": [*self.metrics, *made(self, self.objective_metrics)]}
 
 
 class Merge(Block):

@@ -137,6 +137,21 @@ class ModelSearch:
         return kt.Objective("val_mean_squared_error" if "mean_squared_error" in metrics
                             else "val_loss", "min")
 
+    def _objective_metrics(self):
+        """Give the head the metrics that the objective, ``objectives`` and ``constraints``
+        name beyond its own (``val_auc``; :mod:`autoarch.blocks.metrics`), refusing a name
+        it cannot compute before anything trains. A head of one's own compiles its own."""
+        from autoarch.blocks import ClassificationHead, RegressionHead
+        from autoarch.blocks.metrics import extra_metrics
+        from autoarch.objectives import as_pair
+
+        head = getattr(self.space, "head", None)
+        if not isinstance(head, (ClassificationHead, RegressionHead)):
+            return
+        names = [self._objective_.name, *(as_pair(o)[0] for o in self.config.objectives or ()),
+                 *self.config.constraints]
+        head.objective_metrics = extra_metrics(head, names, self.space.is_classification)
+
     def _split(self, arrays, y, validation_data, sample_weight):
         """Training and validation inputs and targets, and ``(training weights, validation
         weights)`` or None (the rows without weights given weigh 1): the sample weights
@@ -236,6 +251,7 @@ class ModelSearch:
         groups = self._groups(sensitive_features, len(y), validation_data, sensitive_input)
         self.space.adapt(x_train, y_train)
         self._objective_ = self._objective()
+        self._objective_metrics()
         config = self.config
         self._trainer = TrialTrainer(self.space, (x_train, y_train), (x_val, y_val),
                                      (self._objective_.name, self._objective_.direction),
