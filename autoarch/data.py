@@ -86,38 +86,43 @@ def _tfds(name, split="train", limit=None, data_dir=None):
     return dataset_to_arrays(dataset)[:2]
 
 
-def dataset_to_arrays(dataset):
+def dataset_to_arrays(dataset, targets=True):
     """``(x, y, sample_weight)`` from a finite ``tf.data.Dataset`` of ``(x, y)`` pairs or
-    ``(x, y, sample_weight)`` triples, as Keras takes them (batched or not); the weights
-    None for pairs."""
+    ``(x, y, sample_weight)`` triples, as Keras takes them (batched or not; ``x`` an array
+    or a dict of them); the weights None for pairs. ``targets=False`` (to predict) also
+    takes a dataset of inputs alone, whose ``y`` is then None."""
     import tensorflow as tf
 
     spec = dataset.element_spec
-    if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+    parts = len(spec) if isinstance(spec, tuple) else 1
+    if parts not in ((2, 3) if targets else (1, 2, 3)):
         raise ValueError("a tf.data.Dataset must yield (x, y) pairs or (x, y, sample_weight) "
-                         "triples")
+                         "triples" + ("" if targets else ", or inputs alone"))
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError("the tf.data.Dataset is infinite; give a finite one (e.g. .take(n))")
-    first_x = spec[0]
-    batched = not isinstance(first_x, dict) and first_x.shape.rank is not None and \
-        first_x.shape.rank > 0 and first_x.shape[0] is None
-    xs, ys, ws = [], [], []
-    for x, y, *w in dataset.as_numpy_iterator():
-        xs.append(x)
-        ys.append(y)
-        ws += w
-    if not xs:
+    first_x = spec[0] if parts > 1 else spec
+    probe = next(iter(first_x.values())) if isinstance(first_x, dict) else first_x
+    batched = probe.shape.rank is not None and probe.shape.rank > 0 and probe.shape[0] is None
+    columns = [[] for _ in range(parts)]  # x, y, w: one item per element
+    for item in dataset.as_numpy_iterator():
+        for column, value in zip(columns, item if parts > 1 else (item,)):
+            column.append(value)
+    if not columns[0]:
         raise ValueError("the tf.data.Dataset is empty")
     join = np.concatenate if batched else np.stack
-    if isinstance(xs[0], dict):
-        x = {k: join([item[k] for item in xs]) for k in xs[0]}
-    else:
-        x = join(xs)
-    y = join(ys)
-    if x.dtype == object or x.dtype.kind == "S":
-        x = np.array([v.decode() if isinstance(v, bytes) else v for v in x.reshape(-1)],
-                     dtype=object).reshape(x.shape)
-    return x, y, join(ws) if ws else None
+    xs = columns[0]
+    x = {k: _decoded(join([item[k] for item in xs])) for k in xs[0]} \
+        if isinstance(xs[0], dict) else _decoded(join(xs))
+    y, w = (join(columns[i]) if i < parts else None for i in (1, 2))
+    return x, y, w
+
+
+def _decoded(values):
+    """Byte strings (a text input's, as TensorFlow gives them) as Python strings."""
+    if values.dtype == object or values.dtype.kind == "S":
+        return np.array([v.decode() if isinstance(v, bytes) else v
+                         for v in values.reshape(-1)], dtype=object).reshape(values.shape)
+    return values
 
 
 def check_data(spec, base="."):

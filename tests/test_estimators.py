@@ -173,6 +173,29 @@ def test_one_hot_labels_and_tf_dataset():
     dataset = tf.data.Dataset.from_tensor_slices((x.astype("float32"), y)).batch(16)
     clf = AutoClassifier(**FAST).fit(dataset)
     assert clf.predict(x[:5]).shape == (5,)
+    # predict and score take datasets as fit does: inputs alone, or with targets (dropped)
+    expected = clf.predict(x)
+    for data in (tf.data.Dataset.from_tensor_slices(x).batch(7), dataset,
+                 tf.data.Dataset.from_tensor_slices(x)):
+        np.testing.assert_array_equal(clf.predict(data), expected)
+    assert clf.score(dataset) == clf.score(x, y)
+    weights = np.r_[np.ones(75), np.zeros(75)]
+    weighted = tf.data.Dataset.from_tensor_slices((x, y, weights)).batch(16)
+    assert clf.score(weighted) == clf.score(x[:75], y[:75])
+    with pytest.raises(ValueError, match=r"score needs y"):
+        clf.score(x)
+    # named inputs, batched: joined along their rows
+    named = tf.data.Dataset.from_tensor_slices(({"a": x}, y)).batch(32)
+    clf = AutoClassifier(**FAST).fit(named)
+    assert list(clf.input_kinds_) == ["a"] and clf.predict(named).shape == (150,)
+    # two tables: their columns go in by name, which must differ
+    with pytest.raises(ValueError, match="inputs 'a' and 'b' both give the model an input "
+                                         "named 'x0'"):
+        AutoClassifier(**FAST).fit({"a": x[:, :2], "b": x[:, 2:]}, y)
+    tables = {"a": pd.DataFrame(x[:, :2], columns=["a0", "a1"]),
+              "b": pd.DataFrame(x[:, 2:], columns=["b0", "b1"])}
+    clf = AutoClassifier(**FAST).fit(tables, y)
+    assert clf.score(tables, y) > 0.5
 
 
 def test_image_classifier_on_digits_images():

@@ -288,6 +288,7 @@ class _AutoEstimator(BaseEstimator):
         sample_weight = sample_weights(sample_weight, n)
         for name, x in checked.items():
             kinds[name].fit(x)
+        _distinct_model_inputs(kinds)
         self.input_kinds_ = kinds
         self.input_kind_ = kinds[DEFAULT_INPUT].kind if list(kinds) == [DEFAULT_INPUT] else \
             {name: kind.kind for name, kind in kinds.items()}
@@ -364,6 +365,9 @@ class _AutoEstimator(BaseEstimator):
                 if not branches[name]:
                     branches[name] = kind.default_blocks()
                     defaulted.append(kind)
+                    for block in branches[name]:  # two tables' "features" blocks stay apart
+                        if not block.auto_named:
+                            block.name = f"{name}_{block.name}"
         elif not blocks or isinstance(blocks[0], HEADS):
             defaulted.append(kinds[next(iter(kinds))])
             blocks = defaulted[0].default_blocks() + blocks
@@ -387,6 +391,8 @@ class _AutoEstimator(BaseEstimator):
 
     def _raw_predict(self, X):
         check_is_fitted(self, "best_model_")
+        if hasattr(X, "element_spec"):  # a tf.data.Dataset: its inputs (any targets dropped)
+            X = dataset_to_arrays(X, targets=False)[0]
         checked, _ = self._check_inputs(X, self.input_kinds_)
         got = self._n_features(checked, self.input_kinds_)
         for name, expected in self._features_in.items():
@@ -441,6 +447,35 @@ def _load_archive(archive):
         with open(path, "wb") as handle:
             handle.write(archive)
         return load_model(path)
+
+
+def _distinct_model_inputs(kinds):
+    """Refuse several inputs whose Keras inputs share a name (two tables of unnamed columns,
+    both ``x0, x1, ...``; a table's column named as another input): a model's inputs need
+    names of their own."""
+    if len(kinds) < 2:
+        return
+    owner = {}
+    for name, kind in kinds.items():
+        for model_input in kind.keras_inputs():
+            if model_input in owner:
+                raise ValueError(
+                    f"inputs {owner[model_input]!r} and {name!r} both give the model an input "
+                    f"named {model_input!r} (a table feeds one per column): give their columns "
+                    "distinct names (DataFrames), or join the tables into one")
+            owner[model_input] = name
+
+
+def _scored(X, y, sample_weight):
+    """``(X, y, sample_weight)`` to score, from a ``tf.data.Dataset`` ``X`` of ``(x, y[,
+    weight])`` where it is one (``y`` and ``sample_weight`` given win)."""
+    if hasattr(X, "element_spec"):
+        X, targets, weights = dataset_to_arrays(X)
+        y = targets if y is None else y
+        sample_weight = weights if sample_weight is None else sample_weight
+    if y is None:
+        raise ValueError("score needs y (or a tf.data.Dataset of (x, y) pairs)")
+    return X, y, sample_weight
 
 
 def _one_hot_classes(y):
@@ -519,6 +554,10 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         probs = self.predict_proba(X)  # checks fitted first
         return self.classes_[probs.argmax(axis=1)]
 
+    def score(self, X, y=None, sample_weight=None):
+        """Accuracy on ``X``, ``y`` (or a ``tf.data.Dataset`` of ``(x, y[, weight])``)."""
+        return ClassifierMixin.score(self, *_scored(X, y, sample_weight))
+
 
 class AutoRegressor(RegressorMixin, _AutoEstimator):
     """Search for the best regressor (one or several targets)."""
@@ -549,6 +588,10 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         ``(n_samples, n_targets)`` when ``fit`` took several)."""
         out = self._raw_predict(X)
         return out if self._y_2d else out.reshape(-1)
+
+    def score(self, X, y=None, sample_weight=None):
+        """R² on ``X``, ``y`` (or a ``tf.data.Dataset`` of ``(x, y[, weight])``)."""
+        return RegressorMixin.score(self, *_scored(X, y, sample_weight))
 
 
 # Task classes: the input kind is fixed, so it picks the default space without inference.
