@@ -70,3 +70,19 @@ def test_an_objective_no_head_computes_is_refused_before_training(objective, mes
     with pytest.raises(ValueError, match="objective|two classes") as caught:
         AutoClassifier(max_trials=1, objective=objective).fit(x, y)
     assert message in str(caught.value)
+
+
+def test_multiclass_auc_is_scikit_learns_one_vs_rest_macro_weighted_or_not():
+    from autoarch.blocks.metrics import SparseAUC
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 500)
+    p = rng.dirichlet([1, 1, 1], 500)
+    p[np.arange(500), y] += 0.3
+    p = (p / p.sum(axis=1, keepdims=True)).astype("float32")
+    weights = rng.uniform(0, 3, 500)
+    for w in (None, weights):
+        metric = SparseAUC(3, num_thresholds=2000)
+        metric.update_state(y, p, sample_weight=w)
+        assert float(metric.result()) == pytest.approx(
+            roc_auc_score(y, p, multi_class="ovr", sample_weight=w), abs=1e-3)
