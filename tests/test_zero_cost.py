@@ -55,6 +55,21 @@ def test_zero_cost_trains_the_best_scored_candidates_in_order(digits, tmp_path):
         assert len(handle.readlines()) == 8
 
 
+def test_by_default_it_screens_fifty_for_each_candidate_it_trains(digits, tmp_path):
+    from autoarch.strategies.zero_cost import ZeroCost
+
+    assert [ZeroCost().samples_for(m) for m in (None, 2, 50)] == [500, 100, 500]
+    assert ZeroCost(samples=8).samples_for(2) == 8
+    x, y = digits
+    small = [DenseBlock(num_layers=[1, 2], units=[4, 8, 16], dropout=[0.0, 0.1, 0.2],
+                        batch_norm=False), ClassificationHead()]  # quick, with 50 points
+    AutoClassifier(spec=small, strategy="zero_cost", strategy_options={"top_k": 3},
+                   max_trials=1, epochs=1, seed=0, directory=str(tmp_path), final_fit=False,
+                   ensemble_size=1).fit(x, y)
+    note = [r for r in _journal(tmp_path) if r["event"] == "zero_cost"][-1]
+    assert note["screened"] == 50 and len(note["top"]) == 3
+
+
 def test_prescreen_trains_the_best_scored_of_each_trials_draws(digits, tmp_path):
     x, y = digits
     clf = AutoClassifier(spec=_spec(), strategy="random",

@@ -25,6 +25,7 @@ class PhaseContext:
     phase: str = "oneshot"  # the phase's folder in the search's directory
     started: float = dataclasses.field(default_factory=time.monotonic)
     sample_weight: tuple = None  # (training rows' weights, validation rows'), or None
+    max_trials: int = None  # the search's, or None
 
     def weights(self, part):
         """The training (0) or validation (1) rows' sample weights, or None."""

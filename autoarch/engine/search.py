@@ -427,7 +427,7 @@ class ModelSearch:
             distribution=training.distribution, seed=self.study.seed,
             directory=self.study.directory, note=self.study.note, deadline=self._deadline,
             verbose=self.verbose, phase=oracle.phase,
-            sample_weight=self._trainer.sample_weight))
+            sample_weight=self._trainer.sample_weight, max_trials=budget.limits()[0]))
 
     def _prescreen(self, trial_id, candidates):
         """``prescreen``: the index of the best-scored of a trial's drawn ``candidates``

@@ -85,9 +85,10 @@ def run_screening(strategy, ctx):
     started, deadline = time.monotonic(), ctx.until(strategy.time_share)
     rng = np.random.default_rng([ctx.seed, 1])
     points, scores, seen = [], [], set()
+    samples = strategy.samples_for(ctx.max_trials)
     with open(record, "a") as handle:
-        for _ in range(20 * strategy.samples):
-            if len(points) >= strategy.samples or (
+        for _ in range(20 * samples):
+            if len(points) >= samples or (
                     points and deadline is not None and time.monotonic() >= deadline):
                 break
             values = space_ops.sample(strategy.hyperparameters, rng)

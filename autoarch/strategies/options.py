@@ -34,7 +34,7 @@ OPTIONS = {
                 "few_shot_epochs": 2, "calibration_rows": 320, **_SUPERNET},
     "darts": dict(_DARTS),
     "gdas": {"temperature_start": 5.0, "temperature_end": 0.5, **_DARTS, "warmup_epochs": 0},
-    "zero_cost": {"samples": 500, "top_k": 10, "proxy": "vote", "voters": None, "rows": 64,
+    "zero_cost": {"samples": None, "top_k": 10, "proxy": "vote", "voters": None, "rows": 64,
                   "time_share": 0.3, "prescreen": 1},
 }
 #: strategies that find their candidates in a phase before the first trial
@@ -88,7 +88,8 @@ def _zero_cost(o):
             raise SpecError(f"unknown proxy '{name}'{did_you_mean(name, PROXY_NAMES)}; "
                             f"known: {', '.join(PROXY_NAMES)}, vote", f"strategy.{where}")
     for option in ("samples", "top_k", "rows"):
-        _int_at_least(option, o[option], 1, "zero_cost: ")
+        if o[option] is not None or option != "samples":
+            _int_at_least(option, o[option], 1, "zero_cost: ")
     if not 0 < o["time_share"] <= 1:
         raise ValueError(f"zero_cost: time_share must be in (0, 1], got {o['time_share']!r}")
 
