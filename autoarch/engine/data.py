@@ -101,7 +101,7 @@ def class_weights(class_weight, y):
     """``{class: weight}`` for the labels ``y`` (one-hot rows read as their classes):
     ``"balanced"``, rows / (classes x the class's rows); or a mapping's, the classes it does
     not name weighing 1 (a label it names that ``y`` lacks is refused)."""
-    labels = _labels(y)
+    labels = class_labels(y)
     classes, counts = np.unique(labels, return_counts=True)
     classes = classes.tolist()
     if class_weight == "balanced":
@@ -122,11 +122,12 @@ def check_class_labels(class_weight, classes):
 def row_class_weights(weights, y):
     """Each row's class's weight in ``weights`` (``{class: weight}``; 1 for a class it
     lacks)."""
-    labels = _labels(y)
+    labels = class_labels(y)
     classes, index = np.unique(labels, return_inverse=True)
     return np.array([weights.get(c, 1.0) for c in classes.tolist()])[index.reshape(-1)]
 
 
-def _labels(y):
+def class_labels(y):
+    """Integer class labels, one per row, from labels or one-hot rows."""
     y = np.asarray(y)
     return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)

@@ -353,8 +353,7 @@ class TrialTrainer:
     def _thresholded(self, model, trained, train_inputs, batch_size, info):
         """``model`` with its groups' thresholds (:mod:`autoarch.engine.parity`) fitted on
         the training rows' predictions, which ``trained`` makes from ``train_inputs``."""
-        y = np.asarray(self.train[1])
-        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+        labels = data_ops.class_labels(self.train[1])
         predicted = data_ops.predict_rows(trained, train_inputs, batch_size)
         thresholds = parity_thresholds(positive_probability(predicted), self.groups, labels)
         info["parity_thresholds"] = {g: round(t, 4) for g, t in thresholds.items()}
