@@ -3,7 +3,9 @@ retracing false alarm dropped from TensorFlow's logger, the distribution strateg
 model's training variables made before ``fit``. Nothing here runs on import."""
 
 import os
+import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -11,6 +13,22 @@ from autoarch.config import DISTRIBUTIONS
 from autoarch.engine import data as data_ops
 
 _configured = False
+
+#: the most often :func:`clear_session` collects garbage: a full collection scans
+#: TensorFlow's whole heap (about 0.25 s), as long as a small trial's epoch, while a dropped
+#: model's cycles wait a few seconds at most
+COLLECT_SECONDS = 2.0
+_last_collection = [float("-inf")]
+
+
+def clear_session():
+    """Keras's ``clear_session`` before each model a search builds, with the garbage
+    collection it makes at most once per :data:`COLLECT_SECONDS`: building many small models
+    (screening, short trials) spent up to half its time collecting."""
+    collect = time.monotonic() - _last_collection[0] >= COLLECT_SECONDS
+    keras.backend.clear_session(free_memory=collect)
+    if collect:
+        _last_collection[0] = time.monotonic()
 
 
 def usable_cores():

@@ -25,7 +25,8 @@ from autoarch.engine.inherit import inherit_weights
 from autoarch.export import load_model
 from autoarch.engine.parity import (parity_thresholds, positive_probability,
                                      with_thresholds, without_thresholds)
-from autoarch.engine.runtime import build_training_variables, distribution_strategy
+from autoarch.engine.runtime import (build_training_variables, clear_session,
+                                     distribution_strategy)
 from autoarch.engine.schedules import search_callbacks
 from autoarch.estimation import CurveStopping, subsample
 from autoarch.fairness import training_weights
@@ -139,7 +140,7 @@ class TrialTrainer:
     def build(self, params, seed):
         """The candidate's compiled model, and the view of it that trains on the inputs
         :meth:`ahead` gives (None where it trains on the raw inputs)."""
-        keras.backend.clear_session()  # and a garbage collection (``free_memory``)
+        clear_session()
         keras.utils.set_random_seed(seed)
         with distribution_strategy(self.training.distribution).scope():
             build = getattr(self.space, "build_for_training", None)
@@ -225,7 +226,7 @@ class TrialTrainer:
         child's parent) where they fit (:mod:`autoarch.engine.inherit`)."""
         parent = task.get("initial_model")
         if parent and os.path.exists(parent):
-            keras.backend.clear_session()
+            clear_session()
             keras.utils.set_random_seed(task["seed"])
             with distribution_strategy(self.training.distribution).scope():
                 model = without_thresholds(load_model(parent))

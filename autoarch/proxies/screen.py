@@ -12,6 +12,7 @@ import numpy as np
 from autoarch import proxies
 from autoarch import space as space_ops
 from autoarch.engine import data as data_ops
+from autoarch.engine.runtime import clear_session
 from autoarch.files import write_json
 
 
@@ -34,7 +35,7 @@ class Screen:
     def score(self, values):
         """``{proxy: score}`` of the candidate ``values``; a candidate that fails to build
         or score gets NaN (ranked last) and the error."""
-        keras.backend.clear_session()
+        clear_session()
         keras.utils.set_random_seed(self.seed)
         hp = kt.HyperParameters()
         hp.values = {k: v for k, v in values.items() if not k.startswith("tuner/")}
