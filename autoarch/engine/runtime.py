@@ -1,6 +1,7 @@
 """TensorFlow runtime set-up when a search starts: thread counts sized from the machine, the
-retracing false alarm dropped from TensorFlow's logger, the distribution strategy, and a
-model's training variables made before ``fit``. Nothing here runs on import."""
+retracing false alarm dropped from TensorFlow's logger, the distribution strategy, a new
+Keras session before each model, and a model's training variables made before ``fit``.
+Nothing here runs on import."""
 
 import os
 import time
