@@ -28,8 +28,10 @@ class PhaseContext:
     max_trials: int = None  # the search's, or None
 
     def weights(self, part):
-        """The training (0) or validation (1) rows' sample weights, or None."""
-        return None if self.sample_weight is None else self.sample_weight[part]
+        """The training (``"train"``) or validation (``"val"``) rows' sample weights, or
+        None (as ``TrialTrainer.weights``)."""
+        return None if self.sample_weight is None else \
+            self.sample_weight[0 if part == "train" else 1]
 
     def folder(self, *parts):
         return os.path.join(self.directory, self.phase, *parts)

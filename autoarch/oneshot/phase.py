@@ -87,7 +87,7 @@ def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None):
                  Checkpoint(checkpoint, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
     supernet.train(*ctx.train, epochs=epochs, batch_size=ctx.batch_size, seed=seed,
                    initial_epoch=state["epochs_done"], callbacks=callbacks, pinned=pinned,
-                   verbose=max(0, ctx.verbose - 1), sample_weight=ctx.weights(0))
+                   verbose=max(0, ctx.verbose - 1), sample_weight=ctx.weights("train"))
 
 
 def _single_path(strategy, ctx):
@@ -203,7 +203,7 @@ def search_paths(supernet, scorers, splits, strategy, ctx):
     x_train, _ = ctx.train
     calibration = _features(data_ops.take_rows(x_train, np.random.default_rng(
         ctx.seed).permutation(data_ops.n_rows(x_train))[:strategy.calibration_rows]))
-    val = data_ops.make_dataset(*ctx.val, 256, sample_weight=ctx.weights(1))
+    val = data_ops.make_dataset(*ctx.val, 256, sample_weight=ctx.weights("val"))
     deadline = ctx.until(SEARCH_SHARE)
 
     def score(trial):
