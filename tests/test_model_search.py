@@ -167,6 +167,20 @@ def test_time_limit_is_honoured(tmp_path):
     assert last.metrics["epochs_run"] < 50
 
 
+def test_time_limit_counts_from_the_callers_start(tmp_path):
+    """``started``: where the caller's fit began (an estimator checks and fits its inputs
+    first: 3.4 s of a 60 s limit on 240,000 rows). A caller that spent the whole limit
+    leaves no time for a trial."""
+    space = ModelSpace([DenseBlock(), ClassificationHead(num_classes=2)])
+    x, y = np.zeros((60, 3), "float32"), np.arange(60) % 2
+    search = ModelSearch(space, strategy="random", max_trials=3, epochs=1, time_limit=30,
+                         seed=0, directory=tmp_path)
+    with pytest.raises(RuntimeError, match=r"no trial completed in time_limit=30 s \(the "
+                       r"data's preparation and the classical members took 6\d s"):
+        search.fit({"input": x}, y, started=time.monotonic() - 60)
+    assert search.study.n_finished == 0
+
+
 def test_extrapolation_and_curve_stopping_reason():
     assert math.isclose(extrapolate([0.5, 0.6], 4), 0.5 + 0.1 / math.log(2) * math.log(4))
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])

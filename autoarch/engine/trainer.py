@@ -298,7 +298,8 @@ class TrialTrainer:
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],
                                   sample_weight=weights),
-            validation_data=data_ops.make_dataset(val_inputs, self.val[1], batch_size,
+            validation_data=data_ops.make_dataset(val_inputs, self.val[1],
+                                                  data_ops.eval_batch(batch_size),
                                                   sample_weight=self.weights("val")),
             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
             verbose=max(0, self.verbose - 1), shuffle=False).history
@@ -335,7 +336,7 @@ class TrialTrainer:
             model = predictor = self._thresholded(model, trained, train_inputs, batch_size, info)
             predict_inputs = self.val[0]
             evaluated = model.evaluate(data_ops.make_dataset(self.val[0], self.val[1],
-                                                             batch_size,
+                                                             data_ops.eval_batch(batch_size),
                                                              sample_weight=self.weights("val")),
                                        return_dict=True, verbose=0)
             metrics.update({f"val_{k}": float(v) for k, v in evaluated.items()})
@@ -348,14 +349,15 @@ class TrialTrainer:
                 model.save(path)
             with atomic_path(task["predictions_path"]) as path:
                 with open(path, "wb") as handle:
-                    np.save(handle, data_ops.predict_rows(predictor, predict_inputs, batch_size))
+                    np.save(handle, data_ops.predict_rows(predictor, predict_inputs,
+                                                          data_ops.eval_batch(batch_size)))
         return metrics
 
     def _thresholded(self, model, trained, train_inputs, batch_size, info):
         """``model`` with its groups' thresholds (:mod:`autoarch.engine.parity`) fitted on
         the training rows' predictions, which ``trained`` makes from ``train_inputs``."""
         labels = data_ops.class_labels(self.train[1])
-        predicted = data_ops.predict_rows(trained, train_inputs, batch_size)
+        predicted = data_ops.predict_rows(trained, train_inputs, data_ops.eval_batch(batch_size))
         thresholds = parity_thresholds(positive_probability(predicted), self.groups, labels)
         info["parity_thresholds"] = {g: round(t, 4) for g, t in thresholds.items()}
         return with_thresholds(model, *self.sensitive_input, thresholds)

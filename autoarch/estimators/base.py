@@ -24,8 +24,8 @@ from autoarch.blocks.layout import DEFAULT_INPUT
 from autoarch.blocks.heads import HEADS
 from autoarch.config import FLAT_FIELDS, ConfigError, SearchConfig, parameters_doc
 from autoarch.data import dataset_to_arrays
-from autoarch.engine.data import as_input_dict, check_class_labels, predict_rows, \
-    sample_weights
+from autoarch.engine.data import EVAL_BATCH, as_input_dict, check_class_labels, \
+    predict_rows, sample_weights
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model, load_model
 from autoarch.inputs import INPUT_KINDS, infer_kind
@@ -268,6 +268,7 @@ class _AutoEstimator(BaseEstimator):
             ``class_weight`` multiplies them. A row of weight 0 counts only where the split
             and the inputs' statistics (a table's encoding, vocabularies) are made.
         """
+        started = time.monotonic()  # time_limit counts the whole fit
         if hasattr(X, "element_spec"):
             X, y, weights = dataset_to_arrays(X)
             sample_weight = weights if sample_weight is None else sample_weight
@@ -302,7 +303,7 @@ class _AutoEstimator(BaseEstimator):
                              verbose=self.verbose, chief=self.chief)
         search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
                    sensitive_features=sensitive_features, sensitive_input=sensitive_input,
-                   sample_weight=sample_weight)
+                   sample_weight=sample_weight, started=started)
         self.best_model_ = search.best_model
         self.space_ = space
         self.config_ = config
@@ -402,7 +403,7 @@ class _AutoEstimator(BaseEstimator):
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
                                  "input" + (f" (it lacks {listed(lacking)})" if lacking else ""))
-        return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), 256),
+        return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), EVAL_BATCH),
                           dtype="float64")
 
     # -- export and pickling ------------------------------------------------------------

@@ -203,7 +203,7 @@ def search_paths(supernet, scorers, splits, strategy, ctx):
     x_train, _ = ctx.train
     calibration = _features(data_ops.take_rows(x_train, np.random.default_rng(
         ctx.seed).permutation(data_ops.n_rows(x_train))[:strategy.calibration_rows]))
-    val = data_ops.make_dataset(*ctx.val, 256, sample_weight=ctx.weights("val"))
+    val = data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
     deadline = ctx.until(SEARCH_SHARE)
 
     def score(trial):
