@@ -109,8 +109,9 @@ def long_table(rows, limit=60):
     started = time.perf_counter()
     model = AutoClassifier(time_limit=limit, seed=0).fit(frame[:fitted], y[:fitted])
     seconds = time.perf_counter() - started
+    trials = model.search_summary_["trials"]
     print(f"| AutoClassifier(time_limit={limit}) on {fitted:,} rows: fit's wall time "
-          f"({model.search_summary_['trials']} trials; test accuracy "
+          f"({trials} trial{'' if trials == 1 else 's'}; test accuracy "
           f"{model.score(frame[fitted:], y[fitted:]):.4f}) | {seconds:.1f} s |", flush=True)
 
 
