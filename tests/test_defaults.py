@@ -362,6 +362,28 @@ def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path
     assert search._reserve() == pytest.approx(search._classical_refit_seconds() + 2.0)
 
 
+def test_past_the_deadline_the_final_selection_needs_no_retraining(tmp_path):
+    """A last text trial told after the deadline leaves the final selection less than no
+    time: members were left out until none was left, and ``max()`` of nothing raised (a
+    40 s search on 30,000 texts). A selection that needs no retraining (one member, or
+    the linear members alone) now stands."""
+    rng = np.random.default_rng(0)
+    words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
+    texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
+    labels = np.array([int(sum(w in ("bad", "poor", "awful") for w in t.split()) > 1)
+                       for t in texts])
+    space = ModelSpace([TextBlock(), ClassificationHead(num_classes=2)],
+                       inputs={"input": TextInput("input").fit(texts)})
+    search = ModelSearch(space, max_trials=2, epochs=2, time_limit=900, directory=tmp_path,
+                         ensemble_size=8, final_fit=False, **TINY).fit({"input": texts},
+                                                                       labels)
+    search.config.budget.final_fit = True  # as if the final model were still to be made
+    assert search._refit_needed() and search._classical
+    search._deadline = time.monotonic() - 5.0
+    weights, _ = search._ensemble(final=True)
+    assert weights and search._members_seconds(weights) == 0.0
+
+
 def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_left(
         tmp_path):
     """Texts need their members retrained (a text trial model is 1.5-2.5 points below its

@@ -992,7 +992,11 @@ class ModelSearch:
         weights, score = self._select(predictions)
         if not self._refit_needed():
             return weights, score
-        limit = self._retraining_seconds(final)
+        # past the deadline (a last text trial told after it) the limit is below zero, and
+        # a selection needing no retraining (one trial, or classical members alone) stands:
+        # leaving out members until nothing was left had raised "max() arg is an empty
+        # sequence" after a 40 s search on 30,000 texts
+        limit = max(0.0, self._retraining_seconds(final))
         while self._members_seconds(weights) > limit:
             del predictions[self._left_out(predictions, weights, limit)]
             weights, score = self._select(predictions)
