@@ -362,16 +362,23 @@ def test_the_time_kept_for_the_final_model_is_for_the_ensembles_members(tmp_path
     assert search._reserve() == pytest.approx(search._classical_refit_seconds() + 2.0)
 
 
+def _reviews(noise):
+    """240 four-word reviews, labelled 1 where two or more of their words are negative; each
+    label flipped with probability ``noise``."""
+    rng = np.random.default_rng(0)
+    words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
+    texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
+    labels = np.array([int(sum(w in ("bad", "poor", "awful") for w in t.split()) > 1) ^
+                       int(noise > 0 and rng.random() < noise) for t in texts])
+    return texts, labels
+
+
 def test_past_the_deadline_the_final_selection_needs_no_retraining(tmp_path):
     """A last text trial told after the deadline leaves the final selection less than no
     time: members were left out until none was left, and ``max()`` of nothing raised (a
     40 s search on 30,000 texts). A selection that needs no retraining (one member, or
     the linear members alone) now stands."""
-    rng = np.random.default_rng(0)
-    words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
-    texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
-    labels = np.array([int(sum(w in ("bad", "poor", "awful") for w in t.split()) > 1)
-                       for t in texts])
+    texts, labels = _reviews(noise=0.0)
     space = ModelSpace([TextBlock(), ClassificationHead(num_classes=2)],
                        inputs={"input": TextInput("input").fit(texts)})
     search = ModelSearch(space, max_trials=2, epochs=2, time_limit=900, directory=tmp_path,
@@ -392,11 +399,7 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     once dropped 42 s of a text ensemble 2.5 s too long); a member not retrained in time is
     left out and the rest selected again; a trial keeps room for its own retraining should it
     join them, and none starts that could not train one epoch in the time it would have."""
-    rng = np.random.default_rng(0)
-    words_ = np.array(["good", "bad", "fine", "poor", "nice", "awful", "okay", "meh"])
-    texts = np.array([" ".join(rng.choice(words_, 4)) for _ in range(240)], dtype=object)
-    labels = np.array([int(sum(w in ("bad", "poor", "awful") for w in t.split()) > 1) ^
-                       int(rng.random() < 0.15) for t in texts])
+    texts, labels = _reviews(noise=0.15)
     kind = TextInput("input").fit(texts)
     space = ModelSpace([TextBlock(), ClassificationHead(num_classes=2)], inputs={"input": kind})
     search = ModelSearch(space, max_trials=4, epochs=3, time_limit=900, directory=tmp_path,

@@ -294,12 +294,12 @@ class TrialTrainer:
                                    None if self.groups is None else self.groups[rows],
                                    self.weights("train", rows))
         build_training_variables(trained, inputs, y)
+        eval_rows = data_ops.eval_batch(batch_size)  # validation and predictions, a step
         started = time.perf_counter()
         history = trained.fit(
             data_ops.make_dataset(inputs, y, batch_size, shuffle_seed=task["seed"],
                                   sample_weight=weights),
-            validation_data=data_ops.make_dataset(val_inputs, self.val[1],
-                                                  data_ops.eval_batch(batch_size),
+            validation_data=data_ops.make_dataset(val_inputs, self.val[1], eval_rows,
                                                   sample_weight=self.weights("val")),
             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
             verbose=max(0, self.verbose - 1), shuffle=False).history
@@ -333,10 +333,9 @@ class TrialTrainer:
         metrics.update({k: float(v[best_epoch]) for k, v in history.items() if k != name})
         predictor, predict_inputs = trained, val_inputs
         if task["params"].get("training/parity_thresholds") and self.sensitive_input:
-            model = predictor = self._thresholded(model, trained, train_inputs, batch_size, info)
+            model = predictor = self._thresholded(model, trained, train_inputs, eval_rows, info)
             predict_inputs = self.val[0]
-            evaluated = model.evaluate(data_ops.make_dataset(self.val[0], self.val[1],
-                                                             data_ops.eval_batch(batch_size),
+            evaluated = model.evaluate(data_ops.make_dataset(self.val[0], self.val[1], eval_rows,
                                                              sample_weight=self.weights("val")),
                                        return_dict=True, verbose=0)
             metrics.update({f"val_{k}": float(v) for k, v in evaluated.items()})
@@ -349,15 +348,15 @@ class TrialTrainer:
                 model.save(path)
             with atomic_path(task["predictions_path"]) as path:
                 with open(path, "wb") as handle:
-                    np.save(handle, data_ops.predict_rows(predictor, predict_inputs,
-                                                          data_ops.eval_batch(batch_size)))
+                    np.save(handle, data_ops.predict_rows(predictor, predict_inputs, eval_rows))
         return metrics
 
-    def _thresholded(self, model, trained, train_inputs, batch_size, info):
+    def _thresholded(self, model, trained, train_inputs, eval_rows, info):
         """``model`` with its groups' thresholds (:mod:`autoarch.engine.parity`) fitted on
-        the training rows' predictions, which ``trained`` makes from ``train_inputs``."""
+        the training rows' predictions, which ``trained`` makes from ``train_inputs``
+        (``eval_rows`` a step)."""
         labels = data_ops.class_labels(self.train[1])
-        predicted = data_ops.predict_rows(trained, train_inputs, data_ops.eval_batch(batch_size))
+        predicted = data_ops.predict_rows(trained, train_inputs, eval_rows)
         thresholds = parity_thresholds(positive_probability(predicted), self.groups, labels)
         info["parity_thresholds"] = {g: round(t, 4) for g, t in thresholds.items()}
         return with_thresholds(model, *self.sensitive_input, thresholds)
