@@ -136,6 +136,33 @@ def test_a_deadline_within_an_epoch_stops_after_the_batch_that_passes_it():
     assert seen[False] == (48, 1, False)  # the whole first epoch: 480 rows in tens
 
 
+def test_a_deadline_keeps_room_for_the_passes_over_the_validation_rows_after_it():
+    """After the cut Keras validates the epoch so far and the trial predicts its validation
+    rows: a conv net cut on 20,000 images spent 20 s on them past a 40 s limit. So the cut
+    comes that much earlier: two forward passes estimated from the epoch's later steps, or
+    twice the last validation pass once one was made."""
+    from autoarch.engine.trainer import Deadline
+
+    x = np.random.default_rng(0).normal(size=(6000, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    runs = {}
+    for rows in (0, 10 ** 12):  # rows to predict after the stop: none, or too many for an hour
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile("sgd", "binary_crossentropy")
+        batches = []
+        counter = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: batches.append(batch))
+        deadline = Deadline(time.monotonic() + 3600, mid_epoch=True, predict_rows=rows,
+                            batch_size=10)
+        history = model.fit(x[:5000], y[:5000], batch_size=10, epochs=1, verbose=0,
+                            validation_data=(x[5000:], y[5000:]),
+                            callbacks=[counter, deadline]).history
+        runs[rows] = (len(batches), deadline.cut, len(history["val_loss"]))
+        assert deadline.validation_seconds > 0
+        assert deadline.after_stop() == (2 * deadline.validation_seconds if rows else 0.0)
+    assert runs[0] == (500, False, 1)  # the whole epoch: nothing kept room for
+    assert runs[10 ** 12][1:] == (True, 1) and runs[10 ** 12][0] < 100  # cut, validated
 class _SlowToBuild(Block):
     """A candidate whose building takes a second and a half (as a wide table's 6.6 million
     weights took 2.9 s)."""
@@ -443,8 +470,10 @@ def test_text_members_are_chosen_among_trials_whose_retrainings_fit_in_the_time_
     # the first epoch, which traces the model, is timed apart from the rest
     assert all(0 < t.metrics["first_epoch_seconds"] < t.metrics["fit_seconds"]
                for t in search.study.trials)
-    quickest = min(t.metrics["setup_seconds"] + t.metrics["first_epoch_seconds"]
-                   for t in search.study.trials)
+    # a trial is its set-up, its first epoch and its validation predictions (a pass)
+    assert all(t.metrics["validation_seconds"] > 0 for t in search.study.trials)
+    quickest = min(t.metrics["setup_seconds"] + t.metrics["first_epoch_seconds"] +
+                   t.metrics["validation_seconds"] for t in search.study.trials)
     search._deadline = time.monotonic() + reserve + 2.25 * quickest / 2
     assert search._out_of_time()
     search._deadline = time.monotonic() + reserve + 2.25 * quickest * 2 + 1.0
