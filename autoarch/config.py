@@ -384,7 +384,9 @@ class SearchConfig:
     table_linear: bool = knob(True, Flag(), "On a table with classes, also fit logistic "
                               "regression on the encoded columns (as a Keras model) that the "
                               "ensemble may weigh beside the trials (with `ensemble_size` > 1 "
-                              "and one objective).")
+                              "and one objective); on a raw signal, ridge regression for "
+                              "values, and with classes logistic regression over 1,000 "
+                              "training rows (where no boosted trees are fitted).")
     text_linear: bool = knob(True, Flag(), "On one text input, also fit two linear models "
                              "over tf-idf word 1-2 grams, a linear SVM and NBSVM (as Keras "
                              "models), that the ensemble may weigh beside the trials (with "

@@ -26,11 +26,15 @@ regression on the rows the boosted trees see, the table's own encoding (numeric 
 imputed and standardized with missing indicators, one-hot string columns;
 :meth:`TabularInput.encode`), and so again one ``Dense`` layer over that encoding
 (``table_linear``, on by default). Its probabilities need no temperature: logistic
-regression minimises the log loss the selection scores. A regression gets none: ridge
-regression as a member gained nothing measurable on ten held-out regressions: four where
-its R^2 is far below gradient boosting's (the scores moved as between runs), and six small
-ones where it is among the best models, on none of which the selection weighed it
-(``docs/design.md``).
+regression minimises the log loss the selection scores. A table's regression gets none:
+ridge regression as a member gained nothing measurable on ten held-out regressions: four
+where its R^2 is far below gradient boosting's (the scores moved as between runs), and six
+small ones where it is among the best models, on none of which the selection weighed it
+(``docs/design.md``). A flat signal gets one on its standardized samples: ridge regression
+for values, its penalty chosen by leave-one-out error, and with classes, over 1,000
+training series (where no boosted trees are fitted), logistic regression. A band of a
+spectrum's wavelengths is the usual model of a quantity, and a signal's first trial, a
+convolution over its columns, can take the whole budget on long, wide arrays.
 """
 
 import time
@@ -47,6 +51,8 @@ from autoarch.trees import at_most_rows, member_inputs
 C, ALPHA, SMOOTHING = 1.0, 1.0, 1.0
 #: a table's logistic regression: iterations at most, and how many between checks of the time
 MAX_ITER, CHUNK = 1000, 100
+#: a signal's ridge regression: the penalties its leave-one-out error chooses among
+RIDGE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 class TextLinear:
@@ -161,19 +167,28 @@ def text_linear_model(kind, fitted, name="text_linear"):
     return keras.Model(inputs, score, name=name)
 
 
-def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER, sample_weight=None):
-    """Logistic regression on a table's encoded rows ``x`` (scikit-learn's, its default
-    penalty; at most the trees' ``MAX_ROWS`` rows): a fitted model with ``coef_`` and
-    ``intercept_``, and the iterations it ran. It stops where it converges, after
-    ``max_iter`` iterations, or once ``seconds`` have passed, checked every ``CHUNK``
+def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER, sample_weight=None,
+                     classification=True, alpha=None):
+    """Logistic regression on a table's or a signal's encoded rows ``x`` (scikit-learn's,
+    its default penalty; at most the trees' ``MAX_ROWS`` rows): a fitted model with
+    ``coef_`` and ``intercept_``, and the iterations it ran. It stops where it converges,
+    after ``max_iter`` iterations, or once ``seconds`` have passed, checked every ``CHUNK``
     iterations (warm-started: each chunk goes on from where the last stopped); on a wide
-    table, 1,000 iterations took 82 s of a 60 s search."""
+    table, 1,000 iterations took 82 s of a 60 s search. Without ``classification``, ridge
+    regression at ``alpha``, or at the one of ``RIDGE_ALPHAS`` of least leave-one-out
+    error (``alpha_``; one solve), and no iterations."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 
     x, y, sample_weight = at_most_rows(x, y, seed, "float64", sample_weight)
+    if not classification:
+        model = RidgeCV(alphas=RIDGE_ALPHAS) if alpha is None else Ridge(alpha=alpha)
+        model.fit(x, y, sample_weight=sample_weight)
+        if alpha is not None:
+            model.alpha_ = alpha
+        return model, 0
     deadline = None if seconds is None else time.monotonic() + seconds
     model, done = LogisticRegression(warm_start=True), 0
     with warnings.catch_warnings():  # the last iterations' gains are below what selection sees
@@ -189,13 +204,15 @@ def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER, sample_weigh
 
 
 def table_linear_model(kind, fitted, name="table_linear"):
-    """A Keras model from ``kind``'s raw columns (a fitted input kind that encodes ahead) to
+    """A Keras model from ``kind``'s raw inputs (a fitted input kind that encodes ahead) to
     ``fitted``'s class probabilities (one sigmoid unit for two classes, as the
-    classification head)."""
+    classification head), or a ridge regression's values in the targets' units."""
     made, inputs = member_inputs(kind)
-    coef = np.asarray(fitted.coef_, "float32")
-    dense = layers.Dense(len(coef), activation="sigmoid" if len(coef) == 1 else "softmax",
-                         name="linear")
+    coef = np.asarray(fitted.coef_, "float32").reshape(-1, fitted.n_features_in_)
+    classes = hasattr(fitted, "classes_")
+    dense = layers.Dense(len(coef), name="linear", activation=None if not classes else
+                         "sigmoid" if len(coef) == 1 else "softmax")
     score = dense(kind.encode(made))
-    dense.set_weights([coef.T, np.asarray(fitted.intercept_, "float32")])
+    dense.set_weights([coef.T, np.asarray(fitted.intercept_, "float32").reshape(-1)])
     return keras.Model(inputs, score, name=name)
+

@@ -98,7 +98,8 @@ def test_a_search_on_arrays_weighs_nearest_neighbours_and_the_result_exports(tmp
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(tmp_path):
+def test_signal_neighbours_off_leaves_them_out_few_series_get_trees_many_a_linear_model(
+        tmp_path):
     x, y = waves(rows=100)
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "a"),
                          signal_neighbours=False, **TINY).fit(x, y)
@@ -106,10 +107,15 @@ def test_signal_neighbours_off_leaves_them_out_and_few_series_get_boosted_trees(
     assert "nearest_neighbours" not in events and "boosted_trees" in events
     assert "nearest_neighbours" not in clf.search_summary_
     assert "neighbours" not in clf.search_summary_["final_model"]
+    assert "table_linear" not in events  # with classes, the linear model stands in for trees
     x, y = waves(rows=1300)  # 1,040 training series: more than SIGNAL_TREES_ROWS
     assert int(0.8 * len(y)) > search.SIGNAL_TREES_ROWS
     clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "b"),
                          signal_neighbours=False, **TINY).fit(x, y)
-    assert not {"boosted_trees", "nearest_neighbours"} & {
-        r["event"] for r in Journal(str(tmp_path / "b")).read()}
+    events = {r["event"] for r in Journal(str(tmp_path / "b")).read()}
+    assert not {"boosted_trees", "nearest_neighbours"} & events and "table_linear" in events
+    clf = AutoClassifier(max_trials=1, epochs=1, directory=str(tmp_path / "c"),
+                         signal_neighbours=False, table_linear=False, **TINY).fit(x, y)
+    assert not {"boosted_trees", "nearest_neighbours", "table_linear"} & {
+        r["event"] for r in Journal(str(tmp_path / "c")).read()}
     assert clf.search_summary_["final_model"].startswith("trial 0")

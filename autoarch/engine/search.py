@@ -446,16 +446,16 @@ class ModelSearch:
 
     def _fit_classical(self, left):
         """The classical members the ensemble may weigh beside the trials, fitted on the
-        training rows: the boosted trees and a linear model on a table
-        (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models on one
-        text input (:mod:`autoarch.linear`), nearest neighbours on one signal, images or
-        sequences with classes (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`,
+        training rows: the boosted trees and a linear model on a table (with classes) or
+        a signal (:mod:`autoarch.trees`, :mod:`autoarch.linear`), the tf-idf linear models
+        on one text input (:mod:`autoarch.linear`), nearest neighbours on one signal,
+        images or sequences with classes (:mod:`autoarch.neighbours`); ``{key (:data:`TREES`,
         :data:`TABLE_LINEAR`, :data:`LINEAR`, :data:`NB_LINEAR`, :data:`NEIGHBOURS`):
         {"model", "val" (its validation outputs, as the trials'), "seconds"}}``. None
         apply where their knob is off (``boosted_trees``, ``table_linear``, ``text_linear``,
         ``signal_neighbours``), and without an ensemble, with several objectives or
         fairness measures, targets of several columns, or labels other than 0..K-1; the
-        boosted trees and a table's linear model on fewer than ``MIN_ROWS`` training rows,
+        boosted trees and a linear model on fewer than ``MIN_ROWS`` training rows,
         a signal's trees on more than ``SIGNAL_TREES_ROWS``, and images' and sequences'
         always."""
         from autoarch.trees import MIN_ROWS, SETTINGS
@@ -484,7 +484,10 @@ class ModelSearch:
             members = [(NEIGHBOURS, self._fit_neighbours,
                         config.signal_neighbours and classification),
                        (TREES, lambda: self._fit_trees(seconds),
-                        trees and kind == "signal" and len(y) <= SIGNAL_TREES_ROWS)]
+                        trees and kind == "signal" and len(y) <= SIGNAL_TREES_ROWS),
+                       (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
+                        config.table_linear and kind == "signal" and len(y) >= MIN_ROWS and
+                        (not classification or len(y) > SIGNAL_TREES_ROWS))]
         else:
             members = [(TREES, lambda: self._fit_trees(seconds), trees),
                        (TABLE_LINEAR, lambda: self._fit_table_linear(seconds),
@@ -527,8 +530,8 @@ class ModelSearch:
             described = member["described"]
             what = (f"{described['trees']} trees of {described['setting']}"
                     if key == TREES else
-                    f"logistic regression on {described['features']} encoded columns"
-                    if key == TABLE_LINEAR else
+                    f"{'logistic' if 'iterations' in described else 'ridge'} regression on "
+                    f"{described['features']} encoded columns" if key == TABLE_LINEAR else
                     f"nearest neighbours among {described['rows']} rows" if key == NEIGHBOURS
                     else f"{key} on {described['n_grams']} n-grams")
             event = CLASSICAL_EVENTS[key]
@@ -611,19 +614,24 @@ class ModelSearch:
                                 else model.predict(x))
 
     def _fit_table_linear(self, seconds):
-        """Logistic regression on the table's encoded training rows, in ``seconds`` at most
-        (None where the input does not encode ahead)."""
+        """Logistic regression on the table's or the signal's encoded training rows, in
+        ``seconds`` at most, or a signal's ridge regression (None where the input does not
+        encode ahead)."""
         from autoarch.linear import fit_table_linear
 
         encoded = self._encoded_rows()
         if encoded is None:
             return None
         x, x_val = encoded
+        classification = self.space.is_classification
         model, iterations = fit_table_linear(x, self._trainer.train[1], seed=self.config.seed,
                                              seconds=seconds,
-                                             sample_weight=self._trainer.weights("train"))
-        return model, self._outputs_of(model, x_val), {"features": int(x_val.shape[1]),
-                                                       "iterations": iterations}
+                                             sample_weight=self._trainer.weights("train"),
+                                             classification=classification)
+        described = {"features": int(x_val.shape[1])}
+        described.update({"iterations": iterations} if classification else
+                         {"alpha": float(model.alpha_)})
+        return model, self._outputs_of(model, x_val), described
 
     def _fit_neighbours(self):
         """The nearest neighbours among the training signals (:mod:`autoarch.neighbours`)."""
@@ -1230,8 +1238,10 @@ class ModelSearch:
         if key == NEIGHBOURS:
             return NearestNeighbours(x, y, model.classes, seed=seed, sample_weight=sample_weight)
         if key == TABLE_LINEAR:
-            return fit_table_linear(x, y, seed=seed, max_iter=member["described"]["iterations"],
-                                    sample_weight=sample_weight)[0]
+            described = member["described"]
+            return fit_table_linear(x, y, seed=seed, max_iter=described.get("iterations"),
+                                    sample_weight=sample_weight, alpha=described.get("alpha"),
+                                    classification=self.space.is_classification)[0]
         return fit_boosted_trees(x, y, self.space.is_classification, seed=seed,
                                  n_trees=model.n_estimators_, settings=settings_of(model),
                                  sample_weight=sample_weight)

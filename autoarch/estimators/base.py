@@ -73,9 +73,10 @@ _PARAMETERS_DOC = f"""
         with its trial model). On a table the boosted trees (``boosted_trees``) and
         logistic regression (``table_linear``, classes only), on a text a linear SVM and NBSVM
         over tf-idf n-grams (``text_linear``), on a flat signal the nearest neighbours
-        (``signal_neighbours``, classes only; images and sequences too) and, up to 1,000
-        training rows, the boosted trees may be members, or the whole model where they beat
-        every trial and blend.
+        (``signal_neighbours``, classes only; images and sequences too), up to 1,000
+        training rows the boosted trees, and ridge regression (``table_linear``; with
+        classes logistic regression, over 1,000 training rows) may be members, or the whole
+        model where they beat every trial and blend.
     ensemble_ : dict or None
         ``{{"members": [{{"trial": n, "weight": w, "retrained": bool, "seconds": s}}, ...],
         "validation_score": [...]}}`` when the final model is an ensemble (``retrained``:
