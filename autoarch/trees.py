@@ -38,6 +38,8 @@ SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8, "min_sampl
             {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 1},
             {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 20})
 MAX_TREES = 1000
+#: stages a boosting must have time for, else it is not fitted (:class:`TooSlow`)
+MIN_STAGES = 5
 #: rows the boosting fits at most (a random subset of larger tables), and at least
 MAX_ROWS, MIN_ROWS = 50_000, 30
 #: encoded rows with fewer nonzero values than this share are fitted on as a sparse matrix
@@ -252,11 +254,21 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
 
     Without ``n_trees``, up to ``MAX_TREES`` trees, stopping when a held-out sixth of the
     rows has not improved for 20 trees; with it, that many on every row. Either way it
-    stops early where ``seconds`` run out (scikit-learn's ``monitor``).
+    stops early where ``seconds`` run out (scikit-learn's ``monitor``, called between
+    stages). A stage grows a tree per class past two, so with many classes one stage may
+    outlast the ``seconds``: where ``MIN_STAGES`` would, by one tree timed on the rows, it
+    raises :class:`TooSlow` (50 classes on 12,800 rows of 200 columns: three settings of
+    one stage each took 88 s of a 60 s search).
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
     x, y, weights, shift = rows or boosting_rows(x, y, seed, sample_weight)
+    classes = len(np.unique(y)) if classification else 1
+    if seconds is not None and classes > 2:
+        stage = classes * _tree_seconds(x, y, settings, seed)
+        if MIN_STAGES * stage > seconds:
+            raise TooSlow(f"a stage of {classes} trees (one per class) takes about "
+                          f"{stage:.1f} s, and {seconds:.1f} s are left for {MIN_STAGES}")
     kind = GradientBoostingClassifier if classification else GradientBoostingRegressor
     model = kind(n_estimators=n_trees, random_state=seed, **settings) if n_trees else \
         kind(n_estimators=MAX_TREES, n_iter_no_change=20, validation_fraction=1 / 6,
@@ -268,6 +280,23 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
         model.fit(x, y, sample_weight=weights,
                   monitor=lambda *_: time.monotonic() > deadline)
     return model if shift is None else Shifted(model, shift)
+
+
+class TooSlow(ValueError):
+    """A boosting whose stages, a tree per class, would not fit in its time."""
+
+
+def _tree_seconds(x, y, settings, seed):
+    """Seconds one regression tree of ``settings`` takes on the rows a stage subsamples (a
+    class's indicator as its target: what the trees of a stage fit are as costly)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rows = np.random.default_rng(seed).random(x.shape[0]) < settings["subsample"]
+    started = time.monotonic()
+    DecisionTreeRegressor(max_depth=settings["max_depth"],
+                          min_samples_leaf=settings["min_samples_leaf"],
+                          random_state=seed).fit(x[rows], (y[rows] == y[0]).astype("float64"))
+    return time.monotonic() - started
 
 
 def setting_name(settings):

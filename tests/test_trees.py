@@ -99,6 +99,28 @@ def test_the_seconds_bound_the_boosting():
     assert unbounded > 500 and 0 < bounded < unbounded // 2
 
 
+def test_a_boosting_whose_stages_of_a_tree_per_class_outlast_its_time_is_not_fitted(tmp_path):
+    """A stage grows a tree per class, and the seconds are checked between stages: 50
+    classes on 12,800 rows had taken 88 s of a 60 s search for one stage a setting. Given
+    less time than ``MIN_STAGES`` stages take (one tree timed), the boosting is refused
+    before it starts; the search then notes the trees skipped and goes on without them."""
+    from autoarch.trees import MIN_STAGES, TooSlow
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 20)).astype("float32")
+    y = np.digitize(x[:, 0] + 0.3 * rng.normal(size=3000), np.linspace(-2, 2, 39))  # 40
+    with pytest.raises(TooSlow, match=f"a stage of 40 trees .* left for {MIN_STAGES}"):
+        fit_boosted_trees(x, y, True, seconds=0.01)
+    assert fit_boosted_trees(x[:, :2], y % 2, True, seconds=0.01).n_estimators_ >= 1
+    wide = np.tile(x, (3, 1)) + 0.01 * rng.normal(size=(9000, 20)).astype("float32")
+    clf = AutoClassifier(max_trials=1, epochs=1, time_limit=30, directory=str(tmp_path),
+                         **TINY).fit(pd.DataFrame(wide, columns=[f"c{i}" for i in range(20)]),
+                                     np.tile(y, 3))
+    notes = [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
+    assert len(notes) == 1 and notes[0]["skipped"].startswith("a stage of 40 trees")
+    assert "boosted_trees" not in clf.search_summary_
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_deep_trees_give_no_leaf_to_a_few_outlying_rows(seed):
     """Heavy-tailed noise (incomes, prices): depth-5 trees that may end in a leaf of one row

@@ -37,6 +37,9 @@ from autoarch.splits import stratify_labels
 MIN_COLUMNS, MAX_COLUMNS = 4, 200
 #: rows the ranking model sees at most (a random subset of larger tables), and values
 RANKING_ROWS, RANKING_VALUES = 10_000, 500_000
+#: trees the ranking model grows at most (its 100 iterations grow one per class past two
+#: each: with 50 classes 5,000 trees, 54 s of a 60 s search), and iterations at least
+RANKING_TREES, MIN_RANKING_ITERATIONS = 500, 10
 #: the numeric columns' embeddings (``embedding``) when ``encode`` is on
 EMBEDDINGS = ("piecewise", "periodic")
 #: category codes beyond this count are ranked as ordered numbers (gradient boosting's bins)
@@ -46,7 +49,10 @@ MAX_CATEGORIES = 255
 def column_importance(columns, numeric, y, classification, seed=0):
     """``{column: (mean, std)}``: the drop of a ``HistGradientBoosting`` model's score
     (accuracy or R²) on a quarter of the rows it did not fit when the column is shuffled,
-    over several shuffles.
+    over several shuffles. The model makes its 100 iterations, or fewer where it has many
+    classes, ``RANKING_TREES`` trees at most (one per class each; on 5,000 rows of 100
+    columns and 10 classes 7.0 s instead of 12.5 s, with 10, 13 and 12 of the 20
+    informative columns in the top 20 over three draws, against 13, 10 and 12).
 
     ``columns``: ``{name: (n,) or (n, 1) array}``; ``numeric``: the names of numeric columns
     (the rest are strings, one category per value, numbered in sorted order: beyond
@@ -72,13 +78,21 @@ def column_importance(columns, numeric, y, classification, seed=0):
     # fails on it (scikit-learn 1.9: "window shape cannot be larger than input array shape")
     x_fit = x_fit.fillna({name: 0.0 for name in x_fit.columns[x_fit.isna().all()]})
     model = (HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor)(
-        categorical_features=mask, random_state=seed)
+        categorical_features=mask, random_state=seed,
+        max_iter=ranking_iterations(len(np.unique(y_fit)) if classification else 1))
     model.fit(x_fit.to_numpy(), y_fit)  # arrays: a frame's checks cost more than the model
     repeats = max(1, min(5, 150 // max(1, frame.shape[1])))
     result = permutation_importance(model, x_held.to_numpy(), y_held, n_repeats=repeats,
                                     random_state=seed)
     return {name: (float(mean), float(std)) for name, mean, std in
             zip(frame.columns, result.importances_mean, result.importances_std)}
+
+
+def ranking_iterations(classes):
+    """The ranking model's iterations: 100, as scikit-learn's default, or as many as grow
+    ``RANKING_TREES`` trees where each grows one per class (more than two classes)."""
+    per_iteration = classes if classes > 2 else 1
+    return max(MIN_RANKING_ITERATIONS, min(100, RANKING_TREES // per_iteration))
 
 
 @keras.saving.register_keras_serializable(package="autoarch")

@@ -546,7 +546,8 @@ class ModelSearch:
         loss, refitted on all the training rows in ``seconds`` at most (None where the input
         has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the
         same validation rows, so the selection compares like with like."""
-        from autoarch.trees import SETTINGS, boosting_rows, fit_boosted_trees, setting_name
+        from autoarch.trees import (SETTINGS, TooSlow, boosting_rows, fit_boosted_trees,
+                                    setting_name)
 
         encoded = self._encoded_rows()
         if encoded is None:
@@ -555,11 +556,14 @@ class ModelSearch:
         (x, x_val), y = encoded, self._trainer.train[1]
         rows = boosting_rows(x, y, self.config.seed,  # the same for every fit below
                              self._trainer.weights("train"))
-        fits = []
+        fits, slow = [], None
         for settings in SETTINGS:
             try:
                 model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
                                           seconds=seconds, settings=settings, rows=rows)
+            except TooSlow as err:  # many classes: this setting's stages outlast its time
+                slow = err
+                continue
             except ValueError as err:  # a class too rare to split off rows for early stopping
                 self.study.note("boosted_trees", skipped=str(err))
                 return None
@@ -569,10 +573,17 @@ class ModelSearch:
                                    self._trainer.weights("val")) for v in staged]
             fits.append((min(curve), int(np.argmin(curve)) + 1, settings))
         losses = {setting_name(settings): round(loss, 6) for loss, _, settings in fits}
-        _, count, settings = min(fits, key=lambda f: f[0])
-        started = time.monotonic()
-        model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                  seconds=seconds, n_trees=count, settings=settings, rows=rows)
+        try:
+            if not fits:
+                raise slow
+            _, count, settings = min(fits, key=lambda f: f[0])
+            started = time.monotonic()
+            model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
+                                      seconds=seconds, n_trees=count, settings=settings,
+                                      rows=rows)
+        except TooSlow as err:
+            self.study.note("boosted_trees", skipped=str(err))
+            return None
         return model, self._outputs_of(model, x_val), {
             "trees": int(model.n_estimators_), "depth": int(model.max_depth),
             "setting": setting_name(settings), "validation_loss_by_setting": losses,
