@@ -185,10 +185,7 @@ def fit_table_linear(x, y, seed=0, seconds=None, max_iter=MAX_ITER, sample_weigh
     x, y, sample_weight = at_most_rows(x, y, seed, "float64", sample_weight)
     if not classification:
         model = RidgeCV(alphas=RIDGE_ALPHAS) if alpha is None else Ridge(alpha=alpha)
-        model.fit(x, y, sample_weight=sample_weight)
-        if alpha is not None:
-            model.alpha_ = alpha
-        return model, 0
+        return model.fit(x, y, sample_weight=sample_weight), 0
     deadline = None if seconds is None else time.monotonic() + seconds
     model, done = LogisticRegression(warm_start=True), 0
     with warnings.catch_warnings():  # the last iterations' gains are below what selection sees

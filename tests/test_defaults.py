@@ -122,16 +122,10 @@ def test_a_deadline_within_an_epoch_stops_after_the_batch_that_passes_it():
     y = (x[:, 0] > 0).astype("int32")
     seen = {}
     for mid_epoch in (True, False):
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
-        model.compile("sgd", "binary_crossentropy")
-        batches = []
-        counter = keras.callbacks.LambdaCallback(
-            on_train_batch_end=lambda batch, logs: batches.append(batch))
         deadline = Deadline(time.monotonic() - 1.0, mid_epoch=mid_epoch)  # already passed
-        history = model.fit(x, y, batch_size=10, epochs=3, validation_split=0.25, verbose=0,
-                            callbacks=[counter, deadline]).history
-        seen[mid_epoch] = (len(batches), len(history["val_loss"]), deadline.cut)
+        batches, history = _fit_counting_batches(x, y, deadline, epochs=3,
+                                                 validation_split=0.25)
+        seen[mid_epoch] = (batches, len(history["val_loss"]), deadline.cut)
     assert seen[True][0] <= 2 and seen[True][1:] == (1, True)  # one batch, validated
     assert seen[False] == (48, 1, False)  # the whole first epoch: 480 rows in tens
 
@@ -147,22 +141,31 @@ def test_a_deadline_keeps_room_for_the_passes_over_the_validation_rows_after_it(
     y = (x[:, 0] > 0).astype("int32")
     runs = {}
     for rows in (0, 10 ** 12):  # rows to predict after the stop: none, or too many for an hour
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
-        model.compile("sgd", "binary_crossentropy")
-        batches = []
-        counter = keras.callbacks.LambdaCallback(
-            on_train_batch_end=lambda batch, logs: batches.append(batch))
         deadline = Deadline(time.monotonic() + 3600, mid_epoch=True, predict_rows=rows,
                             batch_size=10)
-        history = model.fit(x[:5000], y[:5000], batch_size=10, epochs=1, verbose=0,
-                            validation_data=(x[5000:], y[5000:]),
-                            callbacks=[counter, deadline]).history
-        runs[rows] = (len(batches), deadline.cut, len(history["val_loss"]))
+        batches, history = _fit_counting_batches(x[:5000], y[:5000], deadline, epochs=1,
+                                                 validation_data=(x[5000:], y[5000:]))
+        runs[rows] = (batches, deadline.cut, len(history["val_loss"]))
         assert deadline.validation_seconds > 0
         assert deadline.after_stop() == (2 * deadline.validation_seconds if rows else 0.0)
     assert runs[0] == (500, False, 1)  # the whole epoch: nothing kept room for
     assert runs[10 ** 12][1:] == (True, 1) and runs[10 ** 12][0] < 100  # cut, validated
+
+
+def _fit_counting_batches(x, y, deadline, **fit_args):
+    """A logistic regression of ``x``'s three columns fitted by Keras in batches of ten under
+    ``deadline``: ``(batches trained, history)``."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    batches = []
+    counter = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: batches.append(batch))
+    history = model.fit(x, y, batch_size=10, verbose=0, callbacks=[counter, deadline],
+                        **fit_args).history
+    return len(batches), history
+
+
 class _SlowToBuild(Block):
     """A candidate whose building takes a second and a half (as a wide table's 6.6 million
     weights took 2.9 s)."""

@@ -108,7 +108,7 @@ class Deadline(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         # another epoch would be cut at once: its validation and the predictions to come
-        if self._passed(self.after_stop() if self.mid_epoch else 0.0):
+        if self._passed(self.after_stop()):
             self.stopped = self.model.stop_training = True
 
 
