@@ -244,7 +244,7 @@ def boosting_rows(x, y, seed=0, sample_weight=None):
 
 
 def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
-                      settings=SETTINGS[0], rows=None, sample_weight=None, probe=True):
+                      settings=SETTINGS[0], rows=None, sample_weight=None):
     """A fitted ``GradientBoostingClassifier``/``Regressor`` on encoded rows ``x``, with
     ``settings`` (one of :data:`SETTINGS`, or :func:`settings_of` a fitted one); fitted on
     the rows less each column's usual value, and so :class:`Shifted`, where
@@ -256,15 +256,16 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
     rows has not improved for 20 trees; with it, that many on every row. Either way it
     stops early where ``seconds`` run out (scikit-learn's ``monitor``, called between
     stages). A stage grows a tree per class past two, so with many classes one stage may
-    outlast the ``seconds``: where ``MIN_STAGES`` would, by one tree timed on the rows
-    (``probe``), it raises :class:`TooSlow` (50 classes on 12,800 rows of 200 columns:
-    three settings of one stage each took 88 s of a 60 s search).
+    outlast the ``seconds``: where ``MIN_STAGES`` would, by one tree timed on the rows, the
+    fit without ``n_trees`` raises :class:`TooSlow` (50 classes on 12,800 rows of 200
+    columns: three settings of one stage each took 88 s of a 60 s search); a refit of a
+    count found so had its stages timed by that fit.
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
     x, y, weights, shift = rows or boosting_rows(x, y, seed, sample_weight)
     classes = len(np.unique(y)) if classification else 1
-    if probe and seconds is not None and classes > 2:
+    if n_trees is None and seconds is not None and classes > 2:
         stage = classes * _tree_seconds(x, y, settings, seed)
         if MIN_STAGES * stage > seconds:
             raise TooSlow(f"a stage of {classes} trees (one per class) takes about "

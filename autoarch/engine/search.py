@@ -579,8 +579,7 @@ class ModelSearch:
         _, count, settings = min(fits, key=lambda f: f[0])
         started = time.monotonic()
         model = fit_boosted_trees(x, y, classification, seed=self.config.seed,
-                                  seconds=seconds, n_trees=count, settings=settings, rows=rows,
-                                  probe=False)  # its stages timed as it was fitted
+                                  seconds=seconds, n_trees=count, settings=settings, rows=rows)
         return model, self._outputs_of(model, x_val), {
             "trees": int(model.n_estimators_), "depth": int(model.max_depth),
             "setting": setting_name(settings), "validation_loss_by_setting": losses,
