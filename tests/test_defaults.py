@@ -670,6 +670,32 @@ def test_the_bag_is_scikit_learns_sublinear_tf_idf_without_the_unknown_ngrams_sl
     assert np.allclose(np.linalg.norm(got[0]), 1.0) and not got[1].any()
 
 
+def test_texts_written_without_spaces_are_bags_of_their_characters(tmp_path):
+    """Chinese, Japanese or Thai sentences have no spaces: each of their characters is a
+    word, alike in scikit-learn's bag and inside the model; a whole sentence was one word,
+    seen once, and the classifier guessed."""
+    from autoarch.blocks.layers import separate_words
+
+    assert words("这个产品很好，我喜欢！") == list("这个产品很好我喜欢")
+    assert words("Mixed 中文 and x86-64") == ["mixed", "中", "文", "and", "x86", "64"]
+    samples = ["日本語のテキストです。カタカナー", "ภาษาไทยง่ายไหม", "An x86-64 CPU's cache",
+               "ｶﾀｶﾅ half", "မြန်မာ"]
+    in_model = tf.strings.split(separate_words(tf.constant(samples))).to_list()
+    assert [[w.decode() for w in row] for row in in_model] == [words(s) for s in samples]
+
+    rng = np.random.default_rng(0)
+    liked, disliked = ["很好", "喜欢", "满意", "推荐"], ["很差", "失望", "退货", "糟糕"]
+    fillers = ["这个", "产品", "我们", "今天", "快递", "包装", "价格"]
+    texts, labels = [], np.arange(400) % 2
+    for label in labels:
+        picked = [*rng.choice(fillers, 5), rng.choice(liked if label else disliked)]
+        rng.shuffle(picked)
+        texts.append("".join(picked))
+    clf = AutoClassifier(max_trials=1, epochs=5, directory=tmp_path, **TINY)
+    clf.fit(texts[:300], labels[:300])
+    assert clf.score(texts[300:], labels[300:]) >= 0.95
+
+
 def test_the_default_text_space_starts_with_three_encoders_that_err_apart(tmp_path):
     """Its first trials are the proven ones (the SGD bag, a word convolution, the bag
     through a hidden layer), the rest the strategy's."""

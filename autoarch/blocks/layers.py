@@ -240,8 +240,13 @@ class TfIdf(layers.Layer):
 @keras.saving.register_keras_serializable(package="autoarch")
 def separate_words(texts):
     """Lowercase; every run of characters that are not letters, digits or ``_`` becomes a
-    space (the standardization of the bag's ``TextVectorization``)."""
+    space, and each character of a script written without spaces is set apart
+    (:data:`autoarch.blocks.text.UNSPACED`): the standardization of the texts'
+    ``TextVectorization``, which then splits on the spaces."""
     import tensorflow as tf
 
+    from autoarch.blocks.text import UNSPACED
+
     lowered = tf.strings.lower(texts, encoding="utf-8")
-    return tf.strings.regex_replace(lowered, r"[^\p{L}\p{N}_]+", " ")
+    spaced = tf.strings.regex_replace(lowered, r"[^\p{L}\p{N}_]+", " ")
+    return tf.strings.regex_replace(spaced, f"([{UNSPACED}])", r" \1 ")

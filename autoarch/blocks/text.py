@@ -12,12 +12,20 @@ from autoarch.lazy import lazy_module
 layers = lazy_module("keras.layers")
 
 
+# The characters of scripts written without spaces between words (Chinese and Japanese
+# ideographs and kana, Thai, Lao, Myanmar, Khmer): each is a word of its own, so their texts
+# are bags of characters and character pairs (one sentence would otherwise be one "word",
+# seen once). As literal characters, this range reads the same in Python's ``re`` and in
+# TensorFlow's RE2.
+UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+            "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f")
 # The bag's words: runs of letters, digits and underscores, lowercased ("x86-64" is "x86" and
-# "64", as scikit-learn's default tokenizer sees it, not Keras's "x8664"). The same rule runs
-# in scikit-learn (vocabulary and document frequencies) and inside the model (a registered
-# function, :func:`autoarch.blocks.layers.separate_words`, so saved models reload in safe
-# mode).
-_WORD = re.compile(r"\w+")
+# "64", as scikit-learn's default tokenizer sees it, not Keras's "x8664"), and each character
+# of ``UNSPACED`` that is a letter or digit (Thai's vowel marks are neither, and are
+# dropped as punctuation is). The same rule runs in scikit-learn (vocabulary and document frequencies)
+# and inside the model (a registered function,
+# :func:`autoarch.blocks.layers.separate_words`, so saved models reload in safe mode).
+_WORD = re.compile(f"(?=\\w)[{UNSPACED}]|[^\\W{UNSPACED}]+")
 BAG_SCALE = 4.0  # what a tf-idf entry of a typical text is scaled to (see TextBlock.adapt)
 
 
@@ -119,8 +127,11 @@ class TextBlock(Block):
     def adapt(self, data):
         """Learn the vocabularies (and the bag's document frequencies) once from the
         training texts."""
+        from autoarch.blocks.layers import separate_words
+
         texts = strings(data)
-        vectorizer = layers.TextVectorization(max_tokens=self.max_tokens)
+        vectorizer = layers.TextVectorization(max_tokens=self.max_tokens,
+                                              standardize=separate_words)
         vectorizer.adapt(np.asarray(texts, dtype=object))
         self.vocabulary = vectorizer.get_vocabulary()
         self.bag_vocabulary, self.bag_idf, self.bag_scale = \
@@ -141,7 +152,9 @@ class TextBlock(Block):
         if v["encoder"] == "bag":
             x = self._bag(v, inputs)
             return layers.Dropout(v["dropout"])(x) if v["dropout"] else x
-        x = layers.TextVectorization(vocabulary=self.vocabulary[2:],
+        from autoarch.blocks.layers import separate_words
+
+        x = layers.TextVectorization(vocabulary=self.vocabulary[2:], standardize=separate_words,
                                      output_sequence_length=self.sequence_length)(inputs)
         if len(x.shape) == 3:  # (batch, 1) strings give (batch, 1, length)
             x = layers.Reshape((self.sequence_length,))(x)
