@@ -198,6 +198,42 @@ def test_one_hot_labels_and_tf_dataset():
     assert clf.score(tables, y) > 0.5
 
 
+def test_validation_data_is_the_rows_candidates_are_chosen_on():
+    """Given as Keras's and AutoKeras's fit take it: the trials are scored on those rows
+    (labels that disagree with every training row's score near zero), checked and encoded
+    as X and y are."""
+    import tensorflow as tf
+
+    x, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    rows = np.random.default_rng(0).permutation(150)
+    train, val = rows[:100], rows[100:]
+    settings = dict(max_trials=1, epochs=20, strategy="random", ensemble_size=1, seed=0)
+    scores = {}
+    for name, labels in (("same", names[val]), ("shifted", np.roll(np.unique(names), 1)[y[val]])):
+        clf = AutoClassifier(**settings).fit(x[train], names[train],
+                                             validation_data=(x[val], labels))
+        scores[name] = clf.best_score_
+    assert scores["same"] >= 0.8 and scores["shifted"] <= 0.2
+    assert list(clf.classes_) == list(np.unique(names))
+    regressor = AutoRegressor(**FAST).fit(x[train, :3], x[train, 3], validation_data=(
+        tf.data.Dataset.from_tensor_slices((x[val, :3], x[val, 3])).batch(16)))
+    assert regressor.predict(x[:4, :3]).shape == (4,)
+    bad = {"labels that fit's y does not: 'daisy'": (x[val], np.append(names[val][:-1], "daisy")),
+           "X has 3 features, but AutoClassifier is expecting 4": (x[val, :3], names[val]),
+           "X has 50 samples, y has shape": (x[val], names[val][:10]),
+           "must be \\(X_val, y_val\\)": (x[val],)}
+    for message, data in bad.items():
+        with pytest.raises(ValueError, match=message):
+            AutoClassifier(**FAST).fit(x[train], names[train], validation_data=data)
+    with pytest.raises(ValueError, match="fit's y had 1 target"):
+        AutoRegressor(**FAST).fit(x[train, :3], x[train, 3],
+                                  validation_data=(x[val, :3], x[val, 2:]))
+    with pytest.raises(ValueError, match="no validation_data"):
+        AutoClassifier(**FAST).fit(x[train], names[train], sensitive_features=y[train] % 2,
+                                   validation_data=(x[val], names[val]))
+
+
 def test_image_classifier_on_digits_images():
     x, y = load_digits(return_X_y=True)
     images = (x / 16.0).reshape(-1, 8, 8)

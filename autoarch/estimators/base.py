@@ -217,10 +217,32 @@ class _AutoEstimator(BaseEstimator):
             raise ValueError(f"every input needs the same number of rows, got {rows}")
         return checked, next(iter(rows.values()))
 
+    def _validation(self, validation_data, sensitive_features):
+        """``validation_data`` checked as ``fit``'s ``X`` and ``y`` are, its labels encoded
+        as theirs: what :meth:`ModelSearch.fit` takes."""
+        if hasattr(validation_data, "element_spec"):
+            x_val, y_val, weights = dataset_to_arrays(validation_data)
+            validation_data = (x_val, y_val) if weights is None else (x_val, y_val, weights)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, "
+                             "sample_weight_val), or a tf.data.Dataset of them")
+        if sensitive_features is not None:
+            raise ValueError("sensitive_features: give them with the rows the search splits "
+                             "itself (no validation_data)")
+        x_val, y_val = validation_data[:2]
+        try:
+            checked, n = self._check_fitted_inputs(x_val)
+            y_val = self._encode_y(y_val, n, fitted=True)[0]
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from error
+        return (checked, y_val, *validation_data[2:])
+
     def _n_features(self, checked, kinds):
         return {name: kinds[name].n_features(x) for name, x in checked.items()}
 
-    def _encode_y(self, y, n):
+    def _encode_y(self, y, n, fitted=False):
+        """``(targets as the search takes them, outputs)`` of ``y`` for ``n`` rows, checked;
+        ``fitted``: validation targets, encoded as ``fit``'s ``y`` was (nothing learned)."""
         raise NotImplementedError
 
     def _encoded_config(self, config):
@@ -230,7 +252,7 @@ class _AutoEstimator(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------------------
     def fit(self, X, y=None, callbacks=None, sensitive_features=None, sensitive_as_input=True,
-            sample_weight=None):
+            sample_weight=None, validation_data=None):
         """Search for the best model for ``X``, ``y``; returns ``self``.
 
         Parameters
@@ -268,6 +290,14 @@ class _AutoEstimator(BaseEstimator):
             the weighted validation loss, and the retrainings on all rows are weighted too.
             ``class_weight`` multiplies them. A row of weight 0 counts only where the split
             and the inputs' statistics (a table's encoding, vocabularies) are made.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` (or a
+            ``tf.data.Dataset`` of such pairs or triples), in the form of ``X`` and ``y``:
+            the rows every candidate, classical member and ensemble is chosen on, instead
+            of a ``validation_split`` of ``X`` (as Keras's and AutoKeras's ``fit`` take
+            them). The inputs' statistics are learned from ``X`` alone; a final model
+            retrained on all rows (``final_fit``) trains on both. Not with
+            ``sensitive_features``, and no cross-validated selection (``crossval_rows``).
         """
         started = time.monotonic()  # time_limit counts the whole fit
         if hasattr(X, "element_spec"):
@@ -296,13 +326,16 @@ class _AutoEstimator(BaseEstimator):
             {name: kind.kind for name, kind in kinds.items()}
         self._features_in = self._n_features(checked, kinds)
         self.n_features_in_ = sum(self._features_in.values())
+        validation = None if validation_data is None else \
+            self._validation(validation_data, sensitive_features)
         if list(kinds) == [DEFAULT_INPUT] and hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         space = self._make_space(spec, kinds, config, n_outputs)
         directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
         search = ModelSearch(space, self._encoded_config(config), directory=directory,
                              verbose=self.verbose, chief=self.chief)
-        search.fit(checked, y_encoded, callbacks=callbacks,  # a failed search keeps its folder
+        search.fit(checked, y_encoded, validation_data=validation, callbacks=callbacks,
+                   # a failed search keeps its folder
                    sensitive_features=sensitive_features, sensitive_input=sensitive_input,
                    sample_weight=sample_weight, started=started)
         self.best_model_ = search.best_model
@@ -395,7 +428,13 @@ class _AutoEstimator(BaseEstimator):
         check_is_fitted(self, "best_model_")
         if hasattr(X, "element_spec"):  # a tf.data.Dataset: its inputs (any targets dropped)
             X = dataset_to_arrays(X, targets=False)[0]
-        checked, _ = self._check_inputs(X, self.input_kinds_)
+        checked, _ = self._check_fitted_inputs(X)
+        return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), EVAL_BATCH),
+                          dtype="float64")
+
+    def _check_fitted_inputs(self, X):
+        """``_check_inputs`` of ``X`` against the inputs ``fit`` saw, their features too."""
+        checked, n = self._check_inputs(X, self.input_kinds_)
         got = self._n_features(checked, self.input_kinds_)
         for name, expected in self._features_in.items():
             if got[name] != expected:
@@ -404,8 +443,7 @@ class _AutoEstimator(BaseEstimator):
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
                                  "input" + (f" (it lacks {listed(lacking)})" if lacking else ""))
-        return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), EVAL_BATCH),
-                          dtype="float64")
+        return checked, n
 
     # -- export and pickling ------------------------------------------------------------
     def export(self, path, format="keras"):
@@ -508,7 +546,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 
     _task = "classification"
 
-    def _encode_y(self, y, n):
+    def _encode_y(self, y, n, fitted=False):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] > 1:
             y = _one_hot_classes(y)
@@ -525,6 +563,11 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("Unknown label type: continuous values in y; use AutoRegressor "
                              "for regression")
+        if fitted:
+            unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()))
+            if unknown:
+                raise ValueError(f"y holds labels that fit's y does not: {listed(unknown)}")
+            return self._label_encoder.transform(y).astype("int32"), len(self.classes_)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
         if len(self.classes_) < 2:
@@ -571,7 +614,7 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         tags.target_tags.multi_output = True  # a 2-D y trains one output per column
         return tags
 
-    def _encode_y(self, y, n):
+    def _encode_y(self, y, n, fitted=False):
         y = np.asarray(y)
         if y.dtype.kind not in "fiubcO":
             raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}")
@@ -582,8 +625,14 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
             raise ValueError(f"y holds values up to {np.abs(y).max():.3g}: models compute in "
                              "float32, where squared errors of such targets overflow (above "
                              f"about {MAX_TARGET:.0e}): rescale y (smaller units, or a log)")
-        self._y_2d = y.ndim == 2
-        return y, (y.shape[1] if y.ndim == 2 else 1)
+        outputs = y.shape[1] if y.ndim == 2 else 1
+        if fitted and ((y.ndim == 2) != self._y_2d or outputs != self._n_targets):
+            raise ValueError(f"y has shape {y.shape}; fit's y had {self._n_targets} "
+                             f"target{'s' if self._n_targets > 1 else ''}"
+                             f"{' in columns' if self._y_2d else ''}")
+        if not fitted:
+            self._y_2d, self._n_targets = y.ndim == 2, outputs
+        return y, outputs
 
     def predict(self, X):
         """Predicted targets of ``X``, in the targets' units (shape ``(n_samples,)``, or
