@@ -57,8 +57,10 @@ def cmd_validate(args):
             check_data(spec.data, base=os.path.dirname(os.path.abspath(path)))
         except ValueError as err:
             raise SpecError(str(err), "", path) from None
-    print(f"{args.spec}: ok ({searched_parameters(spec)} searched parameters, "
-          f"{len(spec.blocks or [])} blocks, strategy '{spec.config.strategy}')")
+    count, blocks = searched_parameters(spec), len(spec.blocks or [])
+    space = f"{count} searched parameters, {blocks} blocks" if count or blocks or spec.inputs \
+        else "the default space of its data's kind"
+    print(f"{args.spec}: ok ({space}, strategy '{spec.config.strategy}')")
     return 0
 
 

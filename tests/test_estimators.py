@@ -234,6 +234,21 @@ def test_validation_data_is_the_rows_candidates_are_chosen_on():
                                    validation_data=(x[val], names[val]))
 
 
+def test_a_directory_resumes_its_own_data_and_refuses_other_data(tmp_path):
+    """A search folder holds trials of the data they were trained on: the same data
+    resumes them, other data (here as many rows) is refused by name instead of being
+    answered with those trials' models."""
+    x, y = load_iris(return_X_y=True)
+    directory = str(tmp_path / "search")
+    AutoClassifier(max_trials=1, epochs=2, directory=directory).fit(x, y)
+    resumed = AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x, y)
+    assert len(resumed.search_results_) == 2
+    with pytest.raises(autoarch.StudyMismatch, match="other data \\(as many rows"):
+        AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x[::-1], y[::-1])
+    with pytest.raises(autoarch.StudyMismatch, match="other data \\(150 rows, now 100\\)"):
+        AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x[:100], y[:100])
+
+
 def test_image_classifier_on_digits_images():
     x, y = load_digits(return_X_y=True)
     images = (x / 16.0).reshape(-1, 8, 8)

@@ -69,6 +69,10 @@ def test_validate_counts_the_searched_parameters_and_checks_the_data(tmp_path, c
     assert cli_main(["validate", str(spec)]) == 0
     # num_layers, units, activation, dropout, batch_norm, head dropout, learning rate
     assert "ok (7 searched parameters, 2 blocks, strategy 'random')" in capsys.readouterr().out
+    spec.write_text("data: {csv: table.csv, target: label}\n")  # no space: the default one
+    assert cli_main(["validate", str(spec)]) == 0
+    assert "ok (the default space of its data's kind, strategy 'bayesian')" in \
+        capsys.readouterr().out
     spec.write_text(SPEC.replace("target: label", "target: lable"))
     assert cli_main(["validate", str(spec)]) == 1
     err = capsys.readouterr().err

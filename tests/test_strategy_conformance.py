@@ -121,6 +121,29 @@ def test_resume_refuses_a_different_study(tmp_path):
         Study(SPACE, strategy="evolution", seed=1, directory=tmp_path)
     with pytest.raises(autoarch.StudyMismatch, match="seed"):
         Study(SPACE, strategy="random", seed=2, directory=tmp_path)
+    # another space: named by its parameters, not printed whole
+    other = {**SPACE, "extra": {"type": "choice", "values": [1, 2]}}
+    with pytest.raises(autoarch.StudyMismatch, match=r"\(space: new: 'extra'\)"):
+        Study(other, strategy="random", seed=1, directory=tmp_path)
+
+
+def test_resume_refuses_other_data(tmp_path):
+    """The data a study was given is in its header: the same resumes, other data is refused
+    (a journal written without it resumes with any)."""
+    data = {"rows": 150, "blake2b": "a"}
+    first = Study(SPACE, strategy="random", seed=1, directory=tmp_path / "a", data=data)
+    first.optimize(lambda t: objective(t.params), max_trials=2)
+    first.close()
+    resumed = Study(SPACE, strategy="random", seed=1, directory=tmp_path / "a", data=dict(data))
+    assert resumed.n_finished == 2
+    resumed.close()
+    for other, says in (({"rows": 150, "blake2b": "b"}, "as many rows, other values"),
+                        ({"rows": 569, "blake2b": "a"}, "150 rows, now 569")):
+        with pytest.raises(autoarch.StudyMismatch, match=f"other data \\({says}\\)"):
+            Study(SPACE, strategy="random", seed=1, directory=tmp_path / "a", data=other)
+    run("random", seed=1, n=2, directory=tmp_path / "b")
+    assert Study(SPACE, strategy="random", seed=1, directory=tmp_path / "b",
+                 data=data).n_finished == 2
 
 
 def test_torn_journal_tail_is_dropped(tmp_path):

@@ -51,6 +51,25 @@ def n_rows(inputs):
     return len(next(iter(inputs.values())))
 
 
+def fingerprint(rows, *parts):
+    """``{"rows": rows, "blake2b": digest of parts}``, the parts arrays or ``{name: array}``
+    dicts (None skipped): what a search learns from, recorded in its journal so that a
+    resume with other data is refused (:class:`autoarch.engine.study.Study`)."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        for name, array in sorted(part.items()) if isinstance(part, dict) else [("", part)]:
+            if array is None:
+                continue
+            array = np.asarray(array)
+            if array.dtype == object:  # texts, a table's strings: their printed values
+                array = array.astype(str)
+            digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return {"rows": int(rows), "blake2b": digest.hexdigest()}
+
+
 def eval_batch(batch_size):
     """The rows a prediction step takes where training takes ``batch_size``."""
     return max(int(batch_size), EVAL_BATCH)

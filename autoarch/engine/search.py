@@ -272,7 +272,9 @@ class ModelSearch:
                            seed=config.seed, directory=self.directory,
                            strategy_options=config.strategy_options,
                            max_consecutive_failures=config.budget.max_consecutive_failures or None,
-                           first_trials=self.space.first_trials(hp))
+                           first_trials=self.space.first_trials(hp),
+                           data=data_ops.fingerprint(len(y_train) + len(y_val), x_train,
+                                                     y_train, x_val, y_val, *(weights or ())))
         if self._objective_.name == "val_accuracy" and np.ndim(y_val) == 1 and len(y_val):
             # what predicting the majority class reaches: no winner may be worse
             _, rows = np.unique(np.asarray(y_val), return_inverse=True)

@@ -54,6 +54,22 @@ def _space_config(space):
     return json.loads(json.dumps(space.get_config(), default=str))
 
 
+def _space_difference(recorded, now):
+    """How two spaces' configs differ, by parameter name: what a refused resume says (the
+    configs themselves run to thousands of characters)."""
+    def by_name(config):
+        return {p.get("config", {}).get("name"): p for p in (config or {}).get("space", [])
+                if isinstance(p, dict)}
+
+    old, new = by_name(recorded), by_name(now)
+    parts = [f"{label}: {', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}"
+             for label, names in (
+                 ("recorded only", [n for n in old if n not in new]),
+                 ("new", [n for n in new if n not in old]),
+                 ("changed", [n for n in old if n in new and old[n] != new[n]])) if names]
+    return "; ".join(parts) or "the parameters' order or conditions"
+
+
 class Study:
     """A search: ``ask`` for a trial, evaluate it, ``tell`` the result; or ``optimize(fn)``.
 
@@ -80,12 +96,17 @@ class Study:
             the first trials evaluate before the strategy suggests any (autoarch's own
             strategies; keras-tuner's grid and Hyperband, and the strategies that find their
             trials in a phase before the first, plan their own trials).
+        data: what the trials learn from, as ``{"rows": n, ...}`` (a model search gives
+            :func:`autoarch.engine.data.fingerprint`): recorded in the journal, and a resume
+            in that directory with other data is refused (its trials, models and
+            validation predictions belong to the data they were made from).
     """
 
     def __init__(self, space, strategy="random", objective="max", seed=None, directory=None,
                  strategy_options=None, max_consecutive_failures=5, first_trials=(),
-                 objectives=None, constraints=None):
+                 objectives=None, constraints=None, data=None):
         self.space = load_space(space)
+        self.data = data
         self.first_trials = [dict(p) for p in first_trials]
         strategy_class(strategy)
         self.strategy = strategy
@@ -129,7 +150,8 @@ class Study:
                                 strategy_options=self.strategy_options, seed=self.seed,
                                 objective=[self.objective.name, self.objective.direction],
                                 **self._objectives_record(),
-                                space=_space_config(self.space), created=time.time())
+                                space=_space_config(self.space),
+                                **({} if data is None else {"data": data}), created=time.time())
 
     def _set_objectives(self, objective, objectives, constraints):
         objectives = [make_objective(o) for o in (objectives or [objective])]
@@ -189,6 +211,14 @@ class Study:
             return int(seed) if seed is not None else secrets.randbelow(2**31 - 1)
         if not isinstance(header, dict) or header.get("event") != "study":
             raise StudyMismatch(f"{self.journal.path}: not an autoarch journal")
+        recorded = header.get("data")
+        if self.data is not None and recorded is not None and recorded != self.data:
+            rows = "as many rows, other values" if recorded.get("rows") == \
+                self.data.get("rows") else f"{recorded.get('rows')} rows, now {self.data.get('rows')}"
+            raise StudyMismatch(
+                f"{self.journal.path} holds a search of other data ({rows}): its trials do "
+                "not describe this data; use another directory (or remove this one) to start "
+                "anew, or give the same data to resume it")
         expected = {"strategy": self.strategy, "strategy_options": self.strategy_options,
                     "objective": [self.objective.name, self.objective.direction],
                     "objectives": None, "constraints": None,
@@ -197,9 +227,10 @@ class Study:
             expected["seed"] = int(seed)
         for key, value in expected.items():
             if header.get(key) != value:
-                raise StudyMismatch(
-                    f"{self.journal.path} holds a different study ({key}: recorded "
-                    f"{header.get(key)!r}, now {value!r}); use another directory to start anew")
+                differs = f"space: {_space_difference(header.get(key), value)}" \
+                    if key == "space" else f"{key}: recorded {header.get(key)!r}, now {value!r}"
+                raise StudyMismatch(f"{self.journal.path} holds a different study ({differs}); "
+                                    "use another directory to start anew")
         return header["seed"]
 
     def _replay(self, records):
