@@ -264,8 +264,13 @@ def test_errors_are_clear(iris):
         AutoClassifier(**FAST).fit(x_train[:3], y_train[:3])
     y_nan = y_train.astype(float)
     y_nan[0] = np.nan
-    with pytest.raises(ValueError, match="y contains NaN"):
+    with pytest.raises(ValueError, match="y contains NaN, infinity or a missing value in row 0"):
         AutoClassifier(**FAST).fit(x_train, y_nan)
+    missing = pd.Series(y_train, dtype="Int64").where(np.arange(len(y_train)) % 10 != 3)
+    with pytest.raises(ValueError, match=r"missing value in row 3 \(and 10 more\)"):
+        AutoClassifier(**FAST).fit(x_train, missing)
+    with pytest.raises(ValueError, match="missing value in row 3 "):
+        AutoRegressor(**FAST).fit(x_train, missing.astype("Float64"))
     with pytest.raises(ValueError, match="one label per sample"):
         AutoClassifier(**FAST).fit(x_train, y_train[:-1])
     # a 2-D y is read as one-hot rows: several labels in a row, none, or scores are refused

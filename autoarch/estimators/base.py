@@ -518,6 +518,22 @@ def _scored(X, y, sample_weight):
     return X, y, sample_weight
 
 
+def _check_present(y):
+    """Refuse targets that hold no value (NaN, None, ``pd.NA``) or infinity, naming the
+    first such row."""
+    import pandas as pd
+
+    rows = y.reshape(len(y), -1) if y.ndim else y.reshape(1, 1)
+    bad = pd.DataFrame(rows).isna().to_numpy().any(axis=1)
+    if rows.dtype.kind == "f":
+        bad |= np.isinf(rows).any(axis=1)
+    if bad.any():
+        more = int(bad.sum()) - 1
+        raise ValueError(f"y contains NaN, infinity or a missing value in row "
+                         f"{int(np.argmax(bad))}{f' (and {more} more)' if more else ''}: drop "
+                         "those rows or fill them in")
+
+
 def _one_hot_classes(y):
     """The class of each one-hot row of a 2-D ``y``; refused, naming the first row that is
     not one-hot, where a row holds no 1 or several (several labels per row), or values
@@ -555,11 +571,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         if y.ndim != 1 or len(y) != n:
             raise ValueError(f"y must hold one label per sample: X has {n} samples, y has "
                              f"shape {np.shape(y)}")
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity")
-        if y.dtype == object and any(v is None or (isinstance(v, float) and np.isnan(v))
-                                     for v in y):
-            raise ValueError("y contains missing labels")
+        _check_present(y)
         if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("Unknown label type: continuous values in y; use AutoRegressor "
                              "for regression")
@@ -618,6 +630,7 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         y = np.asarray(y)
         if y.dtype.kind not in "fiubcO":
             raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}")
+        _check_present(y)
         y = check_array(y, ensure_2d=False, dtype="float32", input_name="y")
         if len(y) != n:
             raise ValueError(f"X has {n} samples but y has {len(y)}")
