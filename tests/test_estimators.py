@@ -273,6 +273,12 @@ def test_errors_are_clear(iris):
         AutoRegressor(**FAST).fit(x_train, missing.astype("Float64"))
     with pytest.raises(ValueError, match="one label per sample"):
         AutoClassifier(**FAST).fit(x_train, y_train[:-1])
+    # as AutoKeras's fit takes them: settings are the estimator's, and said so
+    with pytest.raises(TypeError, match=r"epochs is a setting of the estimator, "
+                                        r"AutoClassifier\(epochs=5\)\.fit\(X, y\)"):
+        AutoClassifier().fit(x_train, y_train, epochs=5)
+    with pytest.raises(TypeError, match="'sample_weights' \\(did you mean 'sample_weight'"):
+        AutoClassifier().fit(x_train, y_train, sample_weights=np.ones(len(y_train)))
     # a 2-D y is read as one-hot rows: several labels in a row, none, or scores are refused
     one_hot = np.eye(3)[y_train]
     for row, value, said in ((4, 1.0, r"row 4 is \[1\.0, 1\.0, 1\.0\]: .*multilabel"),

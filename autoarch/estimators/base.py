@@ -252,7 +252,7 @@ class _AutoEstimator(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------------------
     def fit(self, X, y=None, callbacks=None, sensitive_features=None, sensitive_as_input=True,
-            sample_weight=None, validation_data=None):
+            sample_weight=None, validation_data=None, **settings):
         """Search for the best model for ``X``, ``y``; returns ``self``.
 
         Parameters
@@ -298,8 +298,12 @@ class _AutoEstimator(BaseEstimator):
             them). The inputs' statistics are learned from ``X`` alone; a final model
             retrained on all rows (``final_fit``) trains on both. Not with
             ``sensitive_features``, and no cross-validated selection (``crossval_rows``).
+        **settings
+            None taken: a search setting given here (``epochs=10``, as AutoKeras's ``fit``
+            takes it) is refused with where it goes, ``AutoClassifier(epochs=10)``.
         """
         started = time.monotonic()  # time_limit counts the whole fit
+        _refuse_settings(self, settings)
         if hasattr(X, "element_spec"):
             X, y, weights = dataset_to_arrays(X)
             sample_weight = weights if sample_weight is None else sample_weight
@@ -516,6 +520,21 @@ def _scored(X, y, sample_weight):
     if y is None:
         raise ValueError("score needs y (or a tf.data.Dataset of (x, y) pairs)")
     return X, y, sample_weight
+
+
+def _refuse_settings(estimator, given):
+    """``fit``'s unknown keyword arguments refused; a search setting among them (AutoKeras's
+    and Keras's ``fit`` take ``epochs``) with where it goes: the estimator's parameters."""
+    if not given:
+        return
+    name = next(iter(given))
+    owner = type(estimator).__name__
+    if name in PARAMETERS:
+        raise TypeError(f"{owner}.fit() got {name}={given[name]!r}: {name} is a setting of "
+                        f"the estimator, {owner}({name}={given[name]!r}).fit(X, y)")
+    fit_arguments = list(inspect.signature(estimator.fit).parameters)
+    raise TypeError(f"{owner}.fit() got an unexpected keyword argument '{name}'"
+                    f"{did_you_mean(name, fit_arguments + list(PARAMETERS))}")
 
 
 def _check_present(y):
