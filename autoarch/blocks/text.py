@@ -21,9 +21,9 @@ UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
             "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f")
 # The bag's words: runs of letters, digits and underscores, lowercased ("x86-64" is "x86" and
 # "64", as scikit-learn's default tokenizer sees it, not Keras's "x8664"), and each character
-# of ``UNSPACED`` that is a letter or digit (Thai's vowel marks are neither, and are
-# dropped as punctuation is). The same rule runs in scikit-learn (vocabulary and document frequencies)
-# and inside the model (a registered function,
+# of ``UNSPACED`` that is a letter or digit (Thai's vowel marks are neither, and are dropped
+# as punctuation is). The same rule runs in scikit-learn (vocabulary and document
+# frequencies) and inside the model (a registered function,
 # :func:`autoarch.blocks.layers.separate_words`, so saved models reload in safe mode).
 _WORD = re.compile(f"(?=\\w)[{UNSPACED}]|[^\\W{UNSPACED}]+")
 BAG_SCALE = 4.0  # what a tf-idf entry of a typical text is scaled to (see TextBlock.adapt)

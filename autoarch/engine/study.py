@@ -213,8 +213,9 @@ class Study:
             raise StudyMismatch(f"{self.journal.path}: not an autoarch journal")
         recorded = header.get("data")
         if self.data is not None and recorded is not None and recorded != self.data:
-            rows = "as many rows, other values" if recorded.get("rows") == \
-                self.data.get("rows") else f"{recorded.get('rows')} rows, now {self.data.get('rows')}"
+            before, now = recorded.get("rows"), self.data.get("rows")
+            rows = "as many rows, other values" if before == now else \
+                f"{before} rows, now {now}"
             raise StudyMismatch(
                 f"{self.journal.path} holds a search of other data ({rows}): its trials do "
                 "not describe this data; use another directory (or remove this one) to start "

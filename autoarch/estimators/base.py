@@ -338,8 +338,8 @@ class _AutoEstimator(BaseEstimator):
         directory = self.directory or tempfile.mkdtemp(prefix="autoarch-")
         search = ModelSearch(space, self._encoded_config(config), directory=directory,
                              verbose=self.verbose, chief=self.chief)
+        # a failed search keeps its folder
         search.fit(checked, y_encoded, validation_data=validation, callbacks=callbacks,
-                   # a failed search keeps its folder
                    sensitive_features=sensitive_features, sensitive_input=sensitive_input,
                    sample_weight=sample_weight, started=started)
         self.best_model_ = search.best_model
