@@ -63,10 +63,12 @@ def fingerprint(rows, *parts):
             if array is None:
                 continue
             array = np.asarray(array)
-            if array.dtype == object:  # texts, a table's strings: their printed values
-                array = array.astype(str)
             digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+            if array.dtype == object:  # texts, a table's strings: their printed values (not
+                # astype(str), whose fixed width is the longest text's for every row)
+                digest.update("\0".join(map(str, array.ravel())).encode("utf-8", "replace"))
+            else:
+                digest.update(np.ascontiguousarray(array).tobytes())
     return {"rows": int(rows), "blake2b": digest.hexdigest()}
 
 
