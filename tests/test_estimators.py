@@ -249,6 +249,26 @@ def test_a_directory_resumes_its_own_data_and_refuses_other_data(tmp_path):
         AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x[:100], y[:100])
 
 
+def test_a_target_named_by_its_column_in_a_frame_or_a_csv_file(tmp_path):
+    """As AutoKeras's structured data takes them: y the target column's name, X a DataFrame
+    or a CSV file's path; predict and score leave that column out where it is given."""
+    x, y = load_iris(return_X_y=True, as_frame=True)
+    frame = x.assign(species=np.array(["setosa", "versicolor", "virginica"])[y])
+    frame.to_csv(tmp_path / "iris.csv", index=False)
+    clf = AutoClassifier(**FAST).fit(frame, "species")
+    assert list(clf.feature_names_in_) == list(x.columns)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(clf.predict(frame), clf.predict(x))
+    assert clf.score(frame, "species") == clf.score(x, frame["species"])
+    from_file = AutoClassifier(**FAST).fit(tmp_path / "iris.csv", "species",
+                                           validation_data=(str(tmp_path / "iris.csv"), "species"))
+    assert from_file.predict(str(tmp_path / "iris.csv")).shape == (150,)
+    with pytest.raises(ValueError, match="names no column of X \\(did you mean 'species'"):
+        AutoClassifier(**FAST).fit(frame, "Species")
+    with pytest.raises(ValueError, match="X is no DataFrame or CSV file"):
+        AutoClassifier(**FAST).fit(x.to_numpy(), "species")
+
+
 def test_image_classifier_on_digits_images():
     x, y = load_digits(return_X_y=True)
     images = (x / 16.0).reshape(-1, 8, 8)

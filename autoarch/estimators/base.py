@@ -229,7 +229,7 @@ class _AutoEstimator(BaseEstimator):
         if sensitive_features is not None:
             raise ValueError("sensitive_features: give them with the rows the search splits "
                              "itself (no validation_data)")
-        x_val, y_val = validation_data[:2]
+        x_val, y_val = _target_column(*validation_data[:2])
         try:
             checked, n = self._check_fitted_inputs(x_val)
             y_val = self._encode_y(y_val, n, fitted=True)[0]
@@ -257,13 +257,16 @@ class _AutoEstimator(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like, DataFrame, list of strings, dict of those, or tf.data.Dataset
+        X : array-like, DataFrame, list of strings, dict of those, tf.data.Dataset or path
             A table, images, sequences or texts (the kind is recognised, or fixed by the task
             class), or ``{input name: data}`` for several inputs (one branch each, merged
             before the head); or a ``tf.data.Dataset`` of ``(x, y)`` pairs or ``(x, y,
-            sample_weight)`` triples.
-        y : array-like
-            Labels (ints, strings or one-hot rows) or regression targets.
+            sample_weight)`` triples; or a CSV file's path (a table; ``predict`` and
+            ``score`` take one too).
+        y : array-like or str
+            Labels (ints, strings or one-hot rows) or regression targets; or the name of the
+            column of the DataFrame (or CSV file) ``X`` that holds them (``predict`` then
+            ignores that column where it is given).
         callbacks : list of keras.callbacks.Callback, default=None
             Added to every trial's training (e.g. ``TensorBoard``).
         sensitive_features : str, list of str or array-like, default=None
@@ -304,6 +307,8 @@ class _AutoEstimator(BaseEstimator):
         """
         started = time.monotonic()  # time_limit counts the whole fit
         _refuse_settings(self, settings)
+        self._target_name = y if isinstance(y, str) else None
+        X, y = _target_column(X, y)
         if hasattr(X, "element_spec"):
             X, y, weights = dataset_to_arrays(X)
             sample_weight = weights if sample_weight is None else sample_weight
@@ -432,6 +437,10 @@ class _AutoEstimator(BaseEstimator):
         check_is_fitted(self, "best_model_")
         if hasattr(X, "element_spec"):  # a tf.data.Dataset: its inputs (any targets dropped)
             X = dataset_to_arrays(X, targets=False)[0]
+        X = _target_column(X, None)[0]
+        name = getattr(self, "_target_name", None)  # fit's y named a column: not an input
+        if name is not None and name in [str(c) for c in getattr(X, "columns", [])]:
+            X = _target_column(X, name)[0]
         checked, _ = self._check_fitted_inputs(X)
         return np.asarray(predict_rows(self.best_model_, self.space_.arrays(checked), EVAL_BATCH),
                           dtype="float64")
@@ -519,7 +528,26 @@ def _scored(X, y, sample_weight):
         sample_weight = weights if sample_weight is None else sample_weight
     if y is None:
         raise ValueError("score needs y (or a tf.data.Dataset of (x, y) pairs)")
-    return X, y, sample_weight
+    return (*_target_column(X, y), sample_weight)
+
+
+def _target_column(X, y):
+    """``(X, y)``, where ``X`` may be a CSV file's path (read as a DataFrame) and ``y`` the
+    name of one of its columns (as AutoKeras's structured data takes them): that column is
+    then the target and the others the inputs."""
+    if isinstance(X, (str, os.PathLike)) and os.path.isfile(X):
+        import pandas as pd
+
+        X = pd.read_csv(X)
+    if not isinstance(y, str):
+        return X, y
+    columns = [str(c) for c in getattr(X, "columns", [])]
+    if not hasattr(X, "columns"):
+        raise ValueError(f"y={y!r} names a column, but X is no DataFrame or CSV file")
+    if y not in columns:
+        raise ValueError(f"y={y!r} names no column of X{did_you_mean(y, columns)}")
+    column = X.columns[columns.index(y)]
+    return X.drop(columns=[column]), X[column]
 
 
 def _refuse_settings(estimator, given):
