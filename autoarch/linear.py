@@ -212,4 +212,3 @@ def table_linear_model(kind, fitted, name="table_linear"):
     score = dense(kind.encode(made))
     dense.set_weights([coef.T, np.asarray(fitted.intercept_, "float32").reshape(-1)])
     return keras.Model(inputs, score, name=name)
-

@@ -589,8 +589,6 @@ def _one_hot_classes(y):
         values = y.astype("float64")
     except (TypeError, ValueError):
         values = None
-    if values is not None and not np.isfinite(values).all():
-        raise ValueError("y contains NaN or infinity")
     bad = np.ones(len(y), bool) if values is None else \
         ~np.isin(values, (0.0, 1.0)).all(axis=1) | ((values == 1.0).sum(axis=1) != 1)
     if bad.any():
@@ -611,6 +609,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 
     def _encode_y(self, y, n, fitted=False):
         y = np.asarray(y)
+        _check_present(y)
         if y.ndim == 2 and y.shape[1] > 1:
             y = _one_hot_classes(y)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -618,7 +617,6 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         if y.ndim != 1 or len(y) != n:
             raise ValueError(f"y must hold one label per sample: X has {n} samples, y has "
                              f"shape {np.shape(y)}")
-        _check_present(y)
         if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("Unknown label type: continuous values in y; use AutoRegressor "
                              "for regression")
