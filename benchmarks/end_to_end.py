@@ -390,7 +390,7 @@ def run_default(task, data_dir, time_limit=None, seed=0, train_rows=None, **sett
                      f"({time.perf_counter() - fit_started:.1f} s)")
     summary = estimator.search_summary_
     how = f"{summary['trials']} trials, {summary['final_model']}"
-    setting = re.search(r"trees of (depth \d+(?:, \d+ rows a leaf)?)",
+    setting = re.search(r"trees of (depth \d+(?:, \d+ rows a leaf)?(?:, category codes)?)",
                         summary.get("boosted_trees", ""))
     classical = [f"{member_name(m['trial'])} {m['weight']:.2f}" +
                  (f" ({setting[1]})" if m["trial"] == "trees" and setting else "")

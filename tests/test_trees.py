@@ -13,28 +13,48 @@ from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
-from autoarch.trees import (MAX_TREES, SETTINGS, Shifted, TreeEnsemble, at_most_rows,
-                            boosting_rows, fit_boosted_trees, tree_arrays)
+from autoarch.trees import (MAX_TREES, SETTINGS, Prepared, TreeEnsemble, at_most_rows,
+                            boosting_rows, fit_boosted_trees, settings_of, tree_arrays)
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
 
 
-def _scores(x, classification, y):
-    fitted = fit_boosted_trees(x, y, classification, seconds=10)
+def _scores(x, classification, y, **settings):
+    fitted = fit_boosted_trees(x, y, classification, seconds=10, **settings)
     inputs = keras.Input((x.shape[1],))
     model = keras.Model(inputs, TreeEnsemble(**tree_arrays(fitted, x[:4]))(inputs))
     expected = fitted.decision_function(x) if classification else fitted.predict(x)
     return model.predict(x, verbose=0), np.asarray(expected).reshape(len(x), -1), fitted
 
 
+def _one_hot_table(rows, seed=0):
+    """Encoded rows as a table's are: two numeric columns, then two category columns as
+    one-hot slots (the unknown slot first, never set), of 12 and 4 values; and their groups.
+    The target is high for 6 of the 12 values, so one-hot splits need 6 trees' worth of splits
+    where a split on the values' mean target needs one."""
+    rng = np.random.default_rng(seed)
+    city, colour = rng.integers(0, 12, rows), rng.integers(0, 4, rows)
+    x = np.zeros((rows, 2 + 13 + 5), "float32")
+    x[:, :2] = rng.normal(size=(rows, 2))
+    x[np.arange(rows), 3 + city] = 1
+    x[np.arange(rows), 16 + colour] = 1
+    signal = np.isin(city, [0, 2, 3, 7, 9, 11]) * 2.0 + 0.5 * x[:, 0] + (colour == 1)
+    return x, signal + 0.3 * rng.normal(size=rows), [list(range(2, 15)), list(range(15, 20))]
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression", "mostly zero",
-                                  "standardized counts", "standardized counts, regression"])
+                                  "standardized counts", "standardized counts, regression",
+                                  "category codes", "category codes, multiclass",
+                                  "category codes, regression"])
 def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
-    """On dense rows; on one-hot-like rows that the boosting fits as a sparse matrix; and on
+    """On dense rows; on one-hot-like rows that the boosting fits as a sparse matrix; on
     counts standardized as a table's numbers are (mostly one value per column, not zero),
-    which it fits less each column's usual value, sparse again."""
+    which it fits less each column's usual value, sparse again; and on a table's one-hot
+    category columns with their values' mean targets as more columns (the third setting;
+    none with three classes, which no one order of the values serves)."""
     regression = task.endswith("regression")
+    settings = {}
     if task == "regression":
         x, y = load_diabetes(return_X_y=True)
     elif task.startswith(("mostly zero", "standardized counts")):
@@ -44,21 +64,32 @@ def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
         y = y if regression else (y > 0.3).astype(int)
         if task.startswith("standardized counts"):
             x = (x - x.mean(axis=0)) / x.std(axis=0)
+    elif task.startswith("category codes"):
+        x, y, groups = _one_hot_table(600)
+        y = y if regression else np.digitize(y, [1.0, 2.2]) if "multiclass" in task else \
+            (y > 1.2).astype(int)
+        settings = {"groups": groups, "settings": SETTINGS[2]}
     else:
         x, y = load_iris(return_X_y=True)
         y = (y == 2).astype(int) if task == "binary" else y
     x = x.astype("float32")
-    got, expected, fitted = _scores(x, not regression, y)
-    assert got.shape == (len(x), 3 if task == "multiclass" else 1)
+    got, expected, fitted = _scores(x, not regression, y, **settings)
+    outputs = 3 if task.endswith("multiclass") else 1
+    assert got.shape == (len(x), outputs)
     assert fitted.n_estimators_ > 10
     assert sparse.issparse(at_most_rows(x, y, 0, "float32")[0]) == (task == "mostly zero")
-    assert isinstance(fitted, Shifted) == task.startswith("standardized counts")
+    coded = task in ("category codes", "category codes, regression")  # not with 3 classes
+    assert isinstance(fitted, Prepared) == (coded or task.startswith("standardized counts"))
+    assert (getattr(fitted, "codes", None) is not None) == coded
+    if coded:  # the fit's own rows got cross-fitted codes, a column for each category column
+        assert settings_of(fitted) == SETTINGS[2] and fitted.n_features_in_ == 22
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
-    shared = boosting_rows(x, y)  # made once for several fits, as a search's settings share it
-    assert (shared[-1] is not None) == isinstance(fitted, Shifted)
-    again = fit_boosted_trees(None, None, not regression, seconds=10, rows=shared)
+    shared = boosting_rows(x, y, groups=settings.get("groups"), classification=not regression)
+    assert (shared.shift is not None) == task.startswith("standardized counts")
+    again = fit_boosted_trees(None, None, not regression, seconds=10, rows=shared,
+                              settings=settings.get("settings", SETTINGS[0]))
     np.testing.assert_array_equal(again.predict(x), fitted.predict(x))
-    if isinstance(fitted, Shifted):  # the shift travels with the model
+    if isinstance(fitted, Prepared):  # the shift and the codes travel with the model
         inputs = keras.Input((x.shape[1],))
         model = keras.Model(inputs, TreeEnsemble(**tree_arrays(fitted, x[:4]))(inputs))
         model.save(tmp_path / "trees.keras")
@@ -66,6 +97,26 @@ def test_the_keras_trees_compute_what_scikit_learn_computes(task, tmp_path):
         np.testing.assert_allclose(reloaded.predict(x, verbose=0), got, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(pickle.loads(pickle.dumps(fitted)).predict(x),
                                    fitted.predict(x))
+
+
+def test_category_codes_let_the_trees_group_a_columns_values():
+    """Six of twelve values raise the target: on 300 rows, depth-5 trees of 20 rows a leaf
+    over one-hot slots need a split per value (and 20 rows a leaf stops them), where one
+    split on the values' mean target groups them; each value's code is its mean target,
+    shrunk towards the overall mean, and an unseen value's (no slot set) the overall mean."""
+    x, y, groups = _one_hot_table(2300)
+    errors = {}
+    for codes in (False, True):
+        fitted = fit_boosted_trees(x[:300], y[:300], False, seconds=30, groups=groups,
+                                   settings={**SETTINGS[2], "category_codes": codes})
+        errors[codes] = np.mean((fitted.predict(x[300:]) - y[300:]) ** 2)
+    assert errors[True] < 0.8 * errors[False]
+    codes = fitted.codes(x[:300])
+    city = x[:300, 3:15].argmax(axis=1)
+    high = np.isin(city, [0, 2, 3, 7, 9, 11])
+    assert codes[high, 0].min() > codes[~high, 0].max()  # the six values above the others
+    np.testing.assert_allclose(fitted.codes(np.zeros((1, 20), "float32"))[0],
+                               [y[:300].mean()] * 2, rtol=1e-5)  # the overall mean
 
 
 def test_a_split_between_neighbouring_floats_sends_each_to_its_own_side():
@@ -130,7 +181,8 @@ def test_the_deep_trees_give_no_leaf_to_a_few_outlying_rows(seed):
     signal = np.sin(2 * x[:, 0]) + x[:, 1] ** 2 / 2
     y = signal + rng.standard_t(1.5, size=4000)
     errors = []
-    assert {**SETTINGS[2], "min_samples_leaf": 1} == SETTINGS[1]
+    assert {**SETTINGS[2], "min_samples_leaf": 1, "category_codes": False} == \
+        {**SETTINGS[1], "category_codes": False}
     for leaf in (1, SETTINGS[2]["min_samples_leaf"]):
         fitted = fit_boosted_trees(x[:3000], y[:3000], False, seed=seed, seconds=30,
                                    settings={**SETTINGS[2], "min_samples_leaf": leaf})
@@ -226,3 +278,26 @@ def test_a_regressor_with_the_trees_predicts_in_the_targets_units(tmp_path):
     predictions = reg.predict(x.iloc[300:])
     assert 0.2 < reg.score(x.iloc[300:], y.iloc[300:] * 1000)
     assert 50_000 < predictions.mean() < 250_000
+
+
+def test_a_table_with_a_category_column_fits_trees_on_its_values_mean_targets(tmp_path):
+    """The third setting takes a category column of twelve values as their mean targets
+    too: it is in the journal by name, it wins here (six values raise the target), and the
+    final model, the trees alone, computes the codes inside (the Keras, SavedModel and
+    TFLite exports predict the same)."""
+    rng = np.random.default_rng(0)
+    city = rng.choice([f"c{i}" for i in range(12)], size=1200)
+    frame = pd.DataFrame({"a": rng.normal(size=1200), "city": city})
+    y = np.isin(city, ["c0", "c2", "c3", "c7", "c9", "c11"]) * 2.0 + 0.5 * frame.a + \
+        0.3 * rng.normal(size=1200)
+    reg = AutoRegressor(max_trials=1, epochs=1, directory=str(tmp_path), learning_rate=1e-9,
+                        **TINY).fit(frame.iloc[:900], y[:900])
+    (note,) = [r for r in Journal(str(tmp_path)).read() if r["event"] == "boosted_trees"]
+    assert set(note["validation_loss_by_setting"]) == {
+        "depth 3", "depth 5", "depth 5, 20 rows a leaf, category codes"}
+    assert reg.score(frame.iloc[900:], y[900:]) > 0.85
+    assert note["setting"] == "depth 5, 20 rows a leaf, category codes"
+    assert reg.search_summary_["final_model"] == "boosted trees retrained on all rows"
+    (layer,) = [layer for layer in reg.best_model_.layers if isinstance(layer, TreeEnsemble)]
+    assert layer.codes == 1
+    assert_exports_predict_the_same(reg, frame.iloc[900:], tmp_path)

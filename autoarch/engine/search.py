@@ -549,7 +549,7 @@ class ModelSearch:
         has no such encoding, :meth:`_encoded_rows`). The trials' epochs are chosen on the
         same validation rows, so the selection compares like with like."""
         from autoarch.trees import (SETTINGS, TooSlow, boosting_rows, fit_boosted_trees,
-                                    setting_name)
+                                    setting_name, settings_of)
 
         encoded = self._encoded_rows()
         if encoded is None:
@@ -557,7 +557,8 @@ class ModelSearch:
         classification = self.space.is_classification
         (x, x_val), y = encoded, self._trainer.train[1]
         rows = boosting_rows(x, y, self.config.seed,  # the same for every fit below
-                             self._trainer.weights("train"))
+                             self._trainer.weights("train"), self._category_slots(),
+                             classification)
         fits, slow = [], None
         for settings in SETTINGS:
             try:
@@ -573,7 +574,7 @@ class ModelSearch:
                 model.staged_predict(x_val)
             curve = [ensemble_loss(self._as_outputs(v), self._trainer.val[1], classification,
                                    self._trainer.weights("val")) for v in staged]
-            fits.append((min(curve), int(np.argmin(curve)) + 1, settings))
+            fits.append((min(curve), int(np.argmin(curve)) + 1, settings_of(model)))
         if not fits:
             self.study.note("boosted_trees", skipped=str(slow))
             return None
@@ -602,6 +603,14 @@ class ModelSearch:
             return self._scaled
         ahead = self._trainer.ahead()
         return None if ahead is None else (ahead[0][DEFAULT_INPUT], ahead[1][DEFAULT_INPUT])
+
+    def _category_slots(self):
+        """A table's category columns as the boosted trees take them
+        (:meth:`TabularInput.category_slots`); None for other inputs."""
+        if self._only_kind() != "tabular":
+            return None
+        (kind,) = self.space.inputs.values()
+        return kind.category_slots()
 
     def _only_kind(self):
         """The kind of the space's one input (``"tabular"``, ``"text"``, ``"signal"`` ...);
@@ -1253,7 +1262,7 @@ class ModelSearch:
                                     classification=self.space.is_classification)[0]
         return fit_boosted_trees(x, y, self.space.is_classification, seed=seed,
                                  n_trees=model.n_estimators_, settings=settings_of(model),
-                                 sample_weight=sample_weight)
+                                 sample_weight=sample_weight, groups=self._category_slots())
 
     def _classical_outputs(self, key, model, x):
         """A fitted classical member's outputs on rows ``x``, as a trial's."""

@@ -373,6 +373,14 @@ class TabularInput(InputKind):
                 start += width
         return layout
 
+    def category_slots(self, least=3):
+        """Each category column's positions in encode's vector (its one-hot slots, the
+        unknown slot first), for the columns of ``least`` values or more: where the boosted
+        trees take its values' mean targets (:class:`autoarch.trees.CategoryCodes`)."""
+        layout = self.layout()
+        return [layout[c] for c in self.columns
+                if c in self.vocabularies and len(self.vocabularies[c]) >= least]
+
     def _columns(self, frame):
         """``(input name, series)`` per column, in order."""
         return [(name, frame.iloc[:, i]) for i, name in enumerate(input_names(frame.columns))]
