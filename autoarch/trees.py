@@ -8,10 +8,10 @@ scikit-learn's ``GradientBoostingClassifier`` or ``GradientBoostingRegressor`` o
 encoded training rows, and greedy ensemble selection (:mod:`autoarch.ensemble`) may weigh it
 beside the trials (``boosted_trees``, on by default). Three boostings are fitted (depth 3;
 depth 5; depth 5 with 20 rows a leaf, a table's categories also as their mean targets for
-values or two classes: :data:`SETTINGS`), and the setting and count of trees of lowest validation loss kept, refitted
-on all training rows: the shallow trees win on most small tables, the deeper ones where more
-rows support interactions of more columns. Its
-trees are public arrays (``tree_.feature``, ``threshold``, ``children_left``/``right``,
+values or two classes: :data:`SETTINGS`), and the setting and count of trees of lowest
+validation loss kept, refitted on all training rows: the shallow trees win on most small
+tables, the deeper ones where more rows support interactions of more columns. Its trees
+are public arrays (``tree_.feature``, ``threshold``, ``children_left``/``right``,
 ``value``); ``TreeEnsemble`` walks them with gathers inside the model, so the member
 predicts, exports (Keras, SavedModel, TFLite) and pickles like any network, from the raw
 columns.
@@ -33,12 +33,11 @@ from keras import layers
 #: HistGradientBoosting's 31 leaves allow) with larger ones; and the same with at least 20
 #: rows a leaf, as HistGradientBoosting has (no leaf for a few outlying rows: it won on a
 #: wage, a spam and a covid-test table, lost on small ones, so it is a third choice rather
-#: than a replacement; ``docs/design.md``), and on a table with category columns of three values
-#: or more each of those also as its values' mean targets, for values or two classes
-#: (:class:`CategoryCodes`); row
-#: subsampling in all. Early stopping on a sixth of the training rows ends each; the search then
-#: takes the setting and the count of trees of lowest validation loss and refits them on all
-#: training rows.
+#: than a replacement; ``docs/design.md``), and on a table with category columns of three
+#: values or more each of those also as its values' mean targets, for values or two classes
+#: (:class:`CategoryCodes`); row subsampling in all. Early stopping on a sixth of the
+#: training rows ends each; the search then takes the setting and the count of trees of
+#: lowest validation loss and refits them on all training rows.
 SETTINGS = ({"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8, "min_samples_leaf": 1},
             {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 1},
             {"max_depth": 5, "learning_rate": 0.1, "subsample": 0.8, "min_samples_leaf": 20,
@@ -160,13 +159,13 @@ class CategoryCodes:
     slots let a tree split one value off at a time, and a split on the mean target groups
     values as HistGradientBoosting's native categories do (its trees have no public arrays
     to walk); for squared error and two classes, ordering the values by their mean target
-    finds the best split into two groups (Fisher, 1958), where with more classes no one
-    order does. scikit-learn's ``TargetEncoder`` (each mean shrunk towards the overall one
-    by the value's count) on the column's slot; the rows it was fitted on get it
-    cross-fitted (:meth:`fit`), so no row's code holds its own target. On 20 tables of
-    values or two classes the boosting of depth 5 with 20 rows a leaf scored +0.011 on
-    average with them (median +0.002; 15 better, 3 worse), on four of more classes -0.002
-    (1 better, 2 worse; ``docs/design.md``).
+    finds the best split into two groups (Fisher, 1958; Breiman et al., 1984), where with
+    more classes no one order does. scikit-learn's ``TargetEncoder`` (each mean shrunk
+    towards the overall one by the value's count) on the column's slot; the rows it was
+    fitted on get it cross-fitted (:meth:`fit`), so no row's code holds its own target.
+    On 20 tables of values or two classes the boosting of depth 5 with 20 rows a leaf
+    scored +0.011 on average with them (median +0.002; 15 better, 3 worse), on four of
+    more classes -0.002 (1 better, 2 worse; ``docs/design.md``).
 
     ``groups``: the encoded positions of each such column's slots
     (:meth:`TabularInput.category_slots <autoarch.inputs.tabular.TabularInput.category_slots>`);
