@@ -87,13 +87,60 @@ def _search_settings(args):
             if f.metadata["flag"] and getattr(args, name, None) is not None}
 
 
+#: a regression is read off a CSV's numeric target of more values than this (or of fractions)
+MOST_CLASSES = 20
+
+
+def data_file_spec(path, target, task=None):
+    """The spec of ``autoarch search DATA.csv --target COLUMN``: the file's other columns
+    as a table, the default space, and the task given or read off the target column (a
+    regression for numbers with fractions or more than :data:`MOST_CLASSES` values, else
+    classes); and the line that says which and why."""
+    import pandas as pd
+
+    from autoarch.data import check_data
+
+    stem = os.path.splitext(os.path.basename(path))[0]
+    data = {"csv": os.path.abspath(path), "target": target}
+    if target is None:
+        columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        raise SpecError(f"{path} is a data file, not a spec: name its target column with "
+                        f"--target COLUMN (columns: {', '.join(columns)})")
+    try:
+        check_data(data)
+    except ValueError as err:
+        raise SpecError(str(err).replace(data["csv"], os.path.basename(path)), "", path) \
+            from None
+    if task is None:
+        values = pd.read_csv(path, usecols=[target])[target].dropna()
+        numeric = pd.api.types.is_numeric_dtype(values) and \
+            not pd.api.types.is_bool_dtype(values)
+        count = values.nunique()
+        fractions = numeric and bool((values % 1 != 0).any())
+        task = "regression" if numeric and (fractions or count > MOST_CLASSES) else \
+            "classification"
+        why = ("numbers with fractions" if fractions else f"{count} values") + \
+            f"; --task {'classification' if task == 'regression' else 'regression'} to change"
+    else:
+        why = "as --task says"
+    return {"name": stem, "task": task, "data": data}, f"task: {task} ({why})"
+
+
 def cmd_search(args):
     from autoarch.config import ConfigError, SearchConfig
     from autoarch.engine.journal import Journal
     from autoarch.specfile import load_spec
 
     path = resolve_spec(args.spec)
-    spec = load_spec(path)
+    made, rerun = None, args.spec
+    if path.lower().endswith(".csv"):
+        made, task_line = data_file_spec(path, args.target, args.task)
+        rerun = f"{args.spec} --target {args.target} --task {made['task']}"
+    elif args.target is not None or args.task is not None:
+        raise SpecError(f"--{'target' if args.target is not None else 'task'} goes with a CSV "
+                        "file in place of a spec; a spec names them in its data: {csv:, "
+                        "target:} and task:", "", path)
+    spec = load_spec(made or path)
     if spec.data is None:
         raise SpecError("the spec names no data (add e.g. 'data: sklearn:digits')", "data", path)
     settings = _search_settings(args)
@@ -112,6 +159,8 @@ def cmd_search(args):
         return 2
     os.makedirs(directory, exist_ok=True)
     lock = DirectoryLock(directory).acquire()  # held to the end: summary and model included
+    if made:
+        print(task_line, flush=True)
     # TensorFlow (seconds to load) only once the spec, the flags and the folder are right
     import_tensorflow_quietly()
     import numpy as np
@@ -143,7 +192,7 @@ def cmd_search(args):
         done = Study.load(directory).n_finished if Journal(directory, create=False).exists() \
             else 0
         print(f"\ninterrupted after {done} finished trial{'s' * (done != 1)}; `autoarch search "
-              f"{args.spec} --dir {directory} --resume` continues", file=sys.stderr)
+              f"{rerun} --dir {directory} --resume` continues", file=sys.stderr)
         return 130
     # the old summary goes before the model it described is replaced: a kill in between
     # never leaves a summary claiming a model that is not the one on disk
@@ -151,7 +200,13 @@ def cmd_search(args):
         os.remove(os.path.join(directory, SUMMARY))
     estimator.export(os.path.join(directory, BEST_MODEL))
     with atomic_path(os.path.join(directory, "spec.yaml")) as copy:
-        shutil.copyfile(path, copy)
+        if made:  # the spec the CSV's search ran, to run again as any spec
+            import yaml
+
+            with open(copy, "w") as file:
+                yaml.safe_dump(made, file, sort_keys=False)
+        else:
+            shutil.copyfile(path, copy)
     test_score = float(estimator.score(x_test, y_test, sample_weight=w_test if weights
                                        else None))
     metric = ("accuracy" if task == "classification" else "r2") + (
@@ -346,8 +401,16 @@ def build_parser():
                                      "neural architecture search.")
     parser.add_argument("--version", action="version", version=f"autoarch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    search = commands.add_parser("search", help="run a search from a spec")
-    search.add_argument("spec", help="a YAML spec, or a ready spec's name (e.g. digits)")
+    search = commands.add_parser("search", help="run a search from a spec, or on a CSV file")
+    search.add_argument("spec", help="a YAML spec, a ready spec's name (e.g. digits), or a "
+                        "CSV file with --target")
+    search.add_argument("--target", metavar="COLUMN",
+                        help="with a CSV file: the column to predict (the others are the "
+                        "inputs, searched in the default space of a table)")
+    search.add_argument("--task", choices=("classification", "regression"),
+                        help="with a CSV file: the task (default: read off the target column, "
+                        f"a regression for numbers with fractions or more than {MOST_CLASSES} "
+                        "values)")
     search.add_argument("--dir", "--directory", dest="dir",
                         help="project directory (default autoarch_runs/NAME)")
     add_setting_flags(search)

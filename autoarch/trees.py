@@ -186,10 +186,7 @@ class CategoryCodes:
         from sklearn.model_selection import KFold
         from sklearn.preprocessing import TargetEncoder
 
-        slots = [np.asarray(x[:, g].todense() if hasattr(x, "todense") else x[:, g])
-                 for g in groups]
-        values = np.column_stack([np.where(s.max(axis=1) > 0, s.argmax(axis=1), -1)
-                                  for s in slots])  # -1: no slot set (a value never seen)
+        values = np.column_stack([set_slot(x[:, g]) for g in groups])
         # plain folds: stratified ones warn of, or fail on, a class of fewer than five rows
         encoder = TargetEncoder(target_type="binary" if classification else "continuous",
                                 cv=KFold(5, shuffle=True, random_state=seed))
@@ -201,6 +198,16 @@ class CategoryCodes:
                 if value >= 0:
                     kernel[group[value], j] = code - mean
         return cls(kernel, np.full(len(groups), mean, "float32")), own
+
+
+def set_slot(slots):
+    """Per row, which of its one-hot ``slots`` (dense or CSR, never made dense: an
+    identifier's thousand slots on 50,000 rows) is set; -1 where none is (a value never
+    seen)."""
+    top = slots.max(axis=1)
+    top = top.toarray() if hasattr(top, "toarray") else top
+    at = np.asarray(slots.argmax(axis=1)).reshape(-1)
+    return np.where(np.asarray(top).reshape(-1) > 0, at, -1)
 
 
 def tree_arrays(model, x):

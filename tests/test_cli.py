@@ -142,6 +142,46 @@ def test_a_weight_column_weighs_the_search_and_the_test_score(tmp_path):
         failed.stdout + failed.stderr
 
 
+def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
+    """``autoarch search houses.csv --target price``: the other columns in a table's default
+    space, the task read off the target (said, with how to change it), the spec it made kept
+    in the folder (a spec like any other: it runs again); without --target, or with a
+    misspelt one, the refusal lists the columns, before TensorFlow."""
+    import pandas as pd
+
+    from autoarch import cli
+    from autoarch.specfile import load_spec
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": rng.uniform(50, 200, 300),
+                          "city": rng.choice(["a", "b", "c"], 300)})
+    frame["price"] = 2 * frame["size"] + 50 * (frame.city == "a") + rng.normal(0, 5, 300)
+    frame["band"] = np.where(frame.price > frame.price.median(), "high", "low")
+    frame.to_csv(tmp_path / "houses.csv", index=False)
+    csv = str(tmp_path / "houses.csv")
+    assert cli.data_file_spec(csv, "band")[1] == \
+        "task: classification (2 values; --task regression to change)"
+    assert cli.main(["search", csv]) == 1
+    assert "houses.csv is a data file, not a spec: name its target column with --target " \
+        "COLUMN (columns: size, city, price, band)" in capsys.readouterr().err
+    assert cli.main(["search", csv, "--target", "prise"]) == 1
+    assert "column 'prise' is not in houses.csv (did you mean 'price'?)" in \
+        capsys.readouterr().err
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    assert cli.main(["search", str(spec), "--target", "price"]) == 1
+    assert "--target goes with a CSV file in place of a spec" in capsys.readouterr().err
+    run = tmp_path / "run"
+    result = autoarch("search", csv, "--target", "price", "--max-trials", "1", "--epochs", "2",
+                      "--dir", str(run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "task: regression (numbers with fractions; --task classification to change)" in \
+        result.stdout
+    assert json.loads((run / "summary.json").read_text())["test_r2"] > 0.8
+    made = load_spec(str(run / "spec.yaml"))
+    assert (made.task, made.data) == ("regression", {"csv": csv, "target": "price"})
+
+
 def test_mnist1d_is_generated_locally():
     x, y = load_data("mnist1d")
     assert x.shape == (5000, 40, 1) and set(np.unique(y)) == set(range(10))

@@ -13,8 +13,9 @@ from export_helpers import assert_exports_predict_the_same
 
 from autoarch import AutoClassifier, AutoRegressor
 from autoarch.engine.journal import Journal
-from autoarch.trees import (MAX_TREES, SETTINGS, Prepared, TreeEnsemble, at_most_rows,
-                            boosting_rows, fit_boosted_trees, settings_of, tree_arrays)
+from autoarch.trees import (MAX_TREES, SETTINGS, CategoryCodes, Prepared, TreeEnsemble,
+                            at_most_rows, boosting_rows, fit_boosted_trees, settings_of,
+                            tree_arrays)
 
 TINY = dict(strategy="random", seed=0, early_stopping_patience=None, curve_stopping=False,
             isolate_trials=False, table_linear=False)  # the trees as the only classical member
@@ -117,6 +118,10 @@ def test_category_codes_let_the_trees_group_a_columns_values():
     assert codes[high, 0].min() > codes[~high, 0].max()  # the six values above the others
     np.testing.assert_allclose(fitted.codes(np.zeros((1, 20), "float32"))[0],
                                [y[:300].mean()] * 2, rtol=1e-5)  # the overall mean
+    dense, own = CategoryCodes.fit(x[:300], y[:300], groups, False)
+    thin, thin_own = CategoryCodes.fit(sparse.csr_matrix(x[:300]), y[:300], groups, False)
+    np.testing.assert_array_equal(thin_own, own)  # a sparse table's rows: the same codes
+    np.testing.assert_array_equal(thin.kernel, dense.kernel)
 
 
 def test_a_split_between_neighbouring_floats_sends_each_to_its_own_side():
