@@ -89,6 +89,8 @@ def _search_settings(args):
 
 #: a regression is read off a CSV's numeric target of more values than this (or of fractions)
 MOST_CLASSES = 20
+#: what a CSV file's name ends with, compressed as pandas reads it too
+CSV_ENDINGS = tuple(".csv" + z for z in ("", ".gz", ".bz2", ".xz", ".zip", ".zst"))
 
 
 def data_file_spec(path, target, task=None):
@@ -100,7 +102,8 @@ def data_file_spec(path, target, task=None):
 
     from autoarch.data import check_data
 
-    stem = os.path.splitext(os.path.basename(path))[0]
+    name = os.path.basename(path)
+    stem = name[:name.lower().rindex(".csv")]
     data = {"csv": os.path.abspath(path), "target": target}
     if target is None:
         columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
@@ -133,7 +136,7 @@ def cmd_search(args):
 
     path = resolve_spec(args.spec)
     made, rerun = None, args.spec
-    if path.lower().endswith(".csv"):
+    if path.lower().endswith(CSV_ENDINGS):
         made, task_line = data_file_spec(path, args.target, args.task)
         rerun = f"{args.spec} --target {args.target} --task {made['task']}"
     elif args.target is not None or args.task is not None:
@@ -181,7 +184,9 @@ def cmd_search(args):
         os.environ["AUTOARCH_TOKEN"] = args.token
     estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1,
                                          chief=args.chief, **settings)
-    print(f"searching {path} on {spec.data} ({len(y_train)} train / {len(y_test)} test) with "
+    data = spec.data if not isinstance(spec.data, dict) or "csv" not in spec.data else \
+        f"{spec.data['target']} of {os.path.basename(spec.data['csv'])}"
+    print(f"searching {path} on {data} ({len(y_train)} train / {len(y_test)} test) with "
           f"'{config.strategy}' into {directory}", flush=True)
     if Journal(directory, create=False).exists():
         print(resumed_line(Study.load(directory)), flush=True)

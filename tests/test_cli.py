@@ -161,6 +161,8 @@ def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
     csv = str(tmp_path / "houses.csv")
     assert cli.data_file_spec(csv, "band")[1] == \
         "task: classification (2 values; --task regression to change)"
+    frame.to_csv(tmp_path / "houses.csv.gz", index=False)  # compressed, as pandas reads it
+    assert cli.data_file_spec(str(tmp_path / "houses.csv.gz"), "price")[0]["name"] == "houses"
     assert cli.main(["search", csv]) == 1
     assert "houses.csv is a data file, not a spec: name its target column with --target " \
         "COLUMN (columns: size, city, price, band)" in capsys.readouterr().err
