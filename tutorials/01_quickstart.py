@@ -52,3 +52,9 @@ print(f"exported {exported['format']} model: {exported['bytes'] / 1024:.0f} KiB 
 #    over the runner-up) and the final model's architecture. From a run directory, the
 #    command writes the same page: `autoarch report DIR --html`.
 print("report:", clf.report(os.path.join(directory, "report.html")))
+
+# 7. The same without Python: a CSV file and the column to predict. The other columns are
+#    the inputs; the task is read off that column (and said), or given with --task.
+#        autoarch search houses.csv --target price --time-limit 60
+#    The folder it names (autoarch_runs/houses) holds the journal, the best model and the
+#    spec it made (spec.yaml), which `autoarch search` runs again like any spec.
