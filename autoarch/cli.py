@@ -100,13 +100,13 @@ def data_file_spec(path, target, task=None):
     classes); and the line that says which and why."""
     import pandas as pd
 
-    from autoarch.data import check_data
+    from autoarch.data import check_data, read_csv
 
     name = os.path.basename(path)
     stem = name[:name.lower().rindex(".csv")]
     data = {"csv": os.path.abspath(path), "target": target}
     if target is None:
-        columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        columns = [str(c) for c in read_csv(path, nrows=0).columns]
         raise SpecError(f"{path} is a data file, not a spec: name its target column with "
                         f"--target COLUMN (columns: {', '.join(columns)})")
     try:
@@ -115,7 +115,7 @@ def data_file_spec(path, target, task=None):
         raise SpecError(str(err).replace(data["csv"], os.path.basename(path)), "", path) \
             from None
     if task is None:
-        values = pd.read_csv(path, usecols=[target])[target].dropna()
+        values = read_csv(path, usecols=[target])[target].dropna()
         numeric = pd.api.types.is_numeric_dtype(values) and \
             not pd.api.types.is_bool_dtype(values)
         count = values.nunique()

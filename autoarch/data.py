@@ -4,8 +4,9 @@
   ``breast_cancer`` (tables) and ``diabetes`` (regression);
 - ``mnist1d``: MNIST-1D generated locally by the ``mnist1d`` package (sequences of 40 steps,
   shape (N, 40, 1));
-- ``{csv: path, target: column}``: a CSV table (mixed columns are fine); ``weight: column``
-  names a column of the rows' sample weights (not an input then);
+- ``{csv: path, target: column}``: a CSV table (mixed columns are fine; separated by commas,
+  or by ``;``, tabs or ``|`` as :func:`read_csv` finds); ``weight: column`` names a column of
+  the rows' sample weights (not an input then);
 - ``{npz: path, x: key, y: key}``: arrays in a ``.npz`` file (keys default to ``x`` and
   ``y``; ``weight: key`` names an array of sample weights);
 - ``tfds:NAME`` or ``{tfds: NAME, split: train}``: tensorflow-datasets, ``as_supervised``.
@@ -17,6 +18,7 @@ when their data is loaded: checking a spec's ``data:`` needs none of them.
 """
 
 import os
+import re
 
 import numpy as np
 
@@ -25,6 +27,38 @@ from autoarch.spec.checks import check_keys, did_you_mean, expect
 SKLEARN_SETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 _FILE_KEYS = {"csv": ("csv", "target", "weight"), "npz": ("npz", "x", "y", "weight"),
               "tfds": ("tfds", "split", "limit", "data_dir")}
+
+
+#: separators a CSV file may use instead of the comma: spreadsheets whose decimal mark is a
+#: comma write ";", and tab- and bar-separated exports are common
+OTHER_SEPARATORS = (";", "\t", "|")
+#: a number written with a decimal comma, as ";"-separated files write them: ``-1,5``
+DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
+
+
+def read_csv(path, **kwargs):
+    """``pandas.read_csv``, where the header reads as one column holding ``;``, a tab or
+    ``|`` with that as the separator instead (pandas reads ``a;b;c`` as one column of that
+    name); a ``;``-separated file whose text columns hold only numbers with a decimal comma
+    (``1,5``: a column of them would otherwise be words) with ``decimal=","``."""
+    import pandas as pd
+
+    header = pd.read_csv(path, nrows=0)
+    named = str(header.columns[0]) if len(header.columns) == 1 else ""
+    sep = next((s for s in OTHER_SEPARATORS if s in named), None)
+    if sep is None:
+        return pd.read_csv(path, **kwargs)
+    frame = pd.read_csv(path, sep=sep, **kwargs)
+    if sep == ";" and any(_decimal_commas(frame[c]) for c in frame.columns
+                          if frame[c].dtype.kind in "OT" or str(frame[c].dtype) == "str"):
+        frame = pd.read_csv(path, sep=sep, decimal=",", **kwargs)
+    return frame
+
+
+def _decimal_commas(column):
+    """Whether every value of a text column is a number written with a decimal comma."""
+    values = column.dropna().astype(str)
+    return len(values) > 0 and bool(values.map(DECIMAL_COMMA.fullmatch).notna().all())
 
 
 def validate_data_spec(doc, path, value):
@@ -135,9 +169,7 @@ def check_data(spec, base="."):
     if not os.path.isfile(path):
         raise ValueError(f"data.{key}: no file {spec[key]!r} (looked in {os.path.abspath(path)})")
     if key == "csv":
-        import pandas as pd
-
-        columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        columns = [str(c) for c in read_csv(path, nrows=0).columns]
         for key in ("target", "weight"):
             if key in spec and spec[key] not in columns:
                 raise ValueError(f"data.{key}: column {spec[key]!r} is not in {spec['csv']}"
@@ -170,9 +202,7 @@ def load_weighted(spec, base="."):
             return (*_tfds(spec.split(":", 1)[1]), None)
     if isinstance(spec, dict):
         if "csv" in spec:
-            import pandas as pd
-
-            frame = pd.read_csv(os.path.join(base, spec["csv"]))
+            frame = read_csv(os.path.join(base, spec["csv"]))
             named = [spec[key] for key in ("target", "weight") if key in spec]
             for column in named:
                 if column not in frame.columns:

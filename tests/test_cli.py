@@ -110,6 +110,30 @@ def test_csv_and_npz_data(tmp_path):
         load_data({"csv": "t.csv", "target": "nope"}, base=tmp_path)
 
 
+
+def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tmp_path):
+    """A spreadsheet whose decimal mark is a comma writes ``;`` between fields and ``1,5``
+    for numbers: read as numbers, not as one column named ``size;city;price`` (pandas'
+    default) nor as words; tabs and bars are found too; a ``;`` file's commas in text stay
+    text. The estimators' CSV path reads them the same way."""
+    from autoarch.estimators.base import _target_column
+
+    (tmp_path / "semi.csv").write_text("size;city;price;day\n120,5;a;300,25;01.02.2020\n"
+                                       "80;b;200,5;03.04.2021\n95,25;c;;05.06.2022\n")
+    x, y = load_data({"csv": "semi.csv", "target": "price"}, base=tmp_path)
+    assert list(x.columns) == ["size", "city", "day"] and x["size"].tolist() == [120.5, 80, 95.25]
+    np.testing.assert_array_equal(y, [300.25, 200.5, np.nan])
+    assert x["day"].tolist() == ["01.02.2020", "03.04.2021", "05.06.2022"]
+    assert _target_column(str(tmp_path / "semi.csv"), "price")[1].tolist()[:2] == [300.25, 200.5]
+    (tmp_path / "words.csv").write_text("note;label\nred, green;1\nblue;0\n")
+    x, y = load_data({"csv": "words.csv", "target": "label"}, base=tmp_path)
+    assert x["note"].tolist() == ["red, green", "blue"] and list(y) == [1, 0]
+    for sep in ("\t", "|"):
+        (tmp_path / "other.csv").write_text(f"a{sep}b{sep}label\n1.5{sep}x{sep}0\n2{sep}y{sep}1\n")
+        x, y = load_data({"csv": "other.csv", "target": "label"}, base=tmp_path)
+        assert list(x.columns) == ["a", "b"] and x["a"].tolist() == [1.5, 2.0]
+
+
 def test_a_weight_column_weighs_the_search_and_the_test_score(tmp_path):
     """``data: {csv, target, weight}``: the column is no input; the search's rows and the
     printed test score are weighted by it. Each row is there twice, with its label (x0 + x1

@@ -536,9 +536,9 @@ def _target_column(X, y):
     name of one of its columns (as AutoKeras's structured data takes them): that column is
     then the target and the others the inputs."""
     if isinstance(X, (str, os.PathLike)) and os.path.isfile(X):
-        import pandas as pd
+        from autoarch.data import read_csv
 
-        X = pd.read_csv(X)
+        X = read_csv(X)
     if not isinstance(y, str):
         return X, y
     columns = [str(c) for c in getattr(X, "columns", [])]
