@@ -32,18 +32,34 @@ _FILE_KEYS = {"csv": ("csv", "target", "weight"), "npz": ("npz", "x", "y", "weig
 #: separators a CSV file may use instead of the comma: spreadsheets whose decimal mark is a
 #: comma write ";", and tab- and bar-separated exports are common
 OTHER_SEPARATORS = (";", "\t", "|")
-#: a number written with a decimal comma, as ";"-separated files write them: ``-1,5``
-DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
+#: a number as ";"-separated files write them: ``-1,5``, or a whole one
+DECIMAL_COMMA = re.compile(r"\s*[-+]?(?:\d+|\d*,\d+)\s*")
+
+
+#: what a CSV file not in UTF-8 is read as: Windows' Western code page (what spreadsheets
+#: there write), then Latin-1 (which reads any bytes)
+OTHER_ENCODINGS = ("cp1252", "latin-1")
 
 
 def read_csv(path, **kwargs):
     """``pandas.read_csv``, where the header reads as one column holding ``;``, a tab or
     ``|`` with that as the separator instead (pandas reads ``a;b;c`` as one column of that
     name); a ``;``-separated file whose text columns hold only numbers with a decimal comma
-    (``1,5``: a column of them would otherwise be words) with ``decimal=","``."""
+    (``1,5``: a column of them would otherwise be words) with ``decimal=","``; a file that
+    is not UTF-8 (``Besan\xe7on`` from a spreadsheet) as :data:`OTHER_ENCODINGS`."""
+    for encoding in ("utf-8", *OTHER_ENCODINGS):
+        try:
+            return _read_csv(path, **{"encoding": encoding, **kwargs})
+        except UnicodeDecodeError:
+            if "encoding" in kwargs or encoding == OTHER_ENCODINGS[-1]:
+                raise
+
+
+def _read_csv(path, **kwargs):
     import pandas as pd
 
-    header = pd.read_csv(path, nrows=0)
+    header = pd.read_csv(path, nrows=0, **{k: v for k, v in kwargs.items()
+                                           if k not in ("nrows", "usecols")})
     named = str(header.columns[0]) if len(header.columns) == 1 else ""
     sep = next((s for s in OTHER_SEPARATORS if s in named), None)
     if sep is None:
@@ -56,9 +72,10 @@ def read_csv(path, **kwargs):
 
 
 def _decimal_commas(column):
-    """Whether every value of a text column is a number written with a decimal comma."""
+    """Whether every value of a text column is a number, some with a decimal comma."""
     values = column.dropna().astype(str)
-    return len(values) > 0 and bool(values.map(DECIMAL_COMMA.fullmatch).notna().all())
+    return bool(values.str.contains(",").any()) and \
+        bool(values.map(DECIMAL_COMMA.fullmatch).notna().all())
 
 
 def validate_data_spec(doc, path, value):

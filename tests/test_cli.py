@@ -115,7 +115,8 @@ def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tm
     """A spreadsheet whose decimal mark is a comma writes ``;`` between fields and ``1,5``
     for numbers: read as numbers, not as one column named ``size;city;price`` (pandas'
     default) nor as words; tabs and bars are found too; a ``;`` file's commas in text stay
-    text. The estimators' CSV path reads them the same way."""
+    text; a file in Windows' code page, not UTF-8, reads too. The estimators' CSV path reads
+    them the same way."""
     from autoarch.estimators.base import _target_column
 
     (tmp_path / "semi.csv").write_text("size;city;price;day\n120,5;a;300,25;01.02.2020\n"
@@ -128,6 +129,11 @@ def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tm
     (tmp_path / "words.csv").write_text("note;label\nred, green;1\nblue;0\n")
     x, y = load_data({"csv": "words.csv", "target": "label"}, base=tmp_path)
     assert x["note"].tolist() == ["red, green", "blue"] and list(y) == [1, 0]
+    (tmp_path / "latin.csv").write_bytes("size;ville;prix\n1,5;Orl\xe9ans;2,5\n2;Besan\xe7on;3\n"
+                                         .encode("cp1252"))  # a spreadsheet's, not UTF-8
+    x, y = load_data({"csv": "latin.csv", "target": "prix"}, base=tmp_path)
+    assert x["size"].tolist() == [1.5, 2.0] and x["ville"].tolist() == ["Orl\xe9ans", "Besan\xe7on"]
+    assert list(y) == [2.5, 3.0]
     for sep in ("\t", "|"):
         (tmp_path / "other.csv").write_text(f"a{sep}b{sep}label\n1.5{sep}x{sep}0\n2{sep}y{sep}1\n")
         x, y = load_data({"csv": "other.csv", "target": "label"}, base=tmp_path)
