@@ -19,6 +19,10 @@ from autoarch.quiet import import_tensorflow_quietly
 
 BEST_MODEL = "best_model.keras"
 SUMMARY = "summary.json"
+#: a regression is read off a CSV's numeric target of more values than this (or of fractions)
+MOST_CLASSES = 20
+#: what a CSV file's name ends with, compressed as pandas reads it too
+CSV_ENDINGS = tuple(".csv" + z for z in ("", ".gz", ".bz2", ".xz", ".zip", ".zst"))
 
 
 def builtin_specs_dir():
@@ -51,6 +55,9 @@ def cmd_validate(args):
     from autoarch.specfile import load_spec
 
     path = resolve_spec(args.spec)
+    if path.lower().endswith(CSV_ENDINGS):
+        raise SpecError(f"{path} is a data file, not a spec: `autoarch search {args.spec} "
+                        "--target COLUMN` searches it with no spec")
     spec = load_spec(path)
     if spec.data is not None:
         try:
@@ -85,12 +92,6 @@ def _search_settings(args):
 
     return {name: getattr(args, name) for name, (_, f) in FLAT_FIELDS.items()
             if f.metadata["flag"] and getattr(args, name, None) is not None}
-
-
-#: a regression is read off a CSV's numeric target of more values than this (or of fractions)
-MOST_CLASSES = 20
-#: what a CSV file's name ends with, compressed as pandas reads it too
-CSV_ENDINGS = tuple(".csv" + z for z in ("", ".gz", ".bz2", ".xz", ".zip", ".zst"))
 
 
 def data_file_spec(path, target, task=None):

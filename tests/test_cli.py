@@ -196,6 +196,8 @@ def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
     assert cli.main(["search", csv]) == 1
     assert "houses.csv is a data file, not a spec: name its target column with --target " \
         "COLUMN (columns: size, city, price, band)" in capsys.readouterr().err
+    assert cli.main(["validate", csv]) == 1
+    assert "houses.csv is a data file, not a spec: `autoarch search " in capsys.readouterr().err
     assert cli.main(["search", csv, "--target", "prise"]) == 1
     assert "column 'prise' is not in houses.csv (did you mean 'price'?)" in \
         capsys.readouterr().err
