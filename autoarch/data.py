@@ -46,7 +46,10 @@ def read_csv(path, **kwargs):
     ``|`` with that as the separator instead (pandas reads ``a;b;c`` as one column of that
     name); a ``;``-separated file whose text columns hold only numbers with a decimal comma
     (``1,5``: a column of them would otherwise be words) with ``decimal=","``; a file that
-    is not UTF-8 (``Besan\xe7on`` from a spreadsheet) as :data:`OTHER_ENCODINGS`."""
+    is not UTF-8 (``Besan\xe7on`` from a spreadsheet) as :data:`OTHER_ENCODINGS`; a first
+    column with no name as the rows' labels, not a column (``DataFrame.to_csv`` writes the
+    index so, 0, 1, 2, ...: an input that numbers the rows in whatever order they were
+    saved)."""
     for encoding in ("utf-8", *OTHER_ENCODINGS):
         try:
             return _read_csv(path, **{"encoding": encoding, **kwargs})
@@ -58,12 +61,13 @@ def read_csv(path, **kwargs):
 def _read_csv(path, **kwargs):
     import pandas as pd
 
-    header = pd.read_csv(path, nrows=0, **{k: v for k, v in kwargs.items()
-                                           if k not in ("nrows", "usecols")})
+    header = pd.read_csv(path, nrows=0, encoding=kwargs["encoding"])
     named = str(header.columns[0]) if len(header.columns) == 1 else ""
-    sep = next((s for s in OTHER_SEPARATORS if s in named), None)
-    if sep is None:
-        return pd.read_csv(path, **kwargs)
+    sep = next((s for s in OTHER_SEPARATORS if s in named), ",")
+    if sep != ",":
+        header = pd.read_csv(path, sep=sep, nrows=0, encoding=kwargs["encoding"])
+    if len(header.columns) > 1 and header.columns[0] == "Unnamed: 0" and "usecols" not in kwargs:
+        kwargs = {"index_col": 0, **kwargs}  # the row labels DataFrame.to_csv wrote
     frame = pd.read_csv(path, sep=sep, **kwargs)
     if sep == ";" and any(_decimal_commas(frame[c]) for c in frame.columns
                           if frame[c].dtype.kind in "OT" or str(frame[c].dtype) == "str"):

@@ -115,8 +115,11 @@ def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tm
     """A spreadsheet whose decimal mark is a comma writes ``;`` between fields and ``1,5``
     for numbers: read as numbers, not as one column named ``size;city;price`` (pandas'
     default) nor as words; tabs and bars are found too; a ``;`` file's commas in text stay
-    text; a file in Windows' code page, not UTF-8, reads too. The estimators' CSV path reads
-    them the same way."""
+    text; a file in Windows' code page, not UTF-8, reads too; the unnamed first column
+    ``DataFrame.to_csv`` writes is the rows' labels, not an input. The estimators' CSV path
+    reads them the same way."""
+    import pandas as pd
+
     from autoarch.estimators.base import _target_column
 
     (tmp_path / "semi.csv").write_text("size;city;price;day\n120,5;a;300,25;01.02.2020\n"
@@ -134,6 +137,10 @@ def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tm
     x, y = load_data({"csv": "latin.csv", "target": "prix"}, base=tmp_path)
     assert x["size"].tolist() == [1.5, 2.0] and x["ville"].tolist() == ["Orl\xe9ans", "Besan\xe7on"]
     assert list(y) == [2.5, 3.0]
+    frame = pd.DataFrame({"a": [3.0, 1.0, 2.0], "label": [1, 0, 1]}, index=[7, 8, 9])
+    frame.to_csv(tmp_path / "saved.csv")  # with its index, as an unnamed first column
+    x, y = load_data({"csv": "saved.csv", "target": "label"}, base=tmp_path)
+    assert list(x.columns) == ["a"] and list(x.index) == [7, 8, 9] and list(y) == [1, 0, 1]
     for sep in ("\t", "|"):
         (tmp_path / "other.csv").write_text(f"a{sep}b{sep}label\n1.5{sep}x{sep}0\n2{sep}y{sep}1\n")
         x, y = load_data({"csv": "other.csv", "target": "label"}, base=tmp_path)
