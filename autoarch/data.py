@@ -34,8 +34,6 @@ _FILE_KEYS = {"csv": ("csv", "target", "weight"), "npz": ("npz", "x", "y", "weig
 OTHER_SEPARATORS = (";", "\t", "|")
 #: a number as ";"-separated files write them: ``-1,5``, or a whole one
 DECIMAL_COMMA = re.compile(r"\s*[-+]?(?:\d+|\d*,\d+)\s*")
-
-
 #: what a CSV file not in UTF-8 is read as: Windows' Western code page (what spreadsheets
 #: there write), then Latin-1 (which reads any bytes)
 OTHER_ENCODINGS = ("cp1252", "latin-1")
@@ -71,7 +69,10 @@ def _read_csv(path, **kwargs):
     frame = pd.read_csv(path, sep=sep, **kwargs)
     if sep == ";" and any(_decimal_commas(frame[c]) for c in frame.columns
                           if frame[c].dtype.kind in "OT" or str(frame[c].dtype) == "str"):
-        frame = pd.read_csv(path, sep=sep, decimal=",", **kwargs)
+        commas = pd.read_csv(path, sep=sep, decimal=",", **kwargs)
+        numeric = [c for c in frame.columns if frame[c].dtype.kind in "iufb"]
+        if all(commas[c].dtype.kind in "iufb" for c in numeric):  # not where "1.5" is too
+            return commas
     return frame
 
 

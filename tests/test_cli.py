@@ -129,6 +129,8 @@ def test_a_csv_file_separated_by_semicolons_tabs_or_bars_reads_as_its_columns(tm
     np.testing.assert_array_equal(y, [300.25, 200.5, np.nan])
     assert x["day"].tolist() == ["01.02.2020", "03.04.2021", "05.06.2022"]
     assert _target_column(str(tmp_path / "semi.csv"), "price")[1].tolist()[:2] == [300.25, 200.5]
+    (tmp_path / "mixed.csv").write_text("a;b\n1,5;1.5\n2;2.5\n")  # both marks: left as written
+    assert load_data({"csv": "mixed.csv", "target": "b"}, base=tmp_path)[1].tolist() == [1.5, 2.5]
     (tmp_path / "words.csv").write_text("note;label\nred, green;1\nblue;0\n")
     x, y = load_data({"csv": "words.csv", "target": "label"}, base=tmp_path)
     assert x["note"].tolist() == ["red, green", "blue"] and list(y) == [1, 0]
