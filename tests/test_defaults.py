@@ -974,7 +974,7 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     """A CSV column with one blank reads as strings (IBM's telco churn ``TotalCharges``);
     so do prices with currency signs, and rain with "T" for a trace. Read as numbers, they
     are learned from; zip codes and ratings written as text, and numbers beside several codes,
-    stay categories."""
+    stay categories. A decimal comma (``1,5``) is read as one."""
 
     from autoarch import AutoRegressor
 
@@ -995,6 +995,14 @@ def test_numbers_written_as_text_are_numbers_and_codes_stay_categories():
     values = kind.arrays(frame)["total_charges"].reshape(-1)
     assert np.isnan(values[::50]).all() and np.allclose(values[1:50], charges[1:50])
     assert kind.arrays(frame.head(1).assign(price="$1,234.50"))["price"][0, 0] == 1234.5
+    # a decimal comma, as spreadsheets in many locales write numbers: 1,5 is not 15 beside 2
+    commas = pd.DataFrame({"share": [f"{v:.2f}".replace(".", ",").removesuffix(",00")
+                                     for v in rng.uniform(0, 10, 400)]})
+    assert (commas["share"].str.contains(",") & ~commas["share"].str.contains(r"\.")).any()
+    read = TabularInput("input").fit(commas)
+    assert read.commas == {"share"} and kind.commas == set()  # "$1,234.50": a thousand
+    np.testing.assert_allclose(read.arrays(commas)["share"].reshape(-1),
+                               commas["share"].str.replace(",", ".").astype(float), rtol=1e-6)
     reg = AutoRegressor(max_trials=2, epochs=10, boosted_trees=False, ensemble_size=1,
                         **{**TINY, "early_stopping_patience": 3}).fit(frame.iloc[:300], y[:300])
     assert reg.score(frame.iloc[300:], y[300:]) > 0.8  # as categories: nothing to learn

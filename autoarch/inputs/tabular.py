@@ -1,7 +1,7 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
-Numeric and boolean columns, and numbers written as text ("1,234.50", a blank for a missing
-one): missing values imputed with the training mean plus a missing indicator, then
+Numeric and boolean columns, and numbers written as text ("1,234.50", "1,5" with a decimal
+comma, a blank for a missing one): missing values imputed with the training mean plus a missing indicator, then
 standardized. Categorical columns: ``StringLookup`` one-hot with an
 out-of-vocabulary slot (missing values become their own category). An indicator or an
 out-of-vocabulary slot that was 0 in every training row (a complete column; a column whose
@@ -53,6 +53,8 @@ MANY_VALUES, MAX_SLOTS = 255, 1000
 #: as numbers (:func:`holds_numbers`), or ``CODED_SHARE`` where the rest are one code (a
 #: weather table's "T" for a trace of rain); the rest become missing values
 NUMBER_SHARE, CODED_SHARE = 0.95, 0.5
+#: a comma that is a decimal mark: a digit, the comma, then other than three digits to the end
+DECIMAL_COMMA = re.compile(r"\d,(?:\d{1,2}|\d{4,})$")
 
 
 def listed(names):
@@ -106,14 +108,27 @@ def _present(series):
     return present[present != ""]
 
 
-def as_numbers(series):
+def as_numbers(series, decimal_comma=False):
     """A column of numbers written as text as float64 numbers: spaces, thousands separators,
-    currency and percent signs dropped; NaN where blank, missing or not a finite number."""
+    currency and percent signs dropped; NaN where blank, missing or not a finite number.
+    With ``decimal_comma`` (:func:`writes_decimal_commas`), a comma is the decimal mark."""
     text = series.astype(object).where(series.notna(), "").astype(str)
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
     cleaned = text.str.replace(r"[\s,$€£%]", "", regex=True)
     numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
     numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
     return np.where(np.isfinite(numbers), numbers, np.nan)
+
+
+def writes_decimal_commas(series):
+    """Whether a text column writes numbers with a decimal comma (``1,5``, ``-0,25``, as
+    spreadsheets in many locales do): some value's comma is followed by other than three
+    digits (``1,234`` may be a thousand), and no value has a point or two commas. Read with
+    the comma dropped, ``1,5`` would be 15 beside a 2."""
+    text = _present(series).astype(str).str.strip()
+    return bool(text.str.contains(DECIMAL_COMMA).any()) and \
+        not text.str.contains(r"\.|,.*,").any()
 
 
 def holds_numbers(series):
@@ -129,7 +144,8 @@ def holds_numbers(series):
     present = _present(series)
     if present.empty:
         return False
-    read = np.isfinite(as_numbers(present))
+    commas = writes_decimal_commas(present)
+    read = np.isfinite(as_numbers(present, commas))
     share = np.mean(read)
     return bool((share >= NUMBER_SHARE or share >= CODED_SHARE and
                  present[~read].nunique() == 1) and (
@@ -282,6 +298,7 @@ class TabularInput(InputKind):
         self.knots = {}  # numeric column: its quantile transform's (edges, normal scores)
         self.texts = {}  # free-text column: its bag's (vocabulary, idf, scale)
         self.written = set()  # numeric columns given as text ("1,234.50", " " for missing)
+        self.commas = set()  # those of them written with a decimal comma ("1,5")
         self.dates = {}  # date column: its format (fed as the words of its parts, as a bag)
         self.incomplete = set()  # numeric columns with missing values in the training rows
         self.unknown = set()  # category columns with values out of their vocabulary there
@@ -391,12 +408,13 @@ class TabularInput(InputKind):
         arrays = {}
         numeric, written = (self.numeric, self.written) if self.columns else \
             self._numeric_columns(frame)
+        commas = getattr(self, "commas", set()) if self.columns else self._commas(frame, written)
         dates = self.dates if self.columns else self._dates(frame, numeric)
         for name, series in self._columns(frame):
             if name in dates:
                 values = date_words(series, dates[name])
             elif name in written:
-                values = as_numbers(series).astype(numbers)
+                values = as_numbers(series, name in commas).astype(numbers)
             elif name in numeric:
                 values = series.astype("float64").to_numpy(dtype=numbers, na_value=np.nan)
             else:
@@ -413,6 +431,12 @@ class TabularInput(InputKind):
         return written | {name for name, series in self._columns(frame)
                           if _is_numeric(series)}, written
 
+    def _commas(self, frame, written):
+        """The names of the ``written`` columns of ``frame`` whose numbers have a decimal
+        comma (:func:`writes_decimal_commas`)."""
+        return {name for name, series in self._columns(frame)
+                if name in written and writes_decimal_commas(series)}
+
     def _dates(self, frame, numeric):
         """``{name: format}`` of ``frame``'s date columns (:func:`date_format`)."""
         forms = {name: date_format(series) for name, series in self._columns(frame)
@@ -423,6 +447,7 @@ class TabularInput(InputKind):
         self.stats, self.vocabularies, self.edges, self.knots, self.texts = {}, {}, {}, {}, {}
         self.incomplete, self.unknown = set(), set()
         self.numeric, self.written = self._numeric_columns(frame)
+        self.commas = self._commas(frame, self.written)
         self.dates = self._dates(frame, self.numeric)
         self.columns = input_names(frame.columns)  # arrays() now reads the kinds just found
         for column, values in self.arrays(frame, numbers="float64").items():
