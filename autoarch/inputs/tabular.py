@@ -1,8 +1,8 @@
 """Tables: raw columns in, one feature vector out, all inside the Keras model.
 
 Numeric and boolean columns, and numbers written as text ("1,234.50", "1,5" with a decimal
-comma, a blank for a missing one): missing values imputed with the training mean plus a missing indicator, then
-standardized. Categorical columns: ``StringLookup`` one-hot with an
+comma, a blank for a missing one): missing values imputed with the training mean plus a
+missing indicator, then standardized. Categorical columns: ``StringLookup`` one-hot with an
 out-of-vocabulary slot (missing values become their own category). An indicator or an
 out-of-vocabulary slot that was 0 in every training row (a complete column; a column whose
 every value has its own slot) stays 0 later (:class:`KeepFeatures`): the weights a network
