@@ -1132,8 +1132,12 @@ class ModelSearch:
             best = self.study.trials[next(iter(weights))]
         models, retrained = self._member(best.number)
         model = models[0] if len(models) == 1 else ensemble_model(models, [0.5, 0.5])
+        dropped = any(n.get("event") == "retraining_dropped" and n.get("trial") == best.number
+                      for n in self.study.notes)
         how = (f"trial {best.number} retrained on all rows" if retrained
                else f"trial {best.number}" if not self.config.budget.final_fit
+               else f"trial {best.number} (its retraining fitted the validation rows worse, "
+                    "so it was dropped)" if dropped
                else f"trial {best.number} (no time left to retrain it)")
         if len(models) > 1:
             how += ", averaged with its trial model"
@@ -1277,10 +1281,37 @@ class ModelSearch:
                 self._deadline is not None and
                 time.monotonic() + self._refit_seconds(trial) > self._deadline):
             return self._trial_model(trial.number), False
-        model, _, _, complete = self._trained_on(trial)
-        if not complete:
+        model, trained, inputs, complete = self._trained_on(trial)
+        if not complete or self._fits_worse(trial, trained, inputs):
             return self._trial_model(trial.number), False
         return model, True
+
+    def _fits_worse(self, trial, trained, inputs):
+        """Whether a retraining predicts the validation rows, which it trained on, worse
+        (by the ensemble's loss) than ``trial``'s model did without them: it ended its
+        epochs in a bad state, and the trial's model alone is the better. The README's
+        first command met one: a conv net with batch norm and dropout 0.5 at a rate of
+        0.003, retrained for its 7 epochs, fitted 91 % of its own rows where the trial's
+        model had 100 % of the validation rows; averaged, the two scored 0.958 on the test
+        digits, the trial's model alone 0.984. A dropped retraining is noted in the journal
+        as ``retraining_dropped``."""
+        path = os.path.join(self._trials_dir, f"trial_{trial.number}.val.npy")
+        if not os.path.exists(path):
+            return False
+        y_val, weights = self._trainer.val[1], self._trainer.weights("val")
+        total = data_ops.n_rows(inputs)
+        rows = data_ops.take_rows(inputs, np.arange(total - len(y_val), total))
+        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        classification = self.space.is_classification
+        retrained = ensemble_loss(data_ops.predict_rows(trained, rows, batch_size), y_val,
+                                  classification, weights)
+        alone = ensemble_loss(np.load(path, allow_pickle=False), y_val, classification, weights)
+        if retrained <= alone:
+            return False
+        self.study.note("retraining_dropped", trial=trial.number,
+                        validation_loss=round(float(retrained), 6),
+                        trial_validation_loss=round(float(alone), 6))
+        return True
 
     def _trained_on(self, trial, rows=None, deadline=None):
         """``trial``'s candidate built anew and trained for its final epochs
