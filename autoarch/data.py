@@ -32,8 +32,10 @@ _FILE_KEYS = {"csv": ("csv", "target", "weight"), "npz": ("npz", "x", "y", "weig
 #: separators a CSV file may use instead of the comma: spreadsheets whose decimal mark is a
 #: comma write ";", and tab- and bar-separated exports are common
 OTHER_SEPARATORS = (";", "\t", "|")
-#: a number as ";"-separated files write them: ``-1,5``, or a whole one
-DECIMAL_COMMA = re.compile(r"\s*[-+]?(?:\d+|\d*,\d+)\s*")
+#: a number as ";"-separated files write them: ``-1,5``, or a whole one (unlike
+#: :data:`autoarch.inputs.tabular.DECIMAL_COMMA`, which tells a decimal comma from a thousands
+#: one in any column, this trusts the ";": ``1,234`` is then 1.234)
+COMMA_NUMBER = re.compile(r"\s*[-+]?(?:\d+|\d*,\d+)\s*")
 #: what a CSV file not in UTF-8 is read as: Windows' Western code page (what spreadsheets
 #: there write), then Latin-1 (which reads any bytes)
 OTHER_ENCODINGS = ("cp1252", "latin-1")
@@ -80,7 +82,7 @@ def _decimal_commas(column):
     """Whether every value of a text column is a number, some with a decimal comma."""
     values = column.dropna().astype(str)
     return bool(values.str.contains(",").any()) and \
-        bool(values.map(DECIMAL_COMMA.fullmatch).notna().all())
+        bool(values.map(COMMA_NUMBER.fullmatch).notna().all())
 
 
 def validate_data_spec(doc, path, value):

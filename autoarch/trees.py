@@ -376,8 +376,10 @@ def fit_boosted_trees(x, y, classification, seed=0, seconds=None, n_trees=None,
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
-    rows = rows or boosting_rows(x, y, seed, sample_weight, groups, classification)
-    codes = rows.codes if settings.get("category_codes") else None
+    coded = settings.get("category_codes")
+    rows = rows or boosting_rows(x, y, seed, sample_weight, groups if coded else None,
+                                 classification)
+    codes = rows.codes if coded else None
     x, y, weights = rows.x, rows.y, rows.sample_weight
     if codes is not None:
         x = with_columns(x, rows.own_codes)

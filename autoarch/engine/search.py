@@ -1301,7 +1301,7 @@ class ModelSearch:
         y_val, weights = self._trainer.val[1], self._trainer.weights("val")
         total = data_ops.n_rows(inputs)
         rows = data_ops.take_rows(inputs, np.arange(total - len(y_val), total))
-        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        batch_size = self._batch_size(trial)
         classification = self.space.is_classification
         retrained = ensemble_loss(data_ops.predict_rows(trained, rows, batch_size), y_val,
                                   classification, weights)
@@ -1312,6 +1312,10 @@ class ModelSearch:
                         validation_loss=round(float(retrained), 6),
                         trial_validation_loss=round(float(alone), 6))
         return True
+
+    def _batch_size(self, trial):
+        """The batch size ``trial`` trained with (a searched one, else the setting's)."""
+        return int(trial.metrics.get("batch_size", self.config.training.batch_size))
 
     def _trained_on(self, trial, rows=None, deadline=None):
         """``trial``'s candidate built anew and trained for its final epochs
@@ -1331,7 +1335,7 @@ class ModelSearch:
             fit_inputs, y = data_ops.take_rows(inputs, rows), y[rows]
             groups = None if groups is None else groups[rows]
             weights = None if weights is None else weights[rows]
-        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        batch_size = self._batch_size(trial)
         build_training_variables(trained, fit_inputs, y)
         stop = Deadline(self._deadline if deadline is None else deadline, mid_epoch=True)
         history = trained.fit(
@@ -1444,7 +1448,7 @@ class ModelSearch:
         _, trained, inputs, complete = self._trained_on(trial, fitting, deadline)
         if not complete:
             return None
-        batch_size = int(trial.metrics.get("batch_size", self.config.training.batch_size))
+        batch_size = self._batch_size(trial)
         return data_ops.predict_rows(trained, data_ops.take_rows(inputs, held_out),
                                      data_ops.eval_batch(batch_size))
 
