@@ -148,6 +148,8 @@ def test_messy_dataframe_and_string_labels(tmp_path):
         clf.predict(frame.rename(columns={"city": "town"}))
     with pytest.raises(ValueError, match="expecting 4 features as input \\(it lacks 'age'\\)"):
         clf.predict(frame.drop(columns=["age"]))
+    with pytest.raises(ValueError, match="expecting 4 features as input \\(fit did not see 'id'\\)"):
+        clf.predict(frame.assign(id=1))
     path = clf.export(str(tmp_path / "raw.keras"))["path"]
     import keras
 
@@ -314,8 +316,10 @@ def test_errors_are_clear(iris):
     images[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="image X contains NaN"):
         AutoClassifier(**FAST).fit(images, np.arange(20) % 2)
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match=r"single class \(0\.0\)"):
         AutoClassifier(**FAST).fit(x_train, np.zeros(len(x_train)))
+    with pytest.raises(ValueError, match=r"single class \('yes'\)"):
+        AutoClassifier(**FAST).fit(x_train, np.array(["yes"] * len(x_train), dtype=object))
     ragged = [np.ones((5 + i % 3, 2)) for i in range(20)]
     with pytest.raises(ValueError, match="rows have different shapes .*pad_sequences"):
         AutoClassifier(**FAST).fit(ragged, np.arange(20) % 2)

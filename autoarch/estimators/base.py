@@ -452,10 +452,13 @@ class _AutoEstimator(BaseEstimator):
         for name, expected in self._features_in.items():
             if got[name] != expected:
                 where = "" if name == DEFAULT_INPUT else f"input '{name}' of "
-                lacking = self.input_kinds_[name].lacking(as_input_dict(X)[name])
+                kind, given = self.input_kinds_[name], as_input_dict(X)[name]
+                lacking, unseen = kind.lacking(given), kind.unseen(given)
+                said = [f"it lacks {listed(lacking)}"] * bool(lacking) + \
+                    [f"fit did not see {listed(unseen)}"] * bool(unseen)
                 raise ValueError(f"{where}X has {got[name]} features, but "
                                  f"{type(self).__name__} is expecting {expected} features as "
-                                 "input" + (f" (it lacks {listed(lacking)})" if lacking else ""))
+                                 "input" + (f" ({'; '.join(said)})" if said else ""))
         return checked, n
 
     # -- export and pickling ------------------------------------------------------------
@@ -628,7 +631,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
         if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class ({self.classes_[0]!r}); need at least 2")
+            only = np.asarray(self.classes_[0]).tolist()  # 0, not np.int64(0)
+            raise ValueError(f"y has a single class ({only!r}); need at least 2")
         return self._label_encoder.transform(y).astype("int32"), len(self.classes_)
 
     def _encoded_config(self, config):

@@ -56,6 +56,10 @@ class InputKind:
         """Named parts of the input seen in ``fit`` that ``x`` lacks (a table's columns)."""
         return []
 
+    def unseen(self, x):
+        """Named parts of ``x`` that ``fit`` did not see (a table's columns)."""
+        return []
+
     def default_blocks(self):
         """The searched blocks of this input's branch when the user gives none."""
         return []

@@ -352,6 +352,12 @@ class TabularInput(InputKind):
         names = input_names(x.columns)
         return [c for c in self.columns if c not in names]
 
+    def unseen(self, x):
+        """The columns of the DataFrame ``x`` that ``fit`` did not see."""
+        if not isinstance(x, pd.DataFrame):
+            return []
+        return [c for c in input_names(x.columns) if c not in self.columns]
+
     def n_features(self, x):
         return x.shape[1]
 
