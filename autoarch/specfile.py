@@ -117,6 +117,7 @@ def load_spec(source):
     doc = _document(source)
     data = doc.data
     expect(doc, (), data, dict, "a mapping at the top of the spec")
+    _misplaced(doc, (), data, TOP_KEYS)
     check_keys(doc, (), data, TOP_KEYS)
     spec = Spec(file=doc.file, document=doc)
     if "name" in data:
@@ -206,10 +207,21 @@ def _strategy(doc, value):
     return name, options
 
 
+def _misplaced(doc, path, mapping, allowed):
+    """A setting written where another section holds it (``time_limit`` at the top, not
+    under ``budget``): say where it goes."""
+    for key in mapping:
+        home = FLAT_FIELDS[key][0] if key in FLAT_FIELDS else None
+        if key not in allowed and (home or key in TOP_KEYS):
+            where = f"under '{home}:' ({home}: {{{key}: ...}})" if home else "at the top level"
+            raise doc.error(path + (key,), f"'{key}' goes {where}", at_key=True)
+
+
 def _section(doc, section, cls, value):
     path = (section,)
     expect(doc, path, value, dict)
     names = [f for f, (s, _) in FLAT_FIELDS.items() if s == section]
+    _misplaced(doc, path, value, names)
     check_keys(doc, path, value, names)
     for key, item in value.items():  # searched values: precise positions inside them
         if isinstance(item, list) or is_definition(item):

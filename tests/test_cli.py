@@ -28,7 +28,7 @@ space:
 
 def autoarch(*args, cwd=None):
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return subprocess.run([sys.executable, "-m", "autoarch.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "autoarch", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=600)
 
 
@@ -292,7 +292,7 @@ def test_ctrl_c_prints_one_line_and_resume_says_what_it_picked_up(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     # as in a terminal: a shell starts background jobs (a CI script's `&`) with SIGINT
     # ignored, and a Python started that way never turns it into KeyboardInterrupt
-    search = subprocess.Popen([sys.executable, "-m", "autoarch.cli", "search", str(spec),
+    search = subprocess.Popen([sys.executable, "-m", "autoarch", "search", str(spec),
                                "--dir", str(tmp_path / "run")], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env,
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -30,6 +30,17 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
     assert "unknown key 'stratgy'" in str(err) and "did you mean 'strategy'?" in str(err)
 
 
+def test_a_setting_in_the_wrong_section_says_where_it_goes(tmp_path):
+    err = error_of(tmp_path, "name: x\ntime_limit: 60\n")
+    assert (err.line, err.path) == (2, "time_limit")
+    assert "'time_limit' goes under 'budget:' (budget: {time_limit: ...})" in str(err)
+    err = error_of(tmp_path, "budget:\n  max_trials: 3\n  learning_rate: 0.01\n")
+    assert (err.line, err.path) == (3, "budget.learning_rate")
+    assert "goes under 'training:'" in str(err)
+    err = error_of(tmp_path, "training:\n  seed: 3\n")
+    assert err.path == "training.seed" and "'seed' goes at the top level" in str(err)
+
+
 def test_unknown_parameter_field_suggests(tmp_path):
     err = error_of(tmp_path, "space:\n  parameters:\n    units: {type: int, min: 1, maxx: 9}\n")
     assert err.line == 3 and err.path == "space.parameters.units.maxx"
