@@ -1,8 +1,9 @@
-"""The ``autoarch`` command: search, report, export and validate."""
+"""The ``autoarch`` command: search, predict, report, export and validate."""
 
 import argparse
 import contextlib
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -19,6 +20,9 @@ from autoarch.quiet import import_tensorflow_quietly
 
 BEST_MODEL = "best_model.keras"
 SUMMARY = "summary.json"
+#: the fitted estimator a search leaves (pickled: its best model and what reads new rows
+#: into it, a table's columns, the class labels): what ``autoarch predict`` loads
+ESTIMATOR = "estimator.pkl"
 #: a regression is read off a CSV's numeric target of more values than this (or of fractions)
 MOST_CLASSES = 20
 #: what a CSV file's name ends with, compressed as pandas reads it too
@@ -202,9 +206,13 @@ def cmd_search(args):
         return 130
     # the old summary goes before the model it described is replaced: a kill in between
     # never leaves a summary claiming a model that is not the one on disk
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(os.path.join(directory, SUMMARY))
+    for name in (SUMMARY, ESTIMATOR):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(directory, name))
     estimator.export(os.path.join(directory, BEST_MODEL))
+    with atomic_path(os.path.join(directory, ESTIMATOR)) as kept:
+        with open(kept, "wb") as file:
+            pickle.dump(estimator, file)
     with atomic_path(os.path.join(directory, "spec.yaml")) as copy:
         if made:  # the spec the CSV's search ran, to run again as any spec
             import yaml
@@ -343,6 +351,80 @@ def _html_report(args, study):
     return 0
 
 
+def cmd_predict(args):
+    """Predict the rows of a CSV or ``.npz`` file with the estimator a search left in
+    ``DIR``; the file's target column (or ``y`` array), where it has one, is left out of the
+    inputs and scored against."""
+    path = os.path.join(args.dir, ESTIMATOR)
+    if not os.path.exists(path):
+        raise MissingModel(f"{path}: no fitted search here (a search writes it when it "
+                           f"ends); `autoarch search SPEC --dir {args.dir} --resume` "
+                           "finishes one")
+    x, y, target = _rows_to_predict(args.data, args.dir)
+    import_tensorflow_quietly()
+    import pandas as pd
+
+    with open(path, "rb") as file:
+        estimator = pickle.load(file)
+    if args.proba and not hasattr(estimator, "predict_proba"):
+        raise ValueError(f"--proba: the search in {args.dir} is a regression; it predicts "
+                         "values")
+    name = target or "prediction"
+    out = pd.DataFrame({name: estimator.predict(x)})
+    if args.proba:
+        probabilities = estimator.predict_proba(x)
+        for k, label in enumerate(estimator.classes_):
+            out[f"probability_{label}"] = probabilities[:, k]
+    if args.output:
+        with atomic_path(args.output) as written:
+            out.to_csv(written, index=False)
+    else:
+        out.to_csv(sys.stdout, index=False)
+    if y is not None and not pd.isna(pd.Series(y)).any():
+        metric = "accuracy" if hasattr(estimator, "classes_") else "R^2"
+        print(f"{metric} on these {len(y)} rows: {estimator.score(x, y):.4f}", file=sys.stderr)
+    if args.output:
+        print(f"predictions of {len(out)} rows: {args.output}", file=sys.stderr)
+    return 0
+
+
+def _rows_to_predict(path, directory):
+    """``(inputs, targets or None, target column or None)`` of a CSV or ``.npz`` file; a
+    CSV's target column is the one the search's spec (``DIR/spec.yaml``) names."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no file {path!r}")
+    if path.lower().endswith(".npz"):
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as arrays:
+            if "x" not in arrays:
+                raise ValueError(f"{path} holds no array 'x' (it holds: "
+                                 f"{', '.join(arrays.files)})")
+            return arrays["x"], arrays["y"] if "y" in arrays else None, None
+    if not path.lower().endswith(CSV_ENDINGS):
+        raise ValueError(f"{path}: expected a CSV file (.csv, .csv.gz, ...) or a .npz file "
+                         "with an array 'x'")
+    from autoarch.data import read_csv
+
+    frame = read_csv(path)
+    target = _spec_target(directory)
+    if target is not None and target in frame.columns:
+        return frame.drop(columns=[target]), frame[target].to_numpy(), target
+    return frame, None, target
+
+
+def _spec_target(directory):
+    """The target column the search's spec names (its ``data: {csv:, target:}``), or None."""
+    import yaml
+
+    with contextlib.suppress(OSError, yaml.YAMLError):
+        with open(os.path.join(directory, "spec.yaml"), encoding="utf-8") as file:
+            data = (yaml.safe_load(file) or {}).get("data")
+        if isinstance(data, dict):
+            return data.get("target")
+    return None
+
+
 def cmd_export(args):
     from autoarch.export import export_model
 
@@ -437,6 +519,16 @@ def build_parser():
     worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                         help="how long to wait for the chief to answer (default 60)")
     worker.set_defaults(run=cmd_worker, command_parser=worker)
+    predict = commands.add_parser("predict", help="predict a CSV or .npz file's rows with "
+                                  "a finished search's model")
+    predict.add_argument("dir", help="the search's folder (its --dir)")
+    predict.add_argument("data", help="a CSV file (its target column, if there, is scored "
+                         "against) or a .npz file with an array 'x' (and 'y')")
+    predict.add_argument("--output", metavar="FILE",
+                         help="write the predictions as CSV here (default: standard output)")
+    predict.add_argument("--proba", action="store_true",
+                         help="also each class's probability (a column per class)")
+    predict.set_defaults(run=cmd_predict, command_parser=predict)
     report = commands.add_parser("report", help="trials table and the winner's architecture")
     report.add_argument("dir")
     report.add_argument("--html", nargs="?", const="", metavar="FILE",

@@ -34,7 +34,7 @@ def autoarch(*args, cwd=None):
 
 def test_help_lists_commands():
     out = autoarch("--help").stdout
-    for command in ("search", "report", "export", "validate"):
+    for command in ("search", "predict", "report", "export", "validate"):
         assert command in out
 
 
@@ -69,6 +69,19 @@ def test_search_report_export_end_to_end(tmp_path):
     assert "the winner's architecture" in report.stdout
     for output in (result, resumed, report):  # no native log lines nobody asked for
         assert "absl" not in output.stderr and "cuda" not in output.stderr.lower()
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    np.savez(tmp_path / "rows.npz", x=x[::10], y=y[::10])
+    predicted = autoarch("predict", str(run_dir), str(tmp_path / "rows.npz"), "--proba")
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    lines = predicted.stdout.splitlines()
+    assert lines[0] == "prediction,probability_0,probability_1,probability_2"
+    assert len(lines) == 16 and "accuracy on these 15 rows: " in predicted.stderr
+    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    missing = autoarch("predict", str(tmp_path), str(tmp_path / "rows.npz"))
+    assert missing.returncode == 1 and "estimator.pkl: no fitted search here" in missing.stderr
     exported = autoarch("export", str(run_dir), "--format", "keras", "savedmodel", "tflite")
     assert exported.returncode == 0, exported.stderr[-2000:]
     for fmt, path in (("keras", "model.keras"), ("savedmodel", "model"),
@@ -223,6 +236,19 @@ def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
     assert json.loads((run / "summary.json").read_text())["test_r2"] > 0.8
     made = load_spec(str(run / "spec.yaml"))
     assert (made.task, made.data) == ("regression", {"csv": csv, "target": "price"})
+    # the search's estimator predicts a file's rows: its target column left out and scored
+    predicted = autoarch("predict", str(run), csv, "--output", str(tmp_path / "p.csv"))
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns) == ["price"] and len(out) == len(frame)
+    assert np.corrcoef(out.price, frame.price)[0, 1] > 0.9
+    assert "R^2 on these 300 rows: " in predicted.stderr
+    new = autoarch("predict", str(run), str(tmp_path / "houses.csv.gz"), "--proba")
+    assert new.returncode == 1 and "--proba: the search in" in new.stderr
+    frame.drop(columns="price").head(3).to_csv(tmp_path / "new.csv", index=False)
+    new = autoarch("predict", str(run), str(tmp_path / "new.csv"))
+    assert new.returncode == 0 and new.stdout.splitlines()[0] == "price"
+    assert len(new.stdout.splitlines()) == 4 and "R^2" not in new.stderr
 
 
 def test_mnist1d_is_generated_locally():

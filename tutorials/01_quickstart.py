@@ -56,5 +56,7 @@ print("report:", clf.report(os.path.join(directory, "report.html")))
 # 7. The same without Python: a CSV file and the column to predict. The other columns are
 #    the inputs; the task is read off that column (and said), or given with --task.
 #        autoarch search houses.csv --target price --time-limit 60
-#    The folder it names (autoarch_runs/houses) holds the journal, the best model and the
-#    spec it made (spec.yaml), which `autoarch search` runs again like any spec.
+#    The folder it names (autoarch_runs/houses) holds the journal, the best model, the
+#    spec it made (spec.yaml), which `autoarch search` runs again like any spec, and the
+#    fitted estimator, which predicts new rows (a target column there is scored against):
+#        autoarch predict autoarch_runs/houses new_houses.csv --output prices.csv
