@@ -364,8 +364,14 @@ def cmd_predict(args):
     import_tensorflow_quietly()
     import pandas as pd
 
-    with open(path, "rb") as file:
-        estimator = pickle.load(file)
+    try:
+        with open(path, "rb") as file:
+            estimator = pickle.load(file)
+    except Exception as err:  # another autoarch's or Python's pickle, a truncated file
+        raise MissingModel(f"{path}: unreadable ({type(err).__name__}: "
+                           f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
+                           f"`autoarch search SPEC --dir {args.dir} --resume` writes it "
+                           "again") from None
     if args.proba and not hasattr(estimator, "predict_proba"):
         raise ValueError(f"--proba: the search in {args.dir} is a regression; it predicts "
                          "values")
@@ -393,36 +399,37 @@ def _rows_to_predict(path, directory):
     CSV's target column is the one the search's spec (``DIR/spec.yaml``) names."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no file {path!r}")
+    data = _spec_data(directory)
     if path.lower().endswith(".npz"):
         import numpy as np
 
+        x_key, y_key = data.get("x", "x"), data.get("y", "y")
         with np.load(path, allow_pickle=False) as arrays:
-            if "x" not in arrays:
-                raise ValueError(f"{path} holds no array 'x' (it holds: "
+            if x_key not in arrays:
+                raise ValueError(f"{path} holds no array '{x_key}' (it holds: "
                                  f"{', '.join(arrays.files)})")
-            return arrays["x"], arrays["y"] if "y" in arrays else None, None
+            return arrays[x_key], arrays[y_key] if y_key in arrays else None, None
     if not path.lower().endswith(CSV_ENDINGS):
-        raise ValueError(f"{path}: expected a CSV file (.csv, .csv.gz, ...) or a .npz file "
-                         "with an array 'x'")
+        raise ValueError(f"{path}: expected a CSV file (.csv, .csv.gz, ...) or a .npz file")
     from autoarch.data import read_csv
 
     frame = read_csv(path)
-    target = _spec_target(directory)
+    target = data.get("target")
     if target is not None and target in frame.columns:
         return frame.drop(columns=[target]), frame[target].to_numpy(), target
     return frame, None, target
 
 
-def _spec_target(directory):
-    """The target column the search's spec names (its ``data: {csv:, target:}``), or None."""
+def _spec_data(directory):
+    """The search's spec's ``data`` mapping (``{csv:, target:}``, ``{npz:, x:, y:}``), or
+    ``{}``: which column or arrays a file to predict holds the inputs and targets in."""
     import yaml
 
-    with contextlib.suppress(OSError, yaml.YAMLError):
+    with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):
         with open(os.path.join(directory, "spec.yaml"), encoding="utf-8") as file:
             data = (yaml.safe_load(file) or {}).get("data")
-        if isinstance(data, dict):
-            return data.get("target")
-    return None
+        return data if isinstance(data, dict) else {}
+    return {}
 
 
 def cmd_export(args):
@@ -523,7 +530,8 @@ def build_parser():
                                   "a finished search's model")
     predict.add_argument("dir", help="the search's folder (its --dir)")
     predict.add_argument("data", help="a CSV file (its target column, if there, is scored "
-                         "against) or a .npz file with an array 'x' (and 'y')")
+                         "against) or a .npz file with an array 'x' (and 'y'; or the keys "
+                         "the spec's data names)")
     predict.add_argument("--output", metavar="FILE",
                          help="write the predictions as CSV here (default: standard output)")
     predict.add_argument("--proba", action="store_true",

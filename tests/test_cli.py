@@ -251,6 +251,35 @@ def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
     assert len(new.stdout.splitlines()) == 4 and "R^2" not in new.stderr
 
 
+def test_predict_reads_its_file_as_the_spec_named_the_data(tmp_path, capsys):
+    """A file to predict holds its inputs and targets where the search's spec said (a CSV's
+    target column, a .npz file's keys); a file of another kind, or an unreadable estimator,
+    is refused with the reason."""
+    import pandas as pd
+
+    from autoarch import cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "spec.yaml").write_text("data: {npz: d.npz, x: images, y: labels}\n")
+    np.savez(tmp_path / "d.npz", images=np.ones((4, 8, 8)), labels=np.arange(4))
+    x, y, target = cli._rows_to_predict(str(tmp_path / "d.npz"), str(run))
+    assert x.shape == (4, 8, 8) and list(y) == [0, 1, 2, 3] and target is None
+    np.savez(tmp_path / "other.npz", x=np.ones((4, 2)))
+    with pytest.raises(ValueError, match="holds no array 'images' \\(it holds: x\\)"):
+        cli._rows_to_predict(str(tmp_path / "other.npz"), str(run))
+    (run / "spec.yaml").write_text("data: {csv: houses.csv, target: price}\n")
+    pd.DataFrame({"size": [1.0, 2.0], "price": [3.0, None]}).to_csv(tmp_path / "h.csv",
+                                                                   index=False)
+    x, y, target = cli._rows_to_predict(str(tmp_path / "h.csv"), str(run))
+    assert list(x.columns) == ["size"] and target == "price" and len(y) == 2
+    with pytest.raises(ValueError, match="expected a CSV file"):
+        cli._rows_to_predict(str(run / "spec.yaml"), str(run))
+    (run / "estimator.pkl").write_bytes(b"not a pickle")
+    assert cli.main(["predict", str(run), str(tmp_path / "h.csv")]) == 1
+    assert "estimator.pkl: unreadable (UnpicklingError" in capsys.readouterr().err
+
+
 def test_mnist1d_is_generated_locally():
     x, y = load_data("mnist1d")
     assert x.shape == (5000, 40, 1) and set(np.unique(y)) == set(range(10))
