@@ -414,6 +414,8 @@ def _rows_to_predict(path, directory):
     from autoarch.data import read_csv
 
     frame = read_csv(path)
+    if data.get("weight") in frame.columns:  # the rows' weights in the search: not an input
+        frame = frame.drop(columns=[data["weight"]])
     target = data.get("target")
     if target is not None and target in frame.columns:
         return frame.drop(columns=[target]), frame[target].to_numpy(), target

@@ -268,9 +268,9 @@ def test_predict_reads_its_file_as_the_spec_named_the_data(tmp_path, capsys):
     np.savez(tmp_path / "other.npz", x=np.ones((4, 2)))
     with pytest.raises(ValueError, match="holds no array 'images' \\(it holds: x\\)"):
         cli._rows_to_predict(str(tmp_path / "other.npz"), str(run))
-    (run / "spec.yaml").write_text("data: {csv: houses.csv, target: price}\n")
-    pd.DataFrame({"size": [1.0, 2.0], "price": [3.0, None]}).to_csv(tmp_path / "h.csv",
-                                                                   index=False)
+    (run / "spec.yaml").write_text("data: {csv: houses.csv, target: price, weight: w}\n")
+    pd.DataFrame({"size": [1.0, 2.0], "price": [3.0, None], "w": [1, 2]}).to_csv(
+        tmp_path / "h.csv", index=False)
     x, y, target = cli._rows_to_predict(str(tmp_path / "h.csv"), str(run))
     assert list(x.columns) == ["size"] and target == "price" and len(y) == 2
     with pytest.raises(ValueError, match="expected a CSV file"):
