@@ -375,8 +375,9 @@ def cmd_predict(args):
     if args.proba and not hasattr(estimator, "predict_proba"):
         raise ValueError(f"--proba: the search in {args.dir} is a regression; it predicts "
                          "values")
-    name = target or "prediction"
-    out = pd.DataFrame({name: estimator.predict(x)})
+    name, predicted = target or "prediction", estimator.predict(x)
+    out = pd.DataFrame({name: predicted} if predicted.ndim == 1 else  # several targets
+                       {f"{name}_{k}": column for k, column in enumerate(predicted.T)})
     if args.proba:
         probabilities = estimator.predict_proba(x)
         for k, label in enumerate(estimator.classes_):
@@ -386,7 +387,7 @@ def cmd_predict(args):
             out.to_csv(written, index=False)
     else:
         out.to_csv(sys.stdout, index=False)
-    if y is not None and not pd.isna(pd.Series(y)).any():
+    if y is not None and not pd.isna(y).any():
         metric = "accuracy" if hasattr(estimator, "classes_") else "R^2"
         print(f"{metric} on these {len(y)} rows: {estimator.score(x, y):.4f}", file=sys.stderr)
     if args.output:

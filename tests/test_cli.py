@@ -280,6 +280,26 @@ def test_predict_reads_its_file_as_the_spec_named_the_data(tmp_path, capsys):
     assert "estimator.pkl: unreadable (UnpicklingError" in capsys.readouterr().err
 
 
+def test_predict_writes_a_column_per_target(tmp_path, capsys):
+    """A search of several targets predicts a column for each."""
+    import pickle
+
+    from autoarch import AutoRegressor, cli
+
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    y = np.c_[x[:, 0], -x[:, 1]]
+    estimator = AutoRegressor(max_trials=1, epochs=1, boosted_trees=False).fit(x, y)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "estimator.pkl").write_bytes(pickle.dumps(estimator))
+    np.savez(tmp_path / "rows.npz", x=x[:5], y=y[:5])
+    assert cli.main(["predict", str(run), str(tmp_path / "rows.npz")]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0] == "prediction_0,prediction_1" and len(lines) == 6
+    assert "R^2 on these 5 rows: " in err
+
+
 def test_mnist1d_is_generated_locally():
     x, y = load_data("mnist1d")
     assert x.shape == (5000, 40, 1) and set(np.unique(y)) == set(range(10))
