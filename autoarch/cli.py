@@ -235,6 +235,8 @@ def cmd_search(args):
     print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}"
           f"{' (weighted)' if weights else ''}: {test_score:.4f}   "
           f"best model: {os.path.join(directory, BEST_MODEL)}")
+    rows = "NEW.csv" if isinstance(spec.data, dict) and "csv" in spec.data else "NEW.npz"
+    print(f"new rows: autoarch predict {directory} {rows}")
     lock.release()
     return 0
 

@@ -58,6 +58,7 @@ def test_search_report_export_end_to_end(tmp_path):
     result = autoarch("search", str(spec), "--dir", str(run_dir))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "trial 1 (2/2)" in result.stdout and "test accuracy:" in result.stdout
+    assert f"new rows: autoarch predict {run_dir} NEW.npz" in result.stdout
     assert (run_dir / "best_model.keras").exists() and (run_dir / "journal.jsonl").exists()
     again = autoarch("search", str(spec), "--dir", str(run_dir))
     assert again.returncode == 2 and "--resume" in again.stderr
@@ -232,7 +233,7 @@ def test_a_csv_file_searches_without_a_spec(tmp_path, capsys):
                       "--dir", str(run))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "task: regression (numbers with fractions; --task classification to change)" in \
-        result.stdout
+        result.stdout and f"new rows: autoarch predict {run} NEW.csv" in result.stdout
     assert json.loads((run / "summary.json").read_text())["test_r2"] > 0.8
     made = load_spec(str(run / "spec.yaml"))
     assert (made.task, made.data) == ("regression", {"csv": csv, "target": "price"})
