@@ -12,17 +12,13 @@ import time
 from autoarch import __version__
 from autoarch.errors import AutoarchError, SpecError
 from autoarch.export import FORMATS
-from autoarch.files import DirectoryLock, atomic_path, write_json
+from autoarch.files import BEST_MODEL, ESTIMATOR, DirectoryLock, atomic_path, write_json
 from autoarch.quiet import import_tensorflow_quietly
 
 # TensorFlow, Keras and the search engine load only in the commands that use them, so
 # `autoarch --help` and `--version` answer at once
 
-BEST_MODEL = "best_model.keras"
 SUMMARY = "summary.json"
-#: the fitted estimator a search leaves (pickled: its best model and what reads new rows
-#: into it, a table's columns, the class labels): what ``autoarch predict`` loads
-ESTIMATOR = "estimator.pkl"
 #: a regression is read off a CSV's numeric target of more values than this (or of fractions)
 MOST_CLASSES = 20
 #: what a CSV file's name ends with, compressed as pandas reads it too
@@ -195,6 +191,11 @@ def cmd_search(args):
           f"'{config.strategy}' into {directory}", flush=True)
     if Journal(directory, create=False).exists():
         print(resumed_line(Study.load(directory)), flush=True)
+    # the old summary goes before the search replaces the model it described (the estimator
+    # writes BEST_MODEL and ESTIMATOR into its folder): a kill in between never leaves a
+    # summary claiming a model that is not the one on disk
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(directory, SUMMARY))
     started = time.monotonic()
     try:
         estimator.fit(x_train, y_train, **weights)
@@ -204,15 +205,6 @@ def cmd_search(args):
         print(f"\ninterrupted after {done} finished trial{'s' * (done != 1)}; `autoarch search "
               f"{rerun} --dir {directory} --resume` continues", file=sys.stderr)
         return 130
-    # the old summary goes before the model it described is replaced: a kill in between
-    # never leaves a summary claiming a model that is not the one on disk
-    for name in (SUMMARY, ESTIMATOR):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(os.path.join(directory, name))
-    estimator.export(os.path.join(directory, BEST_MODEL))
-    with atomic_path(os.path.join(directory, ESTIMATOR)) as kept:
-        with open(kept, "wb") as file:
-            pickle.dump(estimator, file)
     with atomic_path(os.path.join(directory, "spec.yaml")) as copy:
         if made:  # the spec the CSV's search ran, to run again as any spec
             import yaml

@@ -24,6 +24,12 @@ except ImportError:  # Windows: no advisory locks; the lock file still names the
 from autoarch.errors import DirectoryLocked
 
 
+#: what a search's folder keeps of its end: the final model, and the fitted estimator
+#: (pickled: the model and what reads new rows into it, a table's columns, the class labels),
+#: which ``autoarch predict`` loads
+BEST_MODEL, ESTIMATOR = "best_model.keras", "estimator.pkl"
+
+
 def _fsync_tree(path):
     if os.path.isdir(path):
         for folder, _, names in os.walk(path):

@@ -245,6 +245,13 @@ def test_a_directory_resumes_its_own_data_and_refuses_other_data(tmp_path):
     AutoClassifier(max_trials=1, epochs=2, directory=directory).fit(x, y)
     resumed = AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x, y)
     assert len(resumed.search_results_) == 2
+    # the folder keeps the final model and the fitted estimator, as a command's search does
+    kept = pickle.loads((tmp_path / "search" / "estimator.pkl").read_bytes())
+    np.testing.assert_allclose(kept.predict_proba(x), resumed.predict_proba(x), rtol=1e-5)
+    saved = autoarch.load_model(directory + "/best_model.keras").get_weights()
+    assert len(saved) == len(resumed.best_model_.get_weights())
+    for ours, theirs in zip(saved, resumed.best_model_.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(autoarch.StudyMismatch, match="other data \\(as many rows"):
         AutoClassifier(max_trials=2, epochs=2, directory=directory).fit(x[::-1], y[::-1])
     with pytest.raises(autoarch.StudyMismatch, match="other data \\(150 rows, now 100\\)"):

@@ -6,9 +6,11 @@ setting of :mod:`autoarch.config` is a parameter, ``None`` unless set: unset one
 spec's value, else the library default.
 """
 
+import contextlib
 import dataclasses
 import inspect
 import os
+import pickle
 import shutil
 import tempfile
 import time
@@ -28,6 +30,7 @@ from autoarch.engine.data import EVAL_BATCH, as_input_dict, check_class_labels, 
     predict_rows, sample_weights
 from autoarch.engine.search import ModelSearch
 from autoarch.export import export_model, load_model
+from autoarch.files import BEST_MODEL, ESTIMATOR, atomic_path
 from autoarch.inputs import INPUT_KINDS, infer_kind
 from autoarch.inputs.tabular import input_names, listed
 from autoarch.report import write_report
@@ -373,7 +376,22 @@ class _AutoEstimator(BaseEstimator):
         if self.directory is None:  # the record is in search_results_; the models in memory
             search.study.close()
             shutil.rmtree(directory, ignore_errors=True)
+        else:
+            self._keep_final(directory)
         return self
+
+    def _keep_final(self, directory):
+        """The final model and this fitted estimator in the search's folder (``BEST_MODEL``,
+        ``ESTIMATOR``), so ``autoarch predict``, ``export`` and ``report`` work on it as on
+        a folder the command searched into, and a process that ends after ``fit`` loses
+        nothing. The old pickle goes first: a kill between the two never pairs a new model
+        with an old estimator."""
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(directory, ESTIMATOR))
+        self.export(os.path.join(directory, BEST_MODEL))
+        with atomic_path(os.path.join(directory, ESTIMATOR)) as kept:
+            with open(kept, "wb") as file:
+                pickle.dump(self, file)
 
     def select(self, trial):
         """Make trial number ``trial`` of the Pareto front (``pareto_front_``) the model that
