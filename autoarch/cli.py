@@ -185,8 +185,9 @@ def cmd_search(args):
         os.environ["AUTOARCH_TOKEN"] = args.token
     estimator = estimator_for_task(task)(spec=spec, directory=directory, verbose=1,
                                          chief=args.chief, **settings)
-    data = spec.data if not isinstance(spec.data, dict) or "csv" not in spec.data else \
-        f"{spec.data['target']} of {os.path.basename(spec.data['csv'])}"
+    csv = isinstance(spec.data, dict) and "csv" in spec.data
+    data = f"{spec.data['target']} of {os.path.basename(spec.data['csv'])}" if csv else \
+        spec.data
     print(f"searching {path} on {data} ({len(y_train)} train / {len(y_test)} test) with "
           f"'{config.strategy}' into {directory}", flush=True)
     if Journal(directory, create=False).exists():
@@ -227,8 +228,7 @@ def cmd_search(args):
     print(f"\ntest {'accuracy' if task == 'classification' else 'R^2'}"
           f"{' (weighted)' if weights else ''}: {test_score:.4f}   "
           f"best model: {os.path.join(directory, BEST_MODEL)}")
-    rows = "NEW.csv" if isinstance(spec.data, dict) and "csv" in spec.data else "NEW.npz"
-    print(f"new rows: autoarch predict {directory} {rows}")
+    print(f"new rows: autoarch predict {directory} NEW.{'csv' if csv else 'npz'}")
     lock.release()
     return 0
 
@@ -306,10 +306,14 @@ def load_best_model(directory):
     try:
         return load_model(path)
     except Exception as err:  # a file that is not (or no longer) a Keras archive
-        raise MissingModel(f"{path}: unreadable ({type(err).__name__}: "
-                           f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
-                           f"`autoarch search SPEC --dir {directory} --resume` writes it "
-                           "again") from None
+        raise unreadable(path, err, directory) from None
+
+
+def unreadable(path, err, directory):
+    """The :class:`MissingModel` error for a run's file that ``err`` kept from loading."""
+    return MissingModel(f"{path}: unreadable ({type(err).__name__}: "
+                        f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
+                        f"`autoarch search SPEC --dir {directory} --resume` writes it again")
 
 
 def cmd_report(args):
@@ -362,10 +366,7 @@ def cmd_predict(args):
         with open(path, "rb") as file:
             estimator = pickle.load(file)
     except Exception as err:  # another autoarch's or Python's pickle, a truncated file
-        raise MissingModel(f"{path}: unreadable ({type(err).__name__}: "
-                           f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
-                           f"`autoarch search SPEC --dir {args.dir} --resume` writes it "
-                           "again") from None
+        raise unreadable(path, err, args.dir) from None
     if args.proba and not hasattr(estimator, "predict_proba"):
         raise ValueError(f"--proba: the search in {args.dir} is a regression; it predicts "
                          "values")
