@@ -2,8 +2,10 @@
 order-aware candidates for flat signals, a bag-of-n-grams text encoder and a log transform for
 skewed regression targets."""
 
+import io
 import os
 import time
+import zipfile
 
 import keras
 import keras_tuner as kt
@@ -226,6 +228,31 @@ def test_ensemble_output_is_the_weighted_average_of_its_members():
     expected = sum(w * m.predict(x, verbose=0) for w, m in zip(weights, members))
     got = ensemble_model(members, weights).predict(x, verbose=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_an_ensemble_saves_its_trained_members_without_their_optimizers(tmp_path):
+    """A trained member's optimizer state (Adam: twice its weights) is no part of the
+    ensemble: the archive holds the members' weights and the ensemble's own optimizer."""
+    import h5py
+
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    members = [_member(1), _member(2)]
+    for member in members:
+        member.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        member.fit(x, np.arange(32) % 4, epochs=1, verbose=0)
+    model = ensemble_model(members, [0.5, 0.5])
+    expected = sum(0.5 * m.predict(x, verbose=0) for m in members)
+    export_model(model, str(tmp_path / "m.keras"))
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        saved = []
+        weights.visititems(lambda name, item: saved.append(name)
+                           if isinstance(item, h5py.Dataset) else None)
+    optimizers = {name.split("optimizer/")[0] for name in saved if "optimizer/" in name}
+    assert optimizers == {""}  # the ensemble's alone, none inside a member
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    assert loaded.compiled and not loaded.get_layer("member_0").compiled
 
 
 @pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])

@@ -4,6 +4,7 @@ trips, pickling, messy tables, datasets and every documented error."""
 import os
 import pickle
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,16 +53,24 @@ def test_fitted_attributes_and_proba(fitted, iris):
     assert list(fitted.classes_) == [0, 1, 2]
 
 
-def test_select_outside_the_front_of_one_objective_says_why():
+def test_select_outside_the_front_of_one_objective_says_why(tmp_path):
     x = np.random.default_rng(0).normal(size=(80, 3))
     reg = AutoRegressor(max_trials=2, epochs=2, strategy="random", ensemble_size=1,
-                        boosted_trees=False).fit(x, x[:, 0])
+                        boosted_trees=False, directory=str(tmp_path)).fit(x, x[:, 0])
     (best,) = reg.pareto_front_  # one objective: the best trial alone
     other = next(r["number"] for r in reg.search_results_ if r["number"] != best["trial"])
     with pytest.raises(ValueError, match=r"trial \d is not on the Pareto front \(front: "
                                          r"\[\d\]\); a search with one objective"):
         reg.select(other)
+    for kept in ("best_model.keras", "estimator.pkl"):
+        os.remove(tmp_path / kept)
     assert reg.select(best["trial"]).selected_trial_ == best["trial"]
+    # the trial's own model now predicts, and the search's folder follows
+    kept = keras.models.load_model(tmp_path / "best_model.keras")
+    for saved, own in zip(kept.get_weights(), reg.best_model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(saved, own)
+    with open(tmp_path / "estimator.pkl", "rb") as handle:
+        np.testing.assert_allclose(pickle.load(handle).predict(x), reg.predict(x), rtol=1e-6)
 
 
 def test_in_pipeline_with_scaler(iris):

@@ -396,7 +396,9 @@ class _AutoEstimator(BaseEstimator):
     def select(self, trial):
         """Make trial number ``trial`` of the Pareto front (``pareto_front_``) the model that
         predicts and exports: its own trained model (trained on the search's training
-        rows, not retrained on all of them). Returns ``self``."""
+        rows, not retrained on all of them). A search's folder (``directory``) follows: its
+        ``best_model.keras`` and ``estimator.pkl`` become the selected trial's, so
+        ``autoarch predict`` and ``export`` there use it too. Returns ``self``."""
         check_is_fitted(self, "best_model_")
         if trial not in self._front_archives:
             on_front = [p["trial"] for p in self.pareto_front_]
@@ -412,6 +414,8 @@ class _AutoEstimator(BaseEstimator):
         self.best_score_ = record["value"]
         self.ensemble_ = None
         self.selected_trial_ = trial
+        if self.directory is not None and os.path.isdir(self.directory):
+            self._keep_final(self.directory)
         return self
 
     def _make_space(self, spec, kinds, config, n_outputs):
