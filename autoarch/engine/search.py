@@ -1151,6 +1151,9 @@ class ModelSearch:
         best = self.study.best_trial
         model.compile(**self.space.compile_options(
             self.space.hyperparameters() if best is None else trial_values(best.params)))
+        # as Keras builds it when a compiled model loads: an archive saved without the
+        # optimizer's variables warns on every load ("Skipping variable loading ...")
+        model.optimizer.build(model.trainable_variables)
 
     def _reselected(self, weights, score, record, selection=None):
         """Where members must be retrained (:meth:`_refit_needed`) and some of ``record``'s
