@@ -421,7 +421,8 @@ def spec_baseline(task, x_train, x_test, y_train, y_test):
         time.perf_counter() - started
 
 
-def run_spec(task):
+def run_spec(task, seed=None):
+    """A ready spec's search and its baseline; ``seed`` in place of the spec's own."""
     path = resolve_spec(task)
     spec = load_spec(path)
     x, y = load_data(spec.data)
@@ -431,14 +432,16 @@ def run_spec(task):
         stratify = None if spec.task == "regression" else y
         x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0,
                                                             stratify=stratify)
-    estimator = estimator_for_task(spec.task)(spec=path, directory=tempfile.mkdtemp())
+    estimator = estimator_for_task(spec.task)(spec=path, directory=tempfile.mkdtemp(),
+                                              seed=seed)
     started = time.perf_counter()
     estimator.fit(x_train, y_train)
     seconds = time.perf_counter() - started
     score = estimator.score(x_test, y_test)
     name, base_score, base_seconds = spec_baseline(task, x_train, x_test, y_train, y_test)
     metric = "R^2" if spec.task == "regression" else "accuracy"
-    print(f"| {task} | {metric} | {score:.4f} | {seconds:.0f} s | {name} {base_score:.4f} "
+    named = task if seed is None else f"{task} (seed {seed})"
+    print(f"| {named} | {metric} | {score:.4f} | {seconds:.0f} s | {name} {base_score:.4f} "
           f"({base_seconds:.1f} s) |", flush=True)
 
 
@@ -480,9 +483,9 @@ def main():
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
     parser.add_argument("--time-limit", type=float, help="override every default task's limit "
                         "(strategies suite: each strategy's limit, default 300 s)")
-    parser.add_argument("--seeds", default="0", help="comma-separated search seeds of the "
-                        "default path (a row per seed; the search's spread between seeds is "
-                        "wider than most single changes)")
+    parser.add_argument("--seeds", help="comma-separated search seeds (a row per seed; the "
+                        "search's spread between seeds is wider than most single changes); "
+                        "default: 0 for the default path, the ready spec's own")
     for flag, (knob, value), what in OFF_FLAGS:
         parser.add_argument(flag, action="store_true",
                             help=f"default path {what} ({knob}={value})")
@@ -503,7 +506,7 @@ def main():
             print("| task | metric | autoarch (test) | wall time | baselines (test, fit time) | "
                   "search |")
             print("|---|---|---|---|---|---|")
-            for seed in map(int, args.seeds.split(",")):
+            for seed in map(int, (args.seeds or "0").split(",")):
                 for task in tasks:
                     if wanted is None or task in wanted:
                         run_default(task, args.data_dir, args.time_limit, seed,
@@ -512,9 +515,10 @@ def main():
         print("\nReady specs (`autoarch search NAME`)\n")
         print("| task | metric | autoarch (test) | wall time | baseline (test, fit time) |")
         print("|---|---|---|---|---|")
-        for task in ("digits", "breast_cancer", "wine", "diabetes", "mnist1d"):
-            if wanted is None or task in wanted:
-                run_spec(task)
+        for seed in [None] if args.seeds is None else map(int, args.seeds.split(",")):
+            for task in ("digits", "breast_cancer", "wine", "diabetes", "mnist1d"):
+                if wanted is None or task in wanted:
+                    run_spec(task, seed)
     if args.suite in ("strategies", "all"):
         limit = args.time_limit or 300
         print(f"\nThe cell space of specs/cell.yaml on digits, each strategy within {limit:.0f} s "
