@@ -19,6 +19,8 @@ metrics are.
 import keras
 import numpy as np
 
+from autoarch.measures import inference_model
+
 
 def _probabilities(outputs):
     """Class probabilities from a classifier's outputs (one sigmoid unit or a softmax)."""
@@ -98,10 +100,11 @@ def ensemble_model(models, weights):
     """One Keras model averaging ``models`` (same inputs, same output shape) with ``weights``,
     compiled as the first of them (its loss, metrics and kind of optimizer).
 
-    A trained member enters as an uncompiled model over its own layers (``keras.Model`` of
-    its inputs and outputs): its optimizer's state, twice its weights under Adam, would
-    otherwise be saved with the ensemble (a breast-cancer ensemble's archive: 24 MB, of
-    which 4.8 MB weights), and the ensemble trains with its own optimizer."""
+    A trained member enters as an uncompiled model over its own layers
+    (:func:`~autoarch.measures.inference_model`): its optimizer's state, twice its weights
+    under Adam, would otherwise be saved with the ensemble (a breast-cancer ensemble's
+    archive: 24 MB, of which 4.8 MB weights), and the ensemble trains with its own
+    optimizer."""
     first = models[0]
     inputs = {t.name.split(":")[0]: keras.Input(shape=t.shape[1:], dtype=t.dtype,
                                                 name=t.name.split(":")[0])
@@ -113,12 +116,8 @@ def ensemble_model(models, weights):
     feed = inputs if named or len(inputs) > 1 else next(iter(inputs.values()))
     outputs = []
     for i, model in enumerate(models):
-        if model.compiled:
-            own = {t.name.split(":")[0]: t for t in model.inputs} if feed is inputs else \
-                model.inputs[0]
-            model = keras.Model(own, model.outputs[0], name=f"member_{i}")
-        else:
-            model.name = f"member_{i}"
+        model = inference_model(model)
+        model.name = f"member_{i}"
         outputs.append(model(feed))
     output = WeightedAverage(weights, name="ensemble")(outputs)
     model = keras.Model(feed, output, name="ensemble")

@@ -45,11 +45,29 @@ def flops(model, rows):
 
 
 def keras_bytes(model, rows=None):
-    """Size on disk of the model saved as a ``.keras`` archive."""
+    """Size on disk of the model saved as a ``.keras`` archive, as it predicts: without the
+    optimizer's state that a trained model's archive also holds (twice its weights under
+    Adam, none under plain SGD), which would make a candidate's size turn on how it was
+    trained."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
-        model.save(path)
+        inference_model(model).save(path)
         return os.path.getsize(path)
+
+
+def inference_model(model, name=None):
+    """``model``'s layers as a Keras model of their own that was never compiled: it predicts
+    what ``model`` does, shares its weights, and saves without an optimizer's state."""
+    import keras
+
+    if not model.compiled:
+        return model
+    try:
+        inputs = model.input
+    except AttributeError:  # a Sequential model never called: its one input
+        inputs = model.inputs[0]
+    outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
+    return keras.Model(inputs, outputs, name=name or model.name)
 
 
 def tflite_bytes(model, rows=None):

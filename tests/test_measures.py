@@ -25,6 +25,27 @@ def test_size_measures(model):
     assert 4 * measures.params(model) < measures.tflite_bytes(model) < 100_000
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_models_size_is_the_same_however_it_was_trained(optimizer):
+    """``keras_bytes`` is the model as it predicts: Adam's state (twice the weights) or
+    none, the same size, and the model keeps predicting and training as it did."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(256, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(hidden))
+    untrained = measures.keras_bytes(model)
+    assert untrained > 4 * measures.params(model)  # the weights are in it
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(32, 64)).astype("float32")
+    model.fit(x, np.arange(32) % 3, epochs=1, verbose=0)
+    assert model.optimizer.built
+    assert abs(measures.keras_bytes(model) - untrained) < 0.05 * untrained
+    model.fit(x, np.arange(32) % 3, epochs=1, verbose=0)  # still compiled as it was
+    inference = measures.inference_model(model)
+    assert not inference.compiled
+    np.testing.assert_allclose(inference.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_latencies_are_positive_medians(model):
     rows = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
     for name in ("latency_ms", "latency_batch_ms", "tflite_latency_ms"):
