@@ -55,7 +55,7 @@ def keras_bytes(model, rows=None):
         return os.path.getsize(path)
 
 
-def inference_model(model, name=None):
+def inference_model(model):
     """``model``'s layers as a Keras model of their own that was never compiled: it predicts
     what ``model`` does, shares its weights, and saves without an optimizer's state."""
     import keras
@@ -67,7 +67,7 @@ def inference_model(model, name=None):
     except AttributeError:  # a Sequential model never called: its one input
         inputs = model.inputs[0]
     outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
-    return keras.Model(inputs, outputs, name=name or model.name)
+    return keras.Model(inputs, outputs, name=model.name)
 
 
 def tflite_bytes(model, rows=None):
