@@ -4,6 +4,7 @@ from a real model search, refusal before training, NSGA-II and ParEGO against ra
 
 import json
 import os
+import pickle
 
 import keras
 import numpy as np
@@ -94,7 +95,7 @@ def test_a_model_search_refuses_before_training_and_selects_from_its_front(digit
     clf = AutoClassifier(objectives=["val_accuracy", "params"], constraints={"params": 12_000},
                          strategy="evolution",
                          strategy_options={"population_size": 3, "sample_size": 2},
-                         max_trials=5, epochs=2, seed=0, directory=str(tmp_path))
+                         max_trials=5, epochs=4, seed=0, directory=str(tmp_path))
     clf.fit(x, y)
     records = {r["number"]: r for r in clf.search_results_}
     refused = [r for r in records.values() if r["status"] == "REFUSED"]
@@ -123,8 +124,14 @@ def test_a_model_search_refuses_before_training_and_selects_from_its_front(digit
     assert clf.selected_trial_ == front[0]["trial"] and clf.ensemble_ is None
     # select: the smallest model of the front predicts and exports
     smallest = min(front, key=lambda p: p["params"])
+    assert smallest["trial"] != clf.selected_trial_, front  # (4 epochs: a front of several)
     clf.select(smallest["trial"])
     assert clf.best_model_.count_params() == smallest["params"]
+    # the search's folder follows: autoarch predict there uses the selected trial
+    assert keras.models.load_model(tmp_path / "best_model.keras").count_params() == \
+        smallest["params"]
+    with open(tmp_path / "estimator.pkl", "rb") as handle:
+        assert pickle.load(handle).selected_trial_ == smallest["trial"]
     path = clf.export(str(tmp_path / "chosen.keras"))["path"]
     assert keras.models.load_model(path).count_params() == smallest["params"]
     np.testing.assert_allclose(clf.predict_proba(x[:10]),
