@@ -57,10 +57,11 @@ def keras_bytes(model, rows=None):
 
 def inference_model(model):
     """``model``'s layers as a Keras model of their own that was never compiled: it predicts
-    what ``model`` does, shares its weights, and saves without an optimizer's state."""
+    what ``model`` does, shares its weights, and saves without an optimizer's state. A
+    model with no graph of layers to reuse (a subclassed one) is returned as it is."""
     import keras
 
-    if not model.compiled:
+    if not model.compiled or not getattr(model, "outputs", None):
         return model
     try:
         inputs = model.input

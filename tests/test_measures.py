@@ -46,6 +46,25 @@ def test_a_models_size_is_the_same_however_it_was_trained(optimizer):
     np.testing.assert_allclose(inference.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_a_subclassed_model_is_measured_as_it_is():
+    """No graph of layers to reuse: its archive, optimizer and all."""
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(3)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Subclassed()
+    x = np.zeros((4, 5), "float32")
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.zeros((4, 3)), verbose=0)
+    assert measures.inference_model(model) is model
+    assert measures.keras_bytes(model) > 4 * measures.params(model)
+
+
 def test_latencies_are_positive_medians(model):
     rows = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
     for name in ("latency_ms", "latency_batch_ms", "tflite_latency_ms"):
