@@ -89,6 +89,7 @@ def test_the_option_table_is_what_each_strategy_constructor_takes(name):
      "darts: architecture_learning_rate must be a number > 0, got 'fast'"),
     ("gdas", {"architecture_learning_rate": 0}, "gdas: architecture_learning_rate must be"),
     ("darts", {"max_skips": -1}, "darts: max_skips must be an int >= 0"),
+    ("gdas", {"top_k": 0}, "gdas: top_k must be an int >= 1"),
 ])
 def test_the_table_and_the_constructor_refuse_the_same_values(name, options, message):
     with pytest.raises(ValueError, match=message):

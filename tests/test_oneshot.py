@@ -2,6 +2,7 @@
 weights, batch-norm recalibration, sub-models extracted with inherited weights; mixed
 operations, DARTS and GDAS; the strategies end to end, and a killed supernet phase resumed."""
 
+import itertools
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
 from autoarch.oneshot.phase import few_shot_children, split_choices
+from autoarch.strategies.options import OPTIONS
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +253,32 @@ def test_darts_moves_the_architecture_weights_and_derives_their_argmax(digits):
         assert option == max(allowed, key=allowed.get)
 
 
+def test_several_derived_paths_come_in_order_of_their_weights_and_keep_the_guards(digits):
+    x, _ = digits
+    supernet = Supernet(_small_cell_space(x), sampling="softmax")
+    logits = {"none": 3.0, "skip": 2.0, "conv3x3": 1.0, "maxpool3x3": 0.0}
+    margins = dict(zip(sorted(supernet.switches), (0.0, 0.5, 1.0)))  # 1.0: one edge sure
+    for name, layers in supernet.switches.items():
+        values = [logits[o] * (1 + margins[name]) for o in supernet.choices[name]]
+        for layer in layers:
+            layer.logits.assign(values)
+    weights = supernet.architecture()
+    paths = supernet.derive_several(6, max_skips=1)
+    assert paths[0] == supernet.derive(max_skips=1) and len(paths) == 6
+    assert len({json.dumps(p, sort_keys=True) for p in paths}) == 6
+    for path in paths:  # "none" never, at most one "skip"
+        assert "none" not in path.values() and sum(o == "skip" for o in path.values()) <= 1
+    probability = [np.prod([weights[n][o] for n, o in p.items()]) for p in paths[1:]]
+    assert probability == sorted(probability, reverse=True)
+    # every allowed path more probable than the last one given is among them
+    allowed = [dict(zip(weights, ops)) for ops in itertools.product(
+        *[[o for o in weights[n] if o != "none"] for n in weights])]
+    more = [p for p in allowed if sum(o == "skip" for o in p.values()) <= 1 and
+            np.prod([weights[n][o] for n, o in p.items()]) > probability[-1] + 1e-9]
+    assert more and all(p in paths for p in more)
+    assert supernet.derive_several(1, max_skips=1) == [paths[0]]
+
+
 # -- the strategies through the estimators, the command and a kill ----------------------------
 def _journal(directory):
     with open(os.path.join(directory, "journal.jsonl")) as handle:
@@ -260,7 +288,7 @@ def _journal(directory):
 @pytest.mark.parametrize("strategy, options", [
     ("oneshot", {"search_trials": 6, "top_k": 2, "few_shot_splits": 1,
                  "few_shot_epochs": 1}),
-    ("darts", {"warmup_epochs": 0}),
+    ("darts", {"warmup_epochs": 0, "top_k": 2}),
     ("gdas", {}),
 ])
 def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, options):
@@ -283,7 +311,8 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
         assert children == [f"few_shot_{i}" for i in range(len(SMALL_OPS))]
         assert done[0]["few_shot_splits"] == ["cell_1/normal_0_1"]
     trials = clf.search_results_
-    assert len(trials) == len(done[0]["candidates"]) == options.get("top_k", 1)
+    top_k = options.get("top_k", OPTIONS[strategy]["top_k"])
+    assert len(trials) == len(done[0]["candidates"]) == top_k
     for trial, candidate in zip(trials, done[0]["candidates"]):
         assert all(trial["params"][k] == v for k, v in candidate.items()
                    if k in trial["params"])
@@ -309,7 +338,8 @@ def test_a_one_shot_search_chooses_between_blocks(digits, tmp_path, strategy, op
     assert clf.score(x[900:], y[900:]) > 0.15
     done = [r for r in _journal(tmp_path) if r.get("stage") == "done"][0]
     chosen = [c["stem/block"] for c in done["candidates"]]
-    assert len(chosen) == options.get("top_k", 1) and set(chosen) <= {"plain", "separable"}
+    assert len(chosen) == options.get("top_k", OPTIONS[strategy]["top_k"])
+    assert set(chosen) <= {"plain", "separable"}
     if strategy == "darts":
         assert sorted(done["weights"]["stem/block"]) == ["plain", "separable"]
     trials = clf.search_results_

@@ -68,7 +68,8 @@ for found in phase["top"]:
 print(f"  passed over, building the model of a pick: {len(phase['same_model'])} path(s)")
 
 # 2. strategy="darts": every option mixed by the softmax of its weight; the strongest option
-#    of each choice is the derived architecture, trained from scratch.
+#    of each choice is the derived architecture, trained from scratch with the next most
+#    probable paths (top_k: 3 in all), the best on validation kept.
 darts_dir = os.path.join(directory, "darts")
 clf = ImageClassifier(spec=blocks(), strategy="darts",
                       strategy_options={"supernet_epochs": epochs},

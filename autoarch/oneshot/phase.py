@@ -234,7 +234,8 @@ def search_paths(supernet, scorers, splits, strategy, ctx):
 
 
 def _gradient(strategy, ctx):
-    """DARTS or GDAS: alternate network and architecture updates, then derive one path."""
+    """DARTS or GDAS: alternate network and architecture updates, then derive ``top_k``
+    paths (the strongest operations, then the next most probable paths)."""
     supernet = Supernet(ctx.space, strategy.fixed, sampling=strategy.sampling)
     net = supernet.model
     model = bilevel_model(supernet, net.optimizer, strategy.architecture_learning_rate)
@@ -256,5 +257,13 @@ def _gradient(strategy, ctx):
         train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
                       initial_epoch=state["epochs_done"], callbacks=callbacks,
                       verbose=max(0, ctx.verbose - 1), sample_weight=ctx.sample_weight)
-    path = supernet.derive(max_skips=strategy.max_skips)
-    return [supernet.parameters(path)], {"derived": path, "weights": supernet.architecture()}
+    record = {"weights": supernet.architecture()}
+    if strategy.top_k == 1:
+        top = [supernet.derive(max_skips=strategy.max_skips)]
+    else:  # the next most probable paths too, each building a model of its own
+        ranked = supernet.derive_several(DISTINCT_SCAN * strategy.top_k,
+                                         max_skips=strategy.max_skips)
+        top, record["same_model"] = distinct_paths(supernet, [(p, None) for p in ranked],
+                                                   strategy.top_k)
+        top = [path for path, _ in top]
+    return [supernet.parameters(path) for path in top], {"derived": top[0], **record}

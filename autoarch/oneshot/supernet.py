@@ -13,6 +13,8 @@ inherited weights; ``extract`` returns the candidate alone as an ordinary Keras 
 those weights.
 """
 
+import heapq
+
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -96,6 +98,34 @@ class Supernet:
                 if len(ranked[name]) > 1:
                     path[name] = ranked[name][1]
         return path
+
+    def derive_several(self, count, excluded=("none",), max_skips=None, scan=1000):
+        """:meth:`derive`'s path, then the next most probable paths that the same rules
+        allow (the product of their options' weights, highest first; ``count`` in all at
+        most, from the first ``scan`` in that order). DARTS picks among several derived
+        cells by training each (Liu et al., 2019); a strategy's ``top_k`` trains them."""
+        first = self.derive(excluded, max_skips)
+        weights = self.architecture()
+        names = list(first)
+        ranked = [sorted((o for o in weights[n] if o not in excluded),
+                         key=lambda o, w=weights[n]: -w[o]) for n in names]
+        logs = [[np.log(max(weights[n][o], 1e-12)) for o in options]
+                for n, options in zip(names, ranked)]
+        paths, start = [first], (0,) * len(names)
+        frontier, seen = [(-sum(row[0] for row in logs), start)], {start}
+        while frontier and len(paths) < count and scan > 0:  # best first over index vectors
+            _, at = heapq.heappop(frontier)
+            scan -= 1
+            path = {n: options[i] for n, options, i in zip(names, ranked, at)}
+            if path not in paths and (max_skips is None or
+                                      sum(o == "skip" for o in path.values()) <= max_skips):
+                paths.append(path)
+            for k in range(len(at)):
+                step = at[:k] + (at[k] + 1,) + at[k + 1:]
+                if step[k] < len(ranked[k]) and step not in seen:
+                    seen.add(step)
+                    heapq.heappush(frontier, (-sum(row[i] for row, i in zip(logs, step)), step))
+        return paths
 
     # -- paths -------------------------------------------------------------------------
     def sample(self, rng):

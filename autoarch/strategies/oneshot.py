@@ -60,18 +60,21 @@ class OneShot(SupernetStrategy):
 class Darts(SupernetStrategy):
     """DARTS, first order: softmax-mixed operations; network weights on training batches,
     architecture weights on validation batches, alternating; the strongest operation per
-    choice (see the module's guards) is trained from scratch."""
+    choice (see the module's guards) is trained from scratch, with the next most probable
+    paths (by the product of their weights; the guards hold), ``top_k`` in all, and the
+    best on validation kept, as DARTS's authors chose among their derived cells."""
 
     name = "darts"
     sampling = "softmax"
 
     def __init__(self, architecture_learning_rate=3e-3, warmup_epochs=2, max_skips=2,
-                 **kwargs):
+                 top_k=3, **kwargs):
         super().__init__(**kwargs)
         check_values(self.name, {"architecture_learning_rate": architecture_learning_rate,
-                                 "warmup_epochs": warmup_epochs, "max_skips": max_skips})
+                                 "warmup_epochs": warmup_epochs, "max_skips": max_skips,
+                                 "top_k": top_k})
         self.architecture_learning_rate = architecture_learning_rate
-        self.warmup_epochs, self.max_skips = warmup_epochs, max_skips
+        self.warmup_epochs, self.max_skips, self.top_k = warmup_epochs, max_skips, top_k
 
 
 class Gdas(Darts):

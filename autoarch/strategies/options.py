@@ -16,7 +16,8 @@ PROXY_NAMES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "
 
 _ONE_AT_A_TIME = {"prescreen": 1}
 _SUPERNET = {"supernet_epochs": None, "fixed": None, "prescreen": 1}
-_DARTS = {"architecture_learning_rate": 3e-3, "warmup_epochs": 2, "max_skips": 2, **_SUPERNET}
+_DARTS = {"architecture_learning_rate": 3e-3, "warmup_epochs": 2, "max_skips": 2, "top_k": 3,
+          **_SUPERNET}
 
 #: ``{strategy: {option: default}}``, in the order ``--strategy`` lists them
 OPTIONS = {
@@ -100,6 +101,7 @@ def _bilevel(name, o):
         raise ValueError(f"{name}: architecture_learning_rate must be a number > 0, got "
                          f"{rate!r}")
     _int_at_least("warmup_epochs", o["warmup_epochs"], 0, f"{name}: ")
+    _int_at_least("top_k", o["top_k"], 1, f"{name}: ")
     if o["max_skips"] is not None:
         _int_at_least("max_skips", o["max_skips"], 0, f"{name}: ")
 
