@@ -265,7 +265,7 @@ def one_shot(data, epochs, few_shot, search_trials, seed):
 def gradient(data, epochs, sampling, seed):
     from autoarch.oneshot import Supernet
     from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
-    from autoarch.oneshot.phase import DISTINCT_SCAN, distinct_paths
+    from autoarch.oneshot.phase import derived_paths
     from autoarch.strategies.options import OPTIONS
 
     defaults = OPTIONS["darts" if sampling == "softmax" else "gdas"]  # the strategy's own
@@ -283,8 +283,7 @@ def gradient(data, epochs, sampling, seed):
                   BATCH, seed, callbacks=callbacks)
     path = supernet.derive(max_skips=defaults["max_skips"])
     seconds = time.perf_counter() - started
-    ranked = supernet.derive_several(DISTINCT_SCAN * TOP_K, max_skips=defaults["max_skips"])
-    top = [key(p) for p, _ in distinct_paths(supernet, [(p, None) for p in ranked], TOP_K)[0]]
+    top = [key(p) for p in derived_paths(supernet, TOP_K, defaults["max_skips"])[0]]
     return None, key(path), seconds, top
 
 

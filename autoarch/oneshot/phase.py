@@ -257,13 +257,15 @@ def _gradient(strategy, ctx):
         train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
                       initial_epoch=state["epochs_done"], callbacks=callbacks,
                       verbose=max(0, ctx.verbose - 1), sample_weight=ctx.sample_weight)
-    record = {"weights": supernet.architecture()}
-    if strategy.top_k == 1:
-        top = [supernet.derive(max_skips=strategy.max_skips)]
-    else:  # the next most probable paths too, each building a model of its own
-        ranked = supernet.derive_several(DISTINCT_SCAN * strategy.top_k,
-                                         max_skips=strategy.max_skips)
-        top, record["same_model"] = distinct_paths(supernet, [(p, None) for p in ranked],
-                                                   strategy.top_k)
-        top = [path for path, _ in top]
-    return [supernet.parameters(path) for path in top], {"derived": top[0], **record}
+    top, same = derived_paths(supernet, strategy.top_k, strategy.max_skips)
+    return [supernet.parameters(path) for path in top], {
+        "derived": top[0], "weights": supernet.architecture(), "same_model": same}
+
+
+def derived_paths(supernet, count, max_skips):
+    """A DARTS/GDAS supernet's ``count`` most probable paths that build different models
+    (:meth:`Supernet.derive_several`, :func:`distinct_paths`), its derived path first, and
+    the paths passed over as building a kept one's model."""
+    ranked = supernet.derive_several(DISTINCT_SCAN * count, max_skips=max_skips)
+    top, same = distinct_paths(supernet, [(path, None) for path in ranked], count)
+    return [path for path, _ in top], same
