@@ -189,6 +189,7 @@ def _supernet_phase(notes):
     parts = ["<h2>Supernet phase</h2><p>Each epoch of the weight-sharing supernet; for "
              "DARTS/GDAS, each choice's strongest operation and its weight.</p>"
              + _table(rows, header, css="sortable")]
+    parts += _shrinking([n for n in notes if n.get("stage") == "shrink"])
     done = [n for n in notes if n.get("stage") == "done"]
     if done:
         found = done[-1].get("top") or [{"path": done[-1].get("derived"), "score": None}]
@@ -198,6 +199,27 @@ def _supernet_phase(notes):
             + "</li>" for c in found)
         parts.append(f"<p>Candidates trained from scratch, best first:</p><ol>{items}</ol>")
     return parts
+
+
+def _shrinking(notes):
+    """A one-shot search's rounds of shrinking: per choice, the options kept (best first)
+    and those dropped, each with the mean inherited-weight score of its scored paths."""
+    rows = []
+    for n in notes:
+        for choice, means in (n.get("means") or {}).items():
+            kept = n["kept"][choice]
+
+            def listed(options):
+                return html.escape(", ".join(f"{o} ({means[o]:.4f})" for o in options))
+
+            dropped = [o for o in means if o not in kept]
+            rows.append("<tr>" + _cell(n["round"], n["round"]) + _cell(html.escape(choice))
+                        + _cell(listed(kept)) + _cell(listed(dropped)) + "</tr>")
+    if not rows:
+        return []
+    return ["<p>Shrinking: each round scored paths drawn evenly over each choice's options "
+            "and kept the better half of them by their paths' mean score (in brackets).</p>"
+            + _table(rows, ["round", "choice", "kept", "dropped"])]
 
 
 def _screening(notes):

@@ -227,38 +227,37 @@ def score_all(scorer_for, calibration, val):
     return scores
 
 
-def one_shot(data, epochs, few_shot, search_trials, seed):
-    """Train the supernet (and few-shot children), then search ``search_trials`` paths by
-    evolution on inherited-weight scores, as ``strategy: oneshot`` does: the cost counts
-    that; scoring all paths (for tau) is measurement, not counted."""
+def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
+    """Run ``strategy: oneshot``'s phase (few-shot children with ``few_shot`` epochs each,
+    ``shrink_rounds`` rounds of shrinking) up to its candidates: the cost counts that.
+    Without shrinking, every path is also scored on the final supernet or its children
+    for tau (measurement, not counted); a shrunk supernet was last trained on the paths
+    left, so it gets no tau."""
     import tempfile
     import types
 
-    from autoarch.oneshot import Supernet
     from autoarch.engine.context import PhaseContext
-    from autoarch.oneshot.phase import (distinct_paths, few_shot_children, search_paths,
-                                        split_choices)
+    from autoarch.oneshot.phase import distinct_paths, single_path_search
+    from autoarch.strategies.options import OPTIONS
 
     (x_train, y_train), (x_val, y_val), _ = data
     started = time.perf_counter()
-    supernet = Supernet(space(x_train))
-    supernet.train(x_train, y_train, epochs=epochs, batch_size=BATCH, seed=seed)
-    splits = split_choices(supernet, 1) if few_shot else []
-    scorers = few_shot_children(supernet, splits, lambda pinned: supernet.train(
-        x_train, y_train, epochs=few_shot, batch_size=BATCH, seed=seed + 1, pinned=pinned)) \
-        if few_shot else {(): supernet}
-    ctx = PhaseContext(space=supernet.space, train=({"input": x_train}, y_train),
+    ctx = PhaseContext(space=space(x_train), train=({"input": x_train}, y_train),
                        val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
                        epochs=epochs, batch_size=BATCH, distribution="auto", seed=seed,
                        directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
-    options = types.SimpleNamespace(search="evolution", search_trials=search_trials,
-                                    calibration_rows=320)
-    ranked = search_paths(supernet, scorers, splits, options, ctx)
+    options = types.SimpleNamespace(**{**OPTIONS["oneshot"], "search_trials": search_trials,
+                                       "few_shot_splits": int(few_shot > 0),
+                                       "few_shot_epochs": few_shot,
+                                       "shrink_rounds": shrink_rounds})
+    supernet, scorers, splits, _, ranked = single_path_search(options, ctx)
     seconds = time.perf_counter() - started
     top = [key(path) for path, _ in distinct_paths(supernet, ranked, TOP_K)[0]]
-    calibration = x_train[np.random.default_rng(seed).permutation(len(x_train))[:320]]
-    scores = score_all(lambda p: scorers[tuple(p[n] for n in splits)], calibration,
-                       (x_val, y_val))
+    scores = None
+    if not shrink_rounds:
+        calibration = x_train[np.random.default_rng(seed).permutation(len(x_train))[:320]]
+        scores = score_all(lambda p: scorers[tuple(p[n] for n in splits)], calibration,
+                           (x_val, y_val))
     return scores, key(ranked[0][0]), seconds, top
 
 
@@ -306,6 +305,7 @@ def main():
     import keras
 
     from autoarch.engine.runtime import configure_threads
+    from autoarch.strategies.options import OPTIONS
 
     configure_threads()
     table = read_table()
@@ -333,9 +333,15 @@ def main():
     print("| method | Kendall tau | derived cell (rank) per run | accuracy | rank (top %) | "
           "runs in the top 10 % | cost (trainings) |")
     print("|---|---|---|---|---|---|---|")
-    methods = [("one-shot", lambda seed: one_shot(data, args.epochs, 0, args.search_trials, seed)),
-               ("few-shot", lambda seed: one_shot(data, args.epochs, args.few_shot_epochs,
-                                                  args.search_trials, seed)),
+    def single_path(few_shot, shrink_rounds):
+        return lambda seed: one_shot(data, args.epochs, few_shot, args.search_trials, seed,
+                                     shrink_rounds)
+
+    shrink = OPTIONS["oneshot"]["shrink_rounds"]
+    methods = [("one supernet", single_path(0, 0)),
+               ("few-shot supernets", single_path(args.few_shot_epochs, 0)),
+               ("one-shot", single_path(0, shrink)),
+               ("few-shot", single_path(args.few_shot_epochs, shrink)),
                ("DARTS", lambda seed: gradient(data, args.epochs, "softmax", seed)),
                ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed))]
     results, chosen = {}, {}
@@ -371,7 +377,8 @@ def main():
         print(f"| {name} | {sum(r <= len(order) // 10 for r in best)} of {len(best)} "
               f"({np.mean(best):.1f}) | {sum(r <= len(order) // 10 for r in first)} of "
               f"{len(first)} ({np.mean(first):.1f}) |")
-    print(f"\noneshot_tau={results['one-shot'][0]:.3f} fewshot_tau={results['few-shot'][0]:.3f} "
+    print(f"\noneshot_tau={results['one supernet'][0]:.3f} "
+          f"fewshot_tau={results['few-shot supernets'][0]:.3f} "
           f"darts_rank_pct={results['DARTS'][1]:.1f} gdas_rank_pct={results['GDAS'][1]:.1f} "
           f"cost_ratio={max(r[2] for r in results.values()):.1f}")
 

@@ -22,7 +22,8 @@ from autoarch.blocks.layers import MixedOp, Switch
 from autoarch.inputs import ImageInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
-from autoarch.oneshot.phase import few_shot_children, split_choices
+from autoarch.oneshot.phase import (balanced_paths, few_shot_children, run_phase,
+                                    shrink_options, split_choices)
 from autoarch.strategies.options import OPTIONS
 
 
@@ -155,6 +156,7 @@ def test_a_space_without_operation_choices_has_no_supernet(digits):
 
 # -- mixed operations, DARTS and GDAS ---------------------------------------------------------
 SMALL_OPS = ("none", "skip", "conv3x3", "maxpool3x3")
+CELL_EDGES = ["cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2"]
 
 
 def test_a_few_shot_child_scores_its_paths_with_its_own_weights(digits):
@@ -162,8 +164,8 @@ def test_a_few_shot_child_scores_its_paths_with_its_own_weights(digits):
     supernet = Supernet(_space(CellBlock(num_nodes=3, stacks=1, filters=8,
                                          operations=SMALL_OPS), x))
     supernet.train(x[:320], y[:320], epochs=1, seed=0)
-    splits = split_choices(supernet, 1)
-    children = few_shot_children(supernet, splits, lambda pinned: supernet.train(
+    splits = split_choices(supernet.choices, 1)
+    children = few_shot_children(supernet, splits, supernet.choices, lambda pinned: supernet.train(
         x[:320], y[:320], epochs=1, seed=1, pinned=pinned))
     assert list(children) == [(op,) for op in SMALL_OPS]
     optimizer = [v.numpy().copy() for v in supernet.model.optimizer.variables]
@@ -224,6 +226,100 @@ def test_paths_that_build_the_same_model_are_one_candidate(digits):
     assert kept == [ranked[0], ranked[3]]
     assert same == [{"path": ranked[i][0], "as": ranked[0][0]} for i in (1, 2)]
     assert distinct_paths(supernet, ranked, 1) == ([ranked[0]], [])
+
+
+def test_shrinking_keeps_the_better_half_of_each_choices_options_by_their_mean_score():
+    options = {"a": ["p", "q", "r", "s", "t"], "b": ["u", "v"], "c": ["w", "x", "y"]}
+    rng = np.random.default_rng(0)
+    paths = balanced_paths(options, 20, rng)
+    assert len(paths) == 20 and paths != balanced_paths(options, 20, rng)  # drawn
+    for name, choices in options.items():  # each option in as many paths as the others
+        counts = [sum(p[name] == o for p in paths) for o in choices]
+        assert max(counts) - min(counts) <= 1
+    every = balanced_paths(options, 30, rng)  # 30 paths in all: each once
+    assert sorted(map(str, every)) == sorted(map(str, (dict(zip("abc", v)) for v in
+                                                       itertools.product(*options.values()))))
+    # a score whose best single path ("p", "u", "w": 1.0) holds options that are poor
+    # elsewhere: by their means, "q" and "r" beat "p", which only wins beside "w"
+    effect = {"p": 0.0, "q": 0.3, "r": 0.25, "s": 0.2, "t": -0.2, "u": 0.0, "v": 0.1,
+              "w": 0.0, "x": 0.2, "y": 0.15}
+
+    def score(path):
+        best = path == {"a": "p", "b": "u", "c": "w"}
+        return {"accuracy": 1.0 if best else sum(effect[v] for v in path.values())}
+
+    kept, means, scored = shrink_options(options, score, ("val_accuracy", "max"), 100, rng)
+    assert scored == 30 and max(score(p)["accuracy"] for p in every) == 1.0
+    assert kept == {"a": ["q", "r", "s"], "b": ["v", "u"], "c": ["x", "y"]}
+    assert means["a"]["q"] == pytest.approx(0.3 + 0.05 + 0.35 / 3, abs=1e-5)
+    assert means["a"]["p"] == pytest.approx(0.05 + 0.35 / 3 + 1.0 / 6, abs=1e-5)
+    lowest, _, _ = shrink_options(options, lambda p: {"loss": -score(p)["accuracy"]},
+                                  ("val_loss", "min"), 100, rng)
+    assert lowest == kept  # the loss, lowest first
+    calls = []
+    left, means, scored = shrink_options(options, lambda p: calls.append(p) or score(p),
+                                         ("val_accuracy", "max"), 100, rng,
+                                         stop=lambda: len(calls) >= 5)
+    assert left == options and means == {} and scored == 5  # cut short: nothing dropped
+
+
+def test_a_supernet_trains_only_the_options_it_is_given(digits):
+    x, y = digits
+    supernet = Supernet(_small_cell_space(x))
+    keep = {name: ["skip", "maxpool3x3"] for name in supernet.choices}
+    assert all(supernet.sample(np.random.default_rng(i), keep)[name] in keep[name]
+               for i in range(20) for name in keep)
+    convs = {name: layers[0].branches[SMALL_OPS.index("conv3x3")]
+             for name, layers in supernet.switches.items()}
+    before = {name: [w.copy() for w in conv.get_weights()] for name, conv in convs.items()}
+    supernet.train(x[:320], y[:320], epochs=1, seed=0, options=keep)
+    for name, conv in convs.items():  # never drawn: no gradient, no Adam moments, no change
+        for got, was in zip(conv.get_weights(), before[name]):
+            np.testing.assert_array_equal(got, was)
+    supernet.train(x[:320], y[:320], epochs=1, seed=0)
+    assert any(not np.array_equal(got, was) for name, conv in convs.items()
+               for got, was in zip(conv.get_weights(), before[name]))
+
+
+def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds(digits,
+                                                                                 tmp_path):
+    from autoarch.engine.context import PhaseContext
+    from autoarch.strategies.oneshot import OneShot
+
+    x, y = digits
+    notes = []
+    strategy = OneShot(supernet_epochs=1, shrink_epochs=1, shrink_samples=27, search_trials=4,
+                       top_k=2, seed=0)
+    five = SMALL_OPS + ("avgpool3x3",)
+
+    def context():
+        return PhaseContext(space=_space(CellBlock(num_nodes=3, stacks=1, filters=8,
+                                                   operations=five), x),
+                            train=({"input": x[:400]}, y[:400]),
+                            val=({"input": x[400:600]}, y[400:600]),
+                            objective=("val_accuracy", "max"), epochs=1, batch_size=32,
+                            distribution="auto", seed=0, directory=str(tmp_path),
+                            note=lambda event, **fields: notes.append(fields))
+
+    candidates = run_phase(strategy, context())
+    rounds = [n for n in notes if n["stage"] == "shrink"]
+    # 125 paths, 27 of them scored; then 27 paths, each scored
+    assert [r["round"] for r in rounds] == [1, 2] and [r["scored"] for r in rounds] == [27, 27]
+    first, second = (r["kept"] for r in rounds)
+    assert all(len(first[n]) == 3 and len(second[n]) == 2 and set(second[n]) <= set(first[n])
+               for n in CELL_EDGES)
+    for kept, record in zip((first, second), rounds):
+        means = record["means"]
+        assert all(kept[n] == sorted(means[n], key=lambda o: -means[n][o])[:len(kept[n])]
+                   for n in CELL_EDGES)
+    done = [n for n in notes if n["stage"] == "done"][0]
+    assert done["shrunk"] == second and len(candidates) == 2
+    assert all(c[n] in second[n] for c in candidates for n in CELL_EDGES)
+    assert [n["stage"] for n in notes if "epoch" in n] == ["supernet", "shrink_1", "shrink_2"]
+    os.remove(tmp_path / "oneshot" / "candidates.json")  # as if killed before the phase ended
+    notes.clear()
+    assert run_phase(strategy, context()) == candidates
+    assert [n["stage"] for n in notes] == ["paths", "done"]  # nothing trained or scored again
 
 
 def _small_cell_space(x):
@@ -305,11 +401,15 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
     done = [n for n in notes if n["stage"] == "done"]
     main = "supernet" if strategy == "oneshot" else "architecture"
     assert len(done) == 1 and [n["epoch"] for n in notes if n["stage"] == main] == [1, 2]
-    if strategy == "oneshot":  # one child per option of the split edge, one epoch each
+    if strategy == "oneshot":  # one round of shrinking (4 options to 2: the second would
+        # drop nothing), then one child per option left on the split edge, one epoch each
         assert isinstance(done[0]["same_model"], list)
+        assert [n["round"] for n in notes if n["stage"] == "shrink"] == [1]
+        left = done[0]["shrunk"]
+        assert sorted(left) == sorted(CELL_EDGES) and all(len(v) == 2 for v in left.values())
         children = [n["stage"] for n in notes if n["stage"].startswith("few_shot_")]
-        assert children == [f"few_shot_{i}" for i in range(len(SMALL_OPS))]
-        assert done[0]["few_shot_splits"] == ["cell_1/normal_0_1"]
+        assert children == [f"few_shot_{SMALL_OPS.index(o)}" for o in left[CELL_EDGES[0]]]
+        assert done[0]["few_shot_splits"] == [CELL_EDGES[0]]
     trials = clf.search_results_
     top_k = options.get("top_k", OPTIONS[strategy]["top_k"])
     assert len(trials) == len(done[0]["candidates"]) == top_k
@@ -318,9 +418,13 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
                    if k in trial["params"])
     page = open(clf.report(tmp_path / "report.html")).read()
     assert "Supernet phase" in page and "Candidates trained from scratch" in page
+    if strategy == "oneshot":  # each round's options, kept and dropped, with their means
+        means = [n for n in notes if n["stage"] == "shrink"][0]["means"][CELL_EDGES[0]]
+        assert "Shrinking" in page and ", ".join(
+            f"{o} ({means[o]:.4f})" for o in done[0]["shrunk"][CELL_EDGES[0]]) in page
     if strategy != "oneshot":
         weights = [n for n in notes if n["stage"] == "architecture"][-1]["weights"]
-        assert sorted(weights) == ["cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2"]
+        assert sorted(weights) == CELL_EDGES
         assert all(name in page for name in weights)  # how each choice evolved
         assert "none" not in done[0]["derived"].values()
 

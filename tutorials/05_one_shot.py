@@ -47,9 +47,12 @@ def blocks():
 
 directory = tempfile.mkdtemp(prefix="autoarch_one_shot_")
 
-# 1. strategy="oneshot": train the supernet, let evolution score 60 paths with its weights,
-#    train from scratch the best two that build different models (a cell whose first edge
-#    is "none" builds the same model whatever its edge out of node 1 is).
+# 1. strategy="oneshot": train the supernet; shrink each edge's seven operations to four,
+#    then two, by the mean inherited-weight accuracy of the paths each is in (two rounds,
+#    the supernet trained a little more on what is left after each); score the paths left
+#    with its weights (2 x 2^3 = 16: each of them, at most 60 by evolution in a larger
+#    space); train from scratch the best two that build different models (a cell whose
+#    first edge is "none" builds the same model whatever its edge out of node 1 is).
 #    signal_neighbours=False keeps the nearest-neighbours member out of the final model, so
 #    it is made of the searched cells alone.
 oneshot_dir = os.path.join(directory, "oneshot")
@@ -63,6 +66,7 @@ print(f"oneshot: test accuracy {clf.score(X_test, y_test):.4f}")
 # the phase's outcome is kept in the run directory (and in its journal and HTML report)
 with open(os.path.join(oneshot_dir, "oneshot", "candidates.json")) as handle:
     phase = json.load(handle)
+print(f"  operations left after shrinking: {phase['shrunk']}")
 for found in phase["top"]:
     print(f"  supernet's pick (inherited-weight accuracy {found['score']:.3f}): {found['path']}")
 print(f"  passed over, building the model of a pick: {len(phase['same_model'])} path(s)")
@@ -85,7 +89,8 @@ print(f"  the stems' weights: {phase['weights']['stem/block']}")
 #    on a few hundred training rows first), and take one path out as a plain Keras model.
 #    Such scores are estimates: they rank a space roughly as training each path would
 #    (Kendall tau about 0.6 in benchmarks/oneshot.py), and favour paths that use few of the
-#    shared operations, which is why the strategies train their best few from scratch.
+#    shared operations, which is why `oneshot` shrinks the space by each operation's mean
+#    over many paths first, and the strategies train their best few from scratch.
 space = ModelSpace(blocks(), training={"learning_rate": 0.01},
                    inputs={"input": ImageInput("input").fit(X_train)})
 supernet = Supernet(space)

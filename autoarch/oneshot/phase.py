@@ -2,9 +2,10 @@
 ``darts`` and ``gdas``, and hands the normal search its candidates (full parameter sets,
 best first) to train from scratch.
 
-Everything lives under ``DIR/oneshot/``: a checkpoint per supernet (weights, optimizer
-state, epochs done; written after every epoch), the path search's own journal
-(``paths/``) and ``candidates.json`` once the phase is over. A resumed search picks up
+Everything lives under ``DIR/oneshot/``: a checkpoint per supernet training (weights,
+optimizer state, epochs done; written after every epoch), each round of shrinking's
+outcome (``shrink_<round>.json``), the path search's own journal (``paths/``) and
+``candidates.json`` once the phase is over. A resumed search picks up
 there: finished phases are read back, an interrupted one continues from its checkpoint.
 Each epoch and the phase's outcome are notes in the search's journal (``supernet`` events,
 with the architecture weights or the supernet's accuracy), for reports.
@@ -75,8 +76,9 @@ def _epoch_notes(ctx, stage, extra=lambda: {}):
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
 
-def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None):
-    """Single-path training of ``supernet`` for ``epochs``, resumed from its checkpoint."""
+def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None, options=None):
+    """Single-path training of ``supernet`` for ``epochs`` (paths of ``options`` where
+    given), resumed from its checkpoint."""
     net = supernet.model
     optimizers = [(net.optimizer, net.trainable_variables)]
     checkpoint = ctx.folder(f"{stage}.npz")
@@ -87,26 +89,108 @@ def _train_supernet(supernet, ctx, stage, epochs, seed, pinned=None):
                  Checkpoint(checkpoint, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
     supernet.train(*ctx.train, epochs=epochs, batch_size=ctx.batch_size, seed=seed,
                    initial_epoch=state["epochs_done"], callbacks=callbacks, pinned=pinned,
-                   verbose=max(0, ctx.verbose - 1), sample_weight=ctx.weights("train"))
+                   verbose=max(0, ctx.verbose - 1), sample_weight=ctx.weights("train"),
+                   options=options)
 
 
 def _single_path(strategy, ctx):
-    """Single-path one-shot (and few-shot): train, search paths on inherited weights, keep
-    the best ``top_k``."""
-    supernet = Supernet(ctx.space, strategy.fixed)
-    epochs = strategy.supernet_epochs or ctx.epochs
-    _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
-    splits = split_choices(supernet, strategy.few_shot_splits)
-    scorers = few_shot_children(
-        supernet, splits, lambda pinned: _train_supernet(
-            supernet, ctx, "few_shot_" + "_".join(str(supernet.choices[n].index(v))
-                                                  for n, v in pinned.items()),
-            strategy.few_shot_epochs, ctx.seed + 1, pinned)) if splits else {(): supernet}
-    ranked = search_paths(supernet, scorers, splits, strategy, ctx)
+    """Single-path one-shot (and few-shot): the best ``top_k`` distinct paths of
+    :func:`single_path_search`."""
+    supernet, _, splits, options, ranked = single_path_search(strategy, ctx)
     top, same = distinct_paths(supernet, ranked, strategy.top_k)
     return [supernet.parameters(path) for path, _ in top], {
         "paths_scored": len(ranked), "few_shot_splits": list(splits),
-        "top": [{"path": p, "score": s} for p, s in top], "same_model": same}
+        "top": [{"path": p, "score": s} for p, s in top], "same_model": same,
+        **({"shrunk": options} if strategy.shrink_rounds else {})}
+
+
+def single_path_search(strategy, ctx):
+    """Train the supernet, shrink its space (``shrink_rounds``, while a choice has more
+    than two options left), split it (few-shot) and search its paths on inherited
+    weights: ``(supernet, scorers {split options: supernet or child}, split choices, the
+    options left {choice: [option]}, [(path, score)] best first)``."""
+    supernet = Supernet(ctx.space, strategy.fixed)
+    epochs = strategy.supernet_epochs or ctx.epochs
+    _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
+    options = dict(supernet.choices)
+    for round_ in range(1, strategy.shrink_rounds + 1):
+        if all(len(values) <= 2 for values in options.values()):
+            break  # nothing left to drop
+        options = _shrink_round(supernet, options, round_, strategy, ctx)
+        _train_supernet(supernet, ctx, f"shrink_{round_}", strategy.shrink_epochs,
+                        ctx.seed + 1 + round_, options=options)
+    splits = split_choices(options, strategy.few_shot_splits)
+    scorers = few_shot_children(
+        supernet, splits, options, lambda pinned: _train_supernet(
+            supernet, ctx, "few_shot_" + "_".join(str(supernet.choices[n].index(v))
+                                                  for n, v in pinned.items()),
+            strategy.few_shot_epochs, ctx.seed + 1, pinned, options)) \
+        if splits else {(): supernet}
+    ranked = search_paths(supernet, scorers, splits, strategy, ctx, options)
+    return supernet, scorers, splits, options, ranked
+
+
+def _shrink_round(supernet, options, round_, strategy, ctx):
+    """One round of shrinking, recorded in ``shrink_<round>.json`` (a resumed phase reads
+    it back); the options kept (all of them where the time ran out while scoring)."""
+    record = ctx.folder(f"shrink_{round_}.json")
+    if os.path.exists(record):
+        with open(record) as handle:
+            return json.load(handle)["kept"]
+    started, deadline = time.monotonic(), ctx.until(SEARCH_SHARE)
+    score = path_scorer({(): supernet}, [], strategy, ctx)
+    rng = np.random.default_rng([ctx.seed, round_])
+    kept, means, scored = shrink_options(
+        options, score, ctx.objective, strategy.shrink_samples, rng,
+        stop=lambda: deadline is not None and time.monotonic() >= deadline)
+    write_json(record, {"kept": kept, "means": means, "scored": scored})
+    ctx.note("supernet", stage="shrink", round=round_, scored=scored, kept=kept, means=means,
+             seconds=round(time.monotonic() - started, 2))
+    return kept
+
+
+def shrink_options(options, score, objective, samples, rng, stop=lambda: False):
+    """Successive halving of each choice's options (search-space shrinking: Chen et al.,
+    2019, P-DARTS; Hu et al., 2020, ABS): score ``samples`` paths of ``options``
+    ({choice: [option]}; every path where there are no more), drawn so that each option
+    of a choice is in as many of them as the others, and keep the better half of each
+    choice's options (two at least) by their paths' mean score. A supernet's best single
+    paths lean on how its other choices happen to fit them (an operation fed by one
+    working edge trains best); an option's mean over all the paths it is in does not.
+    ``score(path)`` gives metrics; ``objective``: ``(name, "max" or "min")``.
+    ``(kept, {choice: {option: mean}}, paths scored)``; everything is kept where ``stop()``
+    turned true before every path was scored."""
+    metric, direction = _scored(objective)
+    paths = balanced_paths(options, samples, rng)
+    values = []
+    for path in paths:
+        if stop():
+            return dict(options), {}, len(values)
+        values.append(float(score(path)[metric]))
+    sign = 1 if direction == "max" else -1
+    finite = [v for v in values if np.isfinite(v)] or [0.0]
+    worst = min(finite) if sign > 0 else max(finite)  # a diverged path counts as the worst
+    values = [v if np.isfinite(v) else worst for v in values]
+    kept, means = {}, {}
+    for choice, choices in options.items():
+        means[choice] = {o: round(float(np.mean([v for p, v in zip(paths, values)
+                                                 if p[choice] == o])), 5) for o in choices}
+        best = sorted(choices, key=lambda o: -sign * means[choice][o])
+        kept[choice] = best[:max(2, (len(choices) + 1) // 2)]
+    return kept, means, len(paths)
+
+
+def balanced_paths(options, count, rng):
+    """``count`` paths of ``options``, each option of a choice in as many as the others
+    (each choice's options repeated to ``count`` and shuffled on their own), or every path
+    where there are at most ``count``."""
+    names = list(options)
+    if int(np.prod([len(options[n]) for n in names])) <= count:
+        return [dict(zip(names, values)) for values in itertools.product(
+            *(options[n] for n in names))]
+    columns = {n: [options[n][i] for i in rng.permutation(np.arange(count) % len(options[n]))]
+               for n in names}
+    return [{n: columns[n][i] for n in names} for i in range(count)]
 
 
 #: how many of the best paths, per candidate wanted, are built to find distinct ones
@@ -167,51 +251,71 @@ class Child:
         self.supernet.calibrate(x)
 
 
-def few_shot_children(supernet, splits, train):
-    """``{options of the split choices: Child}``: each child starts from the parent's
-    weights and optimizer state and is trained by ``train(pinned)`` on its share of the
-    paths (the split choices pinned to its options)."""
+def few_shot_children(supernet, splits, options, train):
+    """``{options of the split choices: Child}``, one per combination of their
+    ``options``: each child starts from the parent's weights and optimizer state and is
+    trained by ``train(pinned)`` on its share of the paths (the split choices pinned)."""
     parent, children, loaded = supernet.state(), {}, [None]
-    for values in itertools.product(*(supernet.choices[n] for n in splits)):
+    for values in itertools.product(*(options[n] for n in splits)):
         supernet.restore(parent)
         train(dict(zip(splits, values)))
         children[values] = Child(supernet, supernet.state(), loaded)
     return children
 
 
-def split_choices(supernet, count):
-    """The ``count`` choices a few-shot split divides on: those with the most options
-    (earliest first among equals)."""
-    names = list(supernet.choices)
-    return sorted(names, key=lambda n: (-len(supernet.choices[n]), names.index(n)))[:count]
+def split_choices(options, count):
+    """The ``count`` choices a few-shot split divides on: those with the most ``options``
+    ({choice: [option]}; earliest first among equals)."""
+    names = list(options)
+    return sorted(names, key=lambda n: (-len(options[n]), names.index(n)))[:count]
 
 
-def search_paths(supernet, scorers, splits, strategy, ctx):
-    """Search the supernet's paths with ``strategy.search`` (any autoarch strategy, through
-    ask/tell), each scored by its inherited-weight validation objective after batch-norm
-    recalibration; ``[(path, score)]`` best first. The path search keeps its own journal,
-    so a resumed phase does not score a path twice."""
-    from autoarch.engine.study import Study
+def _scored(objective):
+    """``(metric, direction)``: the search's validation objective as a path's score names
+    it (``val_accuracy`` is the ``accuracy`` of evaluating on the validation rows)."""
+    name, direction = objective
+    return (name[len("val_"):] if name.startswith("val_") else name), direction
 
-    space = kt.HyperParameters()
-    for name, options in supernet.choices.items():
-        space.Choice(name, list(options))
-    name, direction = ctx.objective
-    metric = name[len("val_"):] if name.startswith("val_") else name
-    study = Study(space, strategy=strategy.search, objective=(metric, direction),
-                  seed=ctx.seed, directory=ctx.folder("paths"))
+
+def path_scorer(scorers, splits, strategy, ctx):
+    """``score(path)``: the path's validation metrics with inherited weights (from the
+    scorer of its split options: the supernet, or a few-shot child), after batch-norm
+    recalibration on ``strategy.calibration_rows`` training rows."""
     x_train, _ = ctx.train
     calibration = _features(data_ops.take_rows(x_train, np.random.default_rng(
         ctx.seed).permutation(data_ops.n_rows(x_train))[:strategy.calibration_rows]))
     val = data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
-    deadline = ctx.until(SEARCH_SHARE)
 
-    def score(trial):
-        path = {n: trial.params[n] for n in supernet.choices}
+    def score(path):
         scorer = scorers[tuple(path[n] for n in splits)]
         scorer.set_path(path)
         scorer.calibrate(calibration)
         return scorer.model.evaluate(val, verbose=0, return_dict=True)
+
+    return score
+
+
+def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
+    """Search the supernet's paths (of ``options`` where given, a shrunk space) with
+    ``strategy.search`` (any autoarch strategy, through ask/tell; every path, by grid,
+    where there are at most ``search_trials``), each scored by its inherited-weight
+    validation objective after batch-norm recalibration; ``[(path, score)]`` best first.
+    The path search keeps its own journal, so a resumed phase does not score a path twice."""
+    from autoarch.engine.study import Study
+
+    options = options or supernet.choices
+    space = kt.HyperParameters()
+    for name, values in options.items():
+        space.Choice(name, list(values))
+    every = int(np.prod([len(v) for v in options.values()])) <= strategy.search_trials
+    metric, direction = _scored(ctx.objective)
+    study = Study(space, strategy="grid" if every else strategy.search,
+                  objective=(metric, direction), seed=ctx.seed, directory=ctx.folder("paths"))
+    path_score = path_scorer(scorers, splits, strategy, ctx)
+    deadline = ctx.until(SEARCH_SHARE)
+
+    def score(trial):
+        return path_score({n: trial.params[n] for n in supernet.choices})
 
     started = time.monotonic()
     try:

@@ -128,10 +128,11 @@ class Supernet:
         return paths
 
     # -- paths -------------------------------------------------------------------------
-    def sample(self, rng):
-        """A uniformly drawn path: ``{choice name: option}``."""
-        return {name: options[int(rng.integers(len(options)))]
-                for name, options in self.choices.items()}
+    def sample(self, rng, options=None):
+        """A uniformly drawn path, ``{choice name: option}``: of every option, or of those in
+        ``options`` ({choice: [option]}, a shrunk space) for the choices it names."""
+        return {name: drawn[int(rng.integers(len(drawn)))]
+                for name, drawn in {**self.choices, **(options or {})}.items()}
 
     def set_path(self, path):
         for name, layers in self.switches.items():
@@ -141,12 +142,12 @@ class Supernet:
 
     # -- training and scoring ------------------------------------------------------------
     def train(self, x, y, epochs=1, batch_size=32, seed=0, verbose=0, initial_epoch=0,
-              callbacks=(), pinned=None, sample_weight=None):
-        """Train the shared weights, one uniformly sampled path per batch (``pinned``
-        choices keep one option: a few-shot child's share of the space), on the loss
-        weighted by ``sample_weight`` where given. Each epoch draws
-        its paths from ``(seed, epoch)``, so a resumed training draws what an uninterrupted
-        one would have."""
+              callbacks=(), pinned=None, sample_weight=None, options=None):
+        """Train the shared weights, one uniformly sampled path per batch (of ``options``
+        where given, a shrunk space; ``pinned`` choices keep one option: a few-shot child's
+        share of the space), on the loss weighted by ``sample_weight`` where given. Each
+        epoch draws its paths from ``(seed, epoch)``, so a resumed training draws what an
+        uninterrupted one would have."""
         supernet, pinned = self, dict(pinned or {})
 
         class SamplePath(keras.callbacks.Callback):
@@ -154,7 +155,7 @@ class Supernet:
                 self.rng = np.random.default_rng([seed, epoch])
 
             def on_train_batch_begin(self, batch, logs=None):
-                supernet.set_path({**supernet.sample(self.rng), **pinned})
+                supernet.set_path({**supernet.sample(self.rng, options), **pinned})
 
         inputs = data_ops.as_input_dict(x)
         build_training_variables(self.model, inputs, y)

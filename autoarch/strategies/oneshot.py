@@ -39,10 +39,12 @@ class SupernetStrategy(PhasedStrategy):
 
 
 class OneShot(SupernetStrategy):
-    """Single-path one-shot: train the supernet on uniformly sampled paths, search its
-    paths (``search``: any autoarch strategy, ``search_trials`` paths) scored with
-    inherited weights after batch-norm recalibration (on ``calibration_rows`` training
-    rows), train the ``top_k`` from scratch.
+    """Single-path one-shot: train the supernet on uniformly sampled paths; then
+    ``shrink_rounds`` times score ``shrink_samples`` paths, keep the better half of each
+    choice's options by their paths' mean score and train the shrunk supernet
+    ``shrink_epochs`` more; search its paths (``search``: any autoarch strategy,
+    ``search_trials`` paths) scored with inherited weights after batch-norm recalibration
+    (on ``calibration_rows`` training rows), train the ``top_k`` from scratch.
     ``few_shot_splits`` > 0 splits the supernet on that many choices (those with the most
     options) into children, one per combination of their options, each starting from the
     parent's weights and training ``few_shot_epochs`` on its share of the paths."""
@@ -50,11 +52,19 @@ class OneShot(SupernetStrategy):
     name = "oneshot"
 
     def __init__(self, search="evolution", search_trials=100, top_k=3, few_shot_splits=0,
-                 few_shot_epochs=2, calibration_rows=320, **kwargs):
+                 few_shot_epochs=2, calibration_rows=320, shrink_rounds=2, shrink_epochs=3,
+                 shrink_samples=200, **kwargs):
         super().__init__(**kwargs)
+        check_values(self.name, {
+            "search_trials": search_trials, "top_k": top_k, "few_shot_splits": few_shot_splits,
+            "few_shot_epochs": few_shot_epochs, "calibration_rows": calibration_rows,
+            "shrink_rounds": shrink_rounds, "shrink_epochs": shrink_epochs,
+            "shrink_samples": shrink_samples})
         self.search, self.search_trials, self.top_k = search, search_trials, top_k
         self.few_shot_splits, self.few_shot_epochs = few_shot_splits, few_shot_epochs
         self.calibration_rows = calibration_rows
+        self.shrink_rounds, self.shrink_epochs = shrink_rounds, shrink_epochs
+        self.shrink_samples = shrink_samples
 
 
 class Darts(SupernetStrategy):

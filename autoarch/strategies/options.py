@@ -32,7 +32,8 @@ OPTIONS = {
     "hyperband": {"max_epochs": 27, "factor": 3, "hyperband_iterations": 1,
                   "continue_training": True},
     "oneshot": {"search": "evolution", "search_trials": 100, "top_k": 3, "few_shot_splits": 0,
-                "few_shot_epochs": 2, "calibration_rows": 320, **_SUPERNET},
+                "few_shot_epochs": 2, "calibration_rows": 320, "shrink_rounds": 2,
+                "shrink_epochs": 3, "shrink_samples": 200, **_SUPERNET},
     "darts": dict(_DARTS),
     "gdas": {"temperature_start": 5.0, "temperature_end": 0.5, **_DARTS, "warmup_epochs": 0},
     "zero_cost": {"samples": None, "top_k": 10, "proxy": "vote", "voters": None, "rows": 64,
@@ -95,6 +96,14 @@ def _zero_cost(o):
         raise ValueError(f"zero_cost: time_share must be in (0, 1], got {o['time_share']!r}")
 
 
+def _oneshot(o):
+    for option in ("search_trials", "top_k", "few_shot_epochs", "calibration_rows",
+                   "shrink_samples"):
+        _int_at_least(option, o[option], 1, "oneshot: ")
+    for option in ("few_shot_splits", "shrink_rounds", "shrink_epochs"):
+        _int_at_least(option, o[option], 0, "oneshot: ")
+
+
 def _bilevel(name, o):
     rate = o["architecture_learning_rate"]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
@@ -107,7 +116,7 @@ def _bilevel(name, o):
 
 
 _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinforce,
-           "hyperband": _hyperband, "zero_cost": _zero_cost,
+           "hyperband": _hyperband, "zero_cost": _zero_cost, "oneshot": _oneshot,
            "darts": lambda o: _bilevel("darts", o), "gdas": lambda o: _bilevel("gdas", o)}
 
 
