@@ -20,13 +20,17 @@ averaged over its runs: Kendall tau between its estimates and the stand-alone ac
 (all 343 paths scored with inherited weights, after batch-norm recalibration), the derived
 architecture's stand-alone accuracy and rank (1 + the cells more accurate; equal means tie), and
 the search's wall seconds as a multiple of one stand-alone training (timed in the same run:
-the mean of two, the best cell and the median one). One-shot and few-shot derive the best
-of the paths an evolution search scores on the supernet (100, as ``strategy: oneshot``
-does; its cost counts them, the scoring of all 343 for tau is measurement); DARTS and GDAS
-their strongest operations. A second table replays how the strategies choose: they train
-their ``TOP_K`` best distinct candidates and keep the best, here the best by one stand-alone
-training from the table (its seed ``run`` mod the table's seeds), ranked among the other
-seeds' mean accuracies (``best_of``). Before them, a ``ceiling:`` line: how often the best estimate
+the mean of two, the best cell and the median one). "One supernet" and "few-shot
+supernets" are ``strategy: oneshot`` without shrinking (``shrink_rounds: 0``): they derive
+the best of the paths an evolution search scores on the supernet (100; the cost counts
+them, the scoring of all 343 for tau is measurement). "One-shot" and "few-shot" are the
+strategy as it runs by default: two rounds of shrinking each edge's options (7, 4, 2),
+then the best of the 8 paths left; a shrunk supernet was last trained on those paths
+alone, so it has no tau over the space. DARTS and GDAS derive their strongest operations.
+A second table replays how the strategies choose: they train their ``TOP_K`` best distinct
+candidates and keep the best, here the best by one stand-alone training from the table
+(its seed ``run`` mod the table's seeds), ranked among the other seeds' mean accuracies
+(``best_of``). Before them, a ``ceiling:`` line: how often the best estimate
 there is, a full stand-alone training of every cell, puts its best cell in the top 10 % of
 the other training seeds (``seed_ceiling``).
 
