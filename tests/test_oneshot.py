@@ -240,7 +240,7 @@ def test_shrinking_keeps_the_better_half_of_each_choices_options_by_their_mean_s
     assert sorted(map(str, every)) == sorted(map(str, (dict(zip("abc", v)) for v in
                                                        itertools.product(*options.values()))))
     # a score whose best single path ("p", "u", "w": 1.0) holds options that are poor
-    # elsewhere: by their means, "q" and "r" beat "p", which only wins beside "w"
+    # elsewhere: by their means "q", "r" and "s" beat "p", which only wins beside "w"
     effect = {"p": 0.0, "q": 0.3, "r": 0.25, "s": 0.2, "t": -0.2, "u": 0.0, "v": 0.1,
               "w": 0.0, "x": 0.2, "y": 0.15}
 
