@@ -219,18 +219,6 @@ def best_of(top, run):
 
 
 # -- the methods ------------------------------------------------------------------------------
-def score_all(scorer_for, calibration, val):
-    """Every path's inherited-weight validation accuracy."""
-    scores = {}
-    for path in all_paths():
-        scorer = scorer_for(path)
-        scorer.set_path(path)
-        scorer.calibrate(calibration)
-        scores[key(path)] = scorer.model.evaluate(*val, verbose=0, batch_size=256,
-                                                  return_dict=True)["accuracy"]
-    return scores
-
-
 def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     """Run ``strategy: oneshot``'s phase (few-shot children with ``few_shot`` epochs each,
     ``shrink_rounds`` rounds of shrinking) up to its candidates: the cost counts that.
@@ -241,7 +229,7 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     import types
 
     from autoarch.engine.context import PhaseContext
-    from autoarch.oneshot.phase import distinct_paths, single_path_search
+    from autoarch.oneshot.phase import distinct_paths, path_scorer, single_path_search
     from autoarch.strategies.options import OPTIONS
 
     (x_train, y_train), (x_val, y_val), _ = data
@@ -258,10 +246,9 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     seconds = time.perf_counter() - started
     top = [key(path) for path, _ in distinct_paths(supernet, ranked, TOP_K)[0]]
     scores = None
-    if not shrink_rounds:
-        calibration = x_train[np.random.default_rng(seed).permutation(len(x_train))[:320]]
-        scores = score_all(lambda p: scorers[tuple(p[n] for n in splits)], calibration,
-                           (x_val, y_val))
+    if not shrink_rounds:  # as the phase scores its paths
+        score = path_scorer(scorers, splits, options, ctx)
+        scores = {key(path): score(path)["accuracy"] for path in all_paths()}
     return scores, key(ranked[0][0]), seconds, top
 
 

@@ -41,3 +41,9 @@ class PhaseContext:
         if self.deadline is None:
             return None
         return self.started + share * max(0.0, self.deadline - self.started)
+
+    def past(self, share):
+        """Whether ``share`` of the time left at the phase's start is spent (never without a
+        limit)."""
+        until = self.until(share)
+        return until is not None and time.monotonic() >= until

@@ -137,12 +137,11 @@ def _shrink_round(supernet, options, round_, strategy, ctx):
     if os.path.exists(record):
         with open(record) as handle:
             return json.load(handle)["kept"]
-    started, deadline = time.monotonic(), ctx.until(SEARCH_SHARE)
+    started = time.monotonic()
     score = path_scorer({(): supernet}, [], strategy, ctx)
     rng = np.random.default_rng([ctx.seed, round_])
-    kept, means, scored = shrink_options(
-        options, score, ctx.objective, strategy.shrink_samples, rng,
-        stop=lambda: deadline is not None and time.monotonic() >= deadline)
+    kept, means, scored = shrink_options(options, score, ctx.objective, strategy.shrink_samples,
+                                         rng, stop=lambda: ctx.past(SEARCH_SHARE))
     write_json(record, {"kept": kept, "means": means, "scored": scored})
     ctx.note("supernet", stage="shrink", round=round_, scored=scored, kept=kept, means=means,
              seconds=round(time.monotonic() - started, 2))
@@ -180,12 +179,17 @@ def shrink_options(options, score, objective, samples, rng, stop=lambda: False):
     return kept, means, len(paths)
 
 
+def path_count(options):
+    """How many paths ``options`` ({choice: [option]}) holds."""
+    return int(np.prod([len(values) for values in options.values()]))
+
+
 def balanced_paths(options, count, rng):
     """``count`` paths of ``options``, each option of a choice in as many as the others
     (each choice's options repeated to ``count`` and shuffled on their own), or every path
     where there are at most ``count``."""
     names = list(options)
-    if int(np.prod([len(options[n]) for n in names])) <= count:
+    if path_count(options) <= count:
         return [dict(zip(names, values)) for values in itertools.product(
             *(options[n] for n in names))]
     columns = {n: [options[n][i] for i in rng.permutation(np.arange(count) % len(options[n]))]
@@ -307,12 +311,11 @@ def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
     space = kt.HyperParameters()
     for name, values in options.items():
         space.Choice(name, list(values))
-    every = int(np.prod([len(v) for v in options.values()])) <= strategy.search_trials
+    every = path_count(options) <= strategy.search_trials
     metric, direction = _scored(ctx.objective)
     study = Study(space, strategy="grid" if every else strategy.search,
                   objective=(metric, direction), seed=ctx.seed, directory=ctx.folder("paths"))
     path_score = path_scorer(scorers, splits, strategy, ctx)
-    deadline = ctx.until(SEARCH_SHARE)
 
     def score(trial):
         return path_score({n: trial.params[n] for n in supernet.choices})
@@ -320,7 +323,7 @@ def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
     started = time.monotonic()
     try:
         study.optimize(score, max_trials=strategy.search_trials,
-                       stop=lambda: deadline is not None and time.monotonic() >= deadline)
+                       stop=lambda: ctx.past(SEARCH_SHARE))
     finally:
         study.close()
     ctx.note("supernet", stage="paths", scored=len(study.trials),

@@ -83,14 +83,13 @@ def run_screening(strategy, ctx):
                 scored[_key(entry["params"])] = entry["scores"]
     screen = Screen(ctx.space, ctx.train, strategy.rows, ctx.seed, strategy.proxy,
                     strategy.voters)
-    started, deadline = time.monotonic(), ctx.until(strategy.time_share)
+    started = time.monotonic()
     rng = np.random.default_rng([ctx.seed, 1])
     points, scores, seen = [], [], set()
     samples = strategy.samples_for(ctx.max_trials)
     with open(record, "a") as handle:
         for _ in range(20 * samples):
-            if len(points) >= samples or (
-                    points and deadline is not None and time.monotonic() >= deadline):
+            if len(points) >= samples or (points and ctx.past(strategy.time_share)):
                 break
             values = space_ops.sample(strategy.hyperparameters, rng)
             key = _key(values)
