@@ -190,6 +190,7 @@ def _supernet_phase(notes):
              "DARTS/GDAS, each choice's strongest operation and its weight.</p>"
              + _table(rows, header, css="sortable")]
     parts += _shrinking([n for n in notes if n.get("stage") == "shrink"])
+    parts += _selection([n for n in notes if n.get("stage") == "selection"])
     done = [n for n in notes if n.get("stage") == "done"]
     if done:
         found = done[-1].get("top") or [{"path": done[-1].get("derived"), "score": None}]
@@ -220,6 +221,20 @@ def _shrinking(notes):
     return ["<p>Shrinking: each round scored paths drawn evenly over each choice's options "
             "and kept the better half of them by their paths' mean score (in brackets).</p>"
             + _table(rows, ["round", "choice", "kept", "dropped"])]
+
+
+def _selection(notes):
+    """A DARTS/GDAS search's perturbation-based selection: per choice, its options by how
+    much the supernet's validation objective worsened without each, strongest first."""
+    importance = (notes[-1].get("importance") or {}) if notes else {}
+    rows = ["<tr>" + _cell(html.escape(choice)) + _cell(html.escape(", ".join(
+        f"{o} ({v:+.4f})" for o, v in sorted(values.items(), key=lambda item: -item[1]))))
+        + "</tr>" for choice, values in importance.items()]
+    if not rows:
+        return []
+    return ["<p>Selection: each operation removed from the trained supernet in turn, and how "
+            "much its validation objective worsened (in brackets); the strongest derive.</p>"
+            + _table(rows, ["choice", "options, strongest first"])]
 
 
 def _screening(notes):

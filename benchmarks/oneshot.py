@@ -26,7 +26,10 @@ the best of the paths an evolution search scores on the supernet (100; the cost 
 them, the scoring of all 343 for tau is measurement). "One-shot" and "few-shot" are the
 strategy as it runs by default: two rounds of shrinking each edge's options (7, 4, 2),
 then the best of the 8 paths left; a shrunk supernet was last trained on those paths
-alone, so it has no tau over the space. DARTS and GDAS derive their strongest operations.
+alone, so it has no tau over the space. DARTS and GDAS derive their strongest operations:
+DARTS by default those whose removal costs its trained supernet the most validation
+accuracy (perturbation-based selection), "DARTS by weight" (the same supernets) and GDAS
+those of the largest architecture weight.
 A second table replays how the strategies choose: they train their ``TOP_K`` best distinct
 candidates and keep the best, here the best by one stand-alone training from the table
 (its seed ``run`` mod the table's seeds), ranked among the other seeds' mean accuracies
@@ -252,15 +255,44 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     return scores, key(ranked[0][0]), seconds, top
 
 
-def gradient(data, epochs, sampling, seed):
-    from autoarch.oneshot import Supernet
-    from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+def gradient(data, epochs, sampling, seed, selection):
+    """Train a DARTS (``sampling="softmax"``) or GDAS (``"gumbel"``) supernet with the
+    strategy's own options and derive from it by ``selection`` ("perturbation" or
+    "weight"). Both selections of one ``(sampling, seed)`` share one training: the cost of
+    each counts it and its own selection."""
+    import keras
+
     from autoarch.oneshot.phase import derived_paths
     from autoarch.strategies.options import OPTIONS
 
     defaults = OPTIONS["darts" if sampling == "softmax" else "gdas"]  # the strategy's own
     (x_train, y_train), (x_val, y_val), _ = data
+    if (sampling, seed) not in _TRAINED:
+        keras.utils.set_random_seed(seed)
+        started = time.perf_counter()
+        _TRAINED[sampling, seed] = (_bilevel(data, epochs, sampling, seed, defaults),
+                                    time.perf_counter() - started)
+    supernet, seconds = _TRAINED[sampling, seed]
     started = time.perf_counter()
+    strengths = None
+    if selection == "perturbation":
+        strengths = supernet.importance(lambda: supernet.model.evaluate(
+            {"input": x_val}, y_val, verbose=0, return_dict=True)["accuracy"])
+    top = derived_paths(supernet, TOP_K, defaults["max_skips"], strengths)[0]
+    seconds += time.perf_counter() - started
+    return None, key(top[0]), seconds, [key(p) for p in top]
+
+
+#: ``{(sampling, seed): (trained supernet, seconds)}``, for the other selection of one run
+_TRAINED = {}
+
+
+def _bilevel(data, epochs, sampling, seed, defaults):
+    """A supernet trained by :mod:`autoarch.oneshot.bilevel` as the strategy trains it."""
+    from autoarch.oneshot import Supernet
+    from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+
+    (x_train, y_train), (x_val, y_val), _ = data
     supernet = Supernet(space(x_train), sampling=sampling)
     model = bilevel_model(supernet, supernet.model.optimizer,
                           defaults["architecture_learning_rate"])
@@ -271,10 +303,7 @@ def gradient(data, epochs, sampling, seed):
                                      defaults["temperature_end"], epochs))
     train_bilevel(model, ({"input": x_train}, y_train), ({"input": x_val}, y_val), epochs,
                   BATCH, seed, callbacks=callbacks)
-    path = supernet.derive(max_skips=defaults["max_skips"])
-    seconds = time.perf_counter() - started
-    top = [key(p) for p in derived_paths(supernet, TOP_K, defaults["max_skips"])[0]]
-    return None, key(path), seconds, top
+    return supernet
 
 
 def main():
@@ -333,8 +362,11 @@ def main():
                ("few-shot supernets", single_path(args.few_shot_epochs, 0)),
                ("one-shot", single_path(0, shrink)),
                ("few-shot", single_path(args.few_shot_epochs, shrink)),
-               ("DARTS", lambda seed: gradient(data, args.epochs, "softmax", seed)),
-               ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed))]
+               ("DARTS", lambda seed: gradient(data, args.epochs, "softmax", seed,
+                                               "perturbation")),
+               ("DARTS by weight", lambda seed: gradient(data, args.epochs, "softmax", seed,
+                                                         "weight")),
+               ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed, "weight"))]
     results, chosen = {}, {}
     for name, run in methods:
         taus, cells, ranks, costs, chosen[name] = [], [], [], [], []

@@ -92,6 +92,8 @@ def test_the_option_table_is_what_each_strategy_constructor_takes(name):
     ("gdas", {"top_k": 0}, "gdas: top_k must be an int >= 1"),
     ("oneshot", {"shrink_rounds": -1}, "oneshot: shrink_rounds must be an int >= 0"),
     ("oneshot", {"shrink_samples": 0}, "oneshot: shrink_samples must be an int >= 1"),
+    ("darts", {"selection": "weights"},
+     r"unknown selection 'weights' \(did you mean 'weight'\?\)"),
 ])
 def test_the_table_and_the_constructor_refuse_the_same_values(name, options, message):
     with pytest.raises(ValueError, match=message):

@@ -193,6 +193,9 @@ def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():
     expected = sum(weights[k] * branch(x).numpy() for k, branch in enumerate(mixed.branches)
                    if branch is not None)
     np.testing.assert_allclose(mixed(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+    mixed.mask.assign([1.0, 1.0, 0.0, 1.0])  # an option removed: the others keep their weights
+    expected -= weights[2] * mixed.branches[2](x).numpy()
+    np.testing.assert_allclose(mixed(x).numpy(), expected, rtol=1e-5, atol=1e-6)
 
     # GDAS: in training one drawn option alone gives the output, and every logit learns
     gumbel = MixedOp(SMALL_OPS, filters=8, sampling="gumbel", seed=1)
@@ -256,11 +259,23 @@ def test_shrinking_keeps_the_better_half_of_each_choices_options_by_their_mean_s
     lowest, _, _ = shrink_options(options, lambda p: {"loss": -score(p)["accuracy"]},
                                   ("val_loss", "min"), 100, rng)
     assert lowest == kept  # the loss, lowest first
+    # an option with weights ("p", "t" on a; "w" on c) is kept in place of the weakest
+    # where none would be; b had none, and "x" is kept on its mean
+    guarded, _, _ = shrink_options(options, score, ("val_accuracy", "max"), 100, rng,
+                                   weighted={"a": ["t", "p"], "c": ["w", "x"]})
+    assert guarded == {"a": ["q", "r", "p"], "b": ["v", "u"], "c": ["x", "y"]}
     calls = []
     left, means, scored = shrink_options(options, lambda p: calls.append(p) or score(p),
                                          ("val_accuracy", "max"), 100, rng,
                                          stop=lambda: len(calls) >= 5)
     assert left == options and means == {} and scored == 5  # cut short: nothing dropped
+
+
+def test_a_supernet_knows_which_options_hold_weights(digits):
+    x, _ = digits
+    for sampling in (None, "softmax"):
+        supernet = Supernet(_small_cell_space(x), sampling=sampling)
+        assert supernet.weighted_options() == {n: ["conv3x3"] for n in CELL_EDGES}
 
 
 def test_a_supernet_trains_only_the_options_it_is_given(digits):
@@ -310,8 +325,10 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
                for n in CELL_EDGES)
     for kept, record in zip((first, second), rounds):
         means = record["means"]
-        assert all(kept[n] == sorted(means[n], key=lambda o: -means[n][o])[:len(kept[n])]
-                   for n in CELL_EDGES)
+        for name in CELL_EDGES:  # the best by their means, and the one conv kept (the guard)
+            best = sorted(means[name], key=lambda o: -means[name][o])[:len(kept[name])]
+            assert kept[name] == best if "conv3x3" in best else \
+                kept[name] == best[:-1] + ["conv3x3"]
     done = [n for n in notes if n["stage"] == "done"][0]
     assert done["shrunk"] == second and len(candidates) == 2
     assert all(c[n] in second[n] for c in candidates for n in CELL_EDGES)
@@ -347,6 +364,41 @@ def test_darts_moves_the_architecture_weights_and_derives_their_argmax(digits):
     for name, option in guarded.items():  # the strongest of what the guard allows
         allowed = {o: v for o, v in after[name].items() if o not in ("none", "skip")}
         assert option == max(allowed, key=allowed.get)
+
+
+def test_perturbation_selection_derives_the_options_whose_removal_hurts_most(digits):
+    x, y = digits
+    train, val = ({"input": x[:1000]}, y[:1000]), ({"input": x[1000:1400]}, y[1000:1400])
+    keras.utils.set_random_seed(0)
+    supernet = Supernet(_small_cell_space(x), sampling="softmax")
+    train_bilevel(bilevel_model(supernet, supernet.model.optimizer, 0.05), train, val,
+                  epochs=5, batch_size=32, seed=0)
+
+    def evaluate():
+        return supernet.model.evaluate(*val, verbose=0, return_dict=True)["accuracy"]
+
+    before = supernet.model.predict(val[0], verbose=0)
+    importance = supernet.importance(evaluate)
+    np.testing.assert_array_equal(supernet.model.predict(val[0], verbose=0), before)
+    assert sorted(importance) == CELL_EDGES
+    assert all(importance[n]["none"] == 0.0 for n in CELL_EDGES)  # not removed
+    base = evaluate()
+    for name in CELL_EDGES:  # each: the accuracy lost with the option out of every position
+        option = max(importance[name], key=importance[name].get)
+        mask = [0.0 if o == option else 1.0 for o in supernet.choices[name]]
+        for layer in supernet.switches[name]:
+            layer.mask.assign(mask)
+        assert importance[name][option] == pytest.approx(base - evaluate(), abs=1e-4)
+        for layer in supernet.switches[name]:
+            layer.mask.assign(np.ones(len(mask)))
+    assert max(v for values in importance.values() for v in values.values()) > 0.1
+    derived = supernet.derive(excluded=(), strengths=importance)
+    assert derived == {n: max(v, key=v.get) for n, v in importance.items()}
+    paths = supernet.derive_several(4, strengths=importance)
+    totals = [sum(importance[n][o] for n, o in p.items()) for p in paths]
+    assert paths[0] == supernet.derive(strengths=importance) and \
+        totals == sorted(totals, reverse=True)
+    assert supernet.importance(evaluate, stop=lambda: True) is None
 
 
 def test_several_derived_paths_come_in_order_of_their_weights_and_keep_the_guards(digits):
@@ -385,7 +437,7 @@ def _journal(directory):
     ("oneshot", {"search_trials": 6, "top_k": 2, "few_shot_splits": 1,
                  "few_shot_epochs": 1}),
     ("darts", {"warmup_epochs": 0, "top_k": 2}),
-    ("gdas", {}),
+    ("gdas", {"selection": "weight"}),
 ])
 def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, options):
     x, y = digits
@@ -427,6 +479,17 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
         assert sorted(weights) == CELL_EDGES
         assert all(name in page for name in weights)  # how each choice evolved
         assert "none" not in done[0]["derived"].values()
+        strengths = done[0].get("importance") or weights  # by perturbation, or by weight
+        assert done[0]["selection"] == options.get("selection", "perturbation")
+        for name, option in done[0]["derived"].items():  # the strongest, or the next where
+            ranked = sorted((o for o in strengths[name] if o != "none"),  # a skip was one
+                            key=lambda o, v=strengths[name]: -v[o])  # too many
+            assert option == ranked[0] or (ranked[0] == "skip" and option == ranked[1])
+        if strategy == "darts":  # each choice's options by how much their removal hurt
+            importance = [n for n in notes if n["stage"] == "selection"][0]["importance"]
+            assert importance == done[0]["importance"] and "Selection" in page
+            best = max(importance[CELL_EDGES[0]].items(), key=lambda item: item[1])
+            assert f"{best[0]} ({best[1]:+.4f})" in page
 
 
 @pytest.mark.parametrize("strategy, options", [("oneshot", {"search_trials": 4, "top_k": 2}),

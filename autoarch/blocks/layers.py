@@ -101,6 +101,8 @@ class MixedOp(Switch):
                                       name="architecture")
         self.temperature = self.add_weight(shape=(), initializer="ones", trainable=False,
                                            name="temperature")
+        self.mask = self.add_weight(shape=(len(self.options),), initializer="ones",
+                                    trainable=False, name="mask")
 
     def mixing_weights(self, training=None):
         """The options' weights for one call (a one-hot draw for GDAS in training)."""
@@ -115,7 +117,7 @@ class MixedOp(Switch):
         return hard - ops.stop_gradient(drawn) + drawn
 
     def call(self, x, training=None):
-        weights = self.mixing_weights(training)
+        weights = self.mixing_weights(training) * self.mask
         total = keras.ops.zeros((keras.ops.shape(x)[0],) + self._output_shape, dtype=x.dtype)
         for k, branch in enumerate(self.branches):
             if branch is not None:  # "none" adds nothing, whatever its weight

@@ -141,14 +141,16 @@ def _shrink_round(supernet, options, round_, strategy, ctx):
     score = path_scorer({(): supernet}, [], strategy, ctx)
     rng = np.random.default_rng([ctx.seed, round_])
     kept, means, scored = shrink_options(options, score, ctx.objective, strategy.shrink_samples,
-                                         rng, stop=lambda: ctx.past(SEARCH_SHARE))
+                                         rng, stop=lambda: ctx.past(SEARCH_SHARE),
+                                         weighted=supernet.weighted_options())
     write_json(record, {"kept": kept, "means": means, "scored": scored})
     ctx.note("supernet", stage="shrink", round=round_, scored=scored, kept=kept, means=means,
              seconds=round(time.monotonic() - started, 2))
     return kept
 
 
-def shrink_options(options, score, objective, samples, rng, stop=lambda: False):
+def shrink_options(options, score, objective, samples, rng, stop=lambda: False,
+                   weighted=None):
     """Successive halving of each choice's options (search-space shrinking: Chen et al.,
     2019, P-DARTS; Hu et al., 2020, ABS): score ``samples`` paths of ``options``
     ({choice: [option]}; every path where there are no more), drawn so that each option
@@ -156,7 +158,11 @@ def shrink_options(options, score, objective, samples, rng, stop=lambda: False):
     choice's options (two at least) by their paths' mean score. A supernet's best single
     paths lean on how its other choices happen to fit them (an operation fed by one
     working edge trains best); an option's mean over all the paths it is in does not.
-    ``score(path)`` gives metrics; ``objective``: ``(name, "max" or "min")``.
+    ``score(path)`` gives metrics; ``objective``: ``(name, "max" or "min")``. ``weighted``
+    ({choice: [option with weights]}): a choice that had options with weights keeps its
+    best one in place of its weakest kept option where none would be kept otherwise: an
+    under-trained supernet's means favour the parameter-free options (pooling, skip), whose
+    outputs need no training (the drift DARTS's guards are for).
     ``(kept, {choice: {option: mean}}, paths scored)``; everything is kept where ``stop()``
     turned true before every path was scored."""
     metric, direction = _scored(objective)
@@ -176,6 +182,9 @@ def shrink_options(options, score, objective, samples, rng, stop=lambda: False):
                                                  if p[choice] == o])), 5) for o in choices}
         best = sorted(choices, key=lambda o: -sign * means[choice][o])
         kept[choice] = best[:max(2, (len(choices) + 1) // 2)]
+        trained = [o for o in best if o in (weighted or {}).get(choice, ())]
+        if trained and not set(trained) & set(kept[choice]):
+            kept[choice][-1] = trained[0]
     return kept, means, len(paths)
 
 
@@ -342,7 +351,7 @@ def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
 
 def _gradient(strategy, ctx):
     """DARTS or GDAS: alternate network and architecture updates, then derive ``top_k``
-    paths (the strongest operations, then the next most probable paths)."""
+    paths (the strongest operations, by ``selection``, then the next strongest paths)."""
     supernet = Supernet(ctx.space, strategy.fixed, sampling=strategy.sampling)
     net = supernet.model
     model = bilevel_model(supernet, net.optimizer, strategy.architecture_learning_rate)
@@ -364,15 +373,41 @@ def _gradient(strategy, ctx):
         train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
                       initial_epoch=state["epochs_done"], callbacks=callbacks,
                       verbose=max(0, ctx.verbose - 1), sample_weight=ctx.sample_weight)
-    top, same = derived_paths(supernet, strategy.top_k, strategy.max_skips)
+    strengths = selection_strengths(supernet, strategy, ctx)
+    top, same = derived_paths(supernet, strategy.top_k, strategy.max_skips, strengths)
     return [supernet.parameters(path) for path in top], {
-        "derived": top[0], "weights": supernet.architecture(), "same_model": same}
+        "derived": top[0], "weights": supernet.architecture(), "same_model": same,
+        "selection": "weight" if strengths is None else "perturbation",
+        **({"importance": strengths} if strengths else {})}
 
 
-def derived_paths(supernet, count, max_skips):
-    """A DARTS/GDAS supernet's ``count`` most probable paths that build different models
-    (:meth:`Supernet.derive_several`, :func:`distinct_paths`), its derived path first, and
-    the paths passed over as building a kept one's model."""
-    ranked = supernet.derive_several(DISTINCT_SCAN * count, max_skips=max_skips)
+def selection_strengths(supernet, strategy, ctx):
+    """Each option's strength for deriving the paths: with ``selection: perturbation``,
+    how much the supernet's validation objective worsens without it
+    (:meth:`Supernet.importance`); None (the architecture weights) for ``selection:
+    weight``, or where the time ran out first."""
+    if strategy.selection != "perturbation":
+        return None
+    metric, direction = _scored(ctx.objective)
+    sign = 1.0 if direction == "max" else -1.0
+    val = data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
+
+    def evaluate():
+        return sign * supernet.model.evaluate(val, verbose=0, return_dict=True)[metric]
+
+    started = time.monotonic()
+    strengths = supernet.importance(evaluate, stop=lambda: ctx.past(SEARCH_SHARE))
+    ctx.note("supernet", stage="selection", importance=strengths,
+             seconds=round(time.monotonic() - started, 2))
+    return strengths
+
+
+def derived_paths(supernet, count, max_skips, strengths=None):
+    """A DARTS/GDAS supernet's ``count`` strongest paths (by ``strengths``, else the
+    architecture weights) that build different models (:meth:`Supernet.derive_several`,
+    :func:`distinct_paths`), its derived path first, and the paths passed over as building
+    a kept one's model."""
+    ranked = supernet.derive_several(DISTINCT_SCAN * count, max_skips=max_skips,
+                                     strengths=strengths)
     top, same = distinct_paths(supernet, [(path, None) for path in ranked], count)
     return [path for path, _ in top], same

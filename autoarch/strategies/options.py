@@ -17,7 +17,9 @@ PROXY_NAMES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "
 _ONE_AT_A_TIME = {"prescreen": 1}
 _SUPERNET = {"supernet_epochs": None, "fixed": None, "prescreen": 1}
 _DARTS = {"architecture_learning_rate": 3e-3, "warmup_epochs": 2, "max_skips": 2, "top_k": 3,
-          **_SUPERNET}
+          "selection": "perturbation", **_SUPERNET}
+#: how DARTS and GDAS rank a choice's options for the derived paths
+SELECTIONS = ("perturbation", "weight")
 
 #: ``{strategy: {option: default}}``, in the order ``--strategy`` lists them
 OPTIONS = {
@@ -35,7 +37,8 @@ OPTIONS = {
                 "few_shot_epochs": 2, "calibration_rows": 320, "shrink_rounds": 2,
                 "shrink_epochs": 3, "shrink_samples": 200, **_SUPERNET},
     "darts": dict(_DARTS),
-    "gdas": {"temperature_start": 5.0, "temperature_end": 0.5, **_DARTS, "warmup_epochs": 0},
+    "gdas": {"temperature_start": 5.0, "temperature_end": 0.5, **_DARTS, "warmup_epochs": 0,
+             "selection": "weight"},
     "zero_cost": {"samples": None, "top_k": 10, "proxy": "vote", "voters": None, "rows": 64,
                   "time_share": 0.3, "prescreen": 1},
 }
@@ -113,6 +116,10 @@ def _bilevel(name, o):
     _int_at_least("top_k", o["top_k"], 1, f"{name}: ")
     if o["max_skips"] is not None:
         _int_at_least("max_skips", o["max_skips"], 0, f"{name}: ")
+    if o["selection"] not in SELECTIONS:
+        raise SpecError(f"unknown selection {o['selection']!r}"
+                        f"{did_you_mean(str(o['selection']), SELECTIONS)}; known: "
+                        f"{', '.join(SELECTIONS)}", "strategy.selection")
 
 
 _CHECKS = {"bayesian": _bayesian, "evolution": _evolution, "reinforce": _reinforce,
