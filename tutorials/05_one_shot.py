@@ -71,9 +71,11 @@ for found in phase["top"]:
     print(f"  supernet's pick (inherited-weight accuracy {found['score']:.3f}): {found['path']}")
 print(f"  passed over, building the model of a pick: {len(phase['same_model'])} path(s)")
 
-# 2. strategy="darts": every option mixed by the softmax of its weight; the strongest option
-#    of each choice is the derived architecture, trained from scratch with the next most
-#    probable paths (top_k: 3 in all), the best on validation kept.
+# 2. strategy="darts": every option mixed by the softmax of its weight; after training,
+#    each option is removed from the mix in turn, and the ones whose removal costs the
+#    supernet most validation accuracy make the derived architecture (selection:
+#    "perturbation"; "weight" takes the largest weights instead), trained from scratch with
+#    the next strongest paths (top_k: 3 in all), the best on validation kept.
 darts_dir = os.path.join(directory, "darts")
 clf = ImageClassifier(spec=blocks(), strategy="darts",
                       strategy_options={"supernet_epochs": epochs},
@@ -84,6 +86,7 @@ with open(os.path.join(darts_dir, "oneshot", "candidates.json")) as handle:
     phase = json.load(handle)
 print(f"darts: test accuracy {clf.score(X_test, y_test):.4f}; derived {phase['derived']}")
 print(f"  the stems' weights: {phase['weights']['stem/block']}")
+print(f"  the stems' accuracy lost without each: {phase['importance']['stem/block']}")
 
 # 3. The supernet by hand: train it, score paths with its weights (batch norm re-estimated
 #    on a few hundred training rows first), and take one path out as a plain Keras model.
