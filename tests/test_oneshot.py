@@ -307,14 +307,15 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
                        top_k=2, seed=0)
     five = SMALL_OPS + ("avgpool3x3",)
 
-    def context():
+    def context(directory=tmp_path, deadline=None):
         return PhaseContext(space=_space(CellBlock(num_nodes=3, stacks=1, filters=8,
                                                    operations=five), x),
                             train=({"input": x[:400]}, y[:400]),
                             val=({"input": x[400:600]}, y[400:600]),
                             objective=("val_accuracy", "max"), epochs=1, batch_size=32,
-                            distribution="auto", seed=0, directory=str(tmp_path),
-                            note=lambda event, **fields: notes.append(fields))
+                            distribution="auto", seed=0, directory=str(directory),
+                            note=lambda event, **fields: notes.append(fields),
+                            deadline=deadline)
 
     candidates = run_phase(strategy, context())
     rounds = [n for n in notes if n["stage"] == "shrink"]
@@ -337,6 +338,15 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     notes.clear()
     assert run_phase(strategy, context()) == candidates
     assert [n["stage"] for n in notes] == ["paths", "done"]  # nothing trained or scored again
+
+    # out of time from the start: one epoch (a training's least), a first round cut short
+    # that ends the shrinking, and still top_k paths scored for the candidates
+    notes.clear()
+    late = run_phase(OneShot(supernet_epochs=3, shrink_samples=27, search_trials=20, top_k=2,
+                             seed=0), context(tmp_path / "late", deadline=time.monotonic()))
+    assert [n["stage"] for n in notes if "epoch" in n] == ["supernet"]
+    assert [(n["round"], n["scored"]) for n in notes if n["stage"] == "shrink"] == [(1, 0)]
+    assert [n["scored"] for n in notes if n["stage"] == "paths"] == [2] and 1 <= len(late) <= 2
 
 
 def _small_cell_space(x):

@@ -116,7 +116,10 @@ def single_path_search(strategy, ctx):
     for round_ in range(1, strategy.shrink_rounds + 1):
         if all(len(values) <= 2 for values in options.values()):
             break  # nothing left to drop
-        options = _shrink_round(supernet, options, round_, strategy, ctx)
+        kept = _shrink_round(supernet, options, round_, strategy, ctx)
+        if kept == options:
+            break  # cut short by the time: nothing dropped, nothing to train for
+        options = kept
         _train_supernet(supernet, ctx, f"shrink_{round_}", strategy.shrink_epochs,
                         ctx.seed + 1 + round_, options=options)
     splits = split_choices(options, strategy.few_shot_splits)
@@ -313,7 +316,9 @@ def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
     ``strategy.search`` (any autoarch strategy, through ask/tell; every path, by grid,
     where there are at most ``search_trials``), each scored by its inherited-weight
     validation objective after batch-norm recalibration; ``[(path, score)]`` best first.
-    The path search keeps its own journal, so a resumed phase does not score a path twice."""
+    It scores ``top_k`` paths at least, whatever the time (a search with a short
+    ``time_limit`` still has candidates to train). The path search keeps its own journal,
+    so a resumed phase does not score a path twice."""
     from autoarch.engine.study import Study
 
     options = options or supernet.choices
@@ -330,9 +335,10 @@ def search_paths(supernet, scorers, splits, strategy, ctx, options=None):
         return path_score({n: trial.params[n] for n in supernet.choices})
 
     started = time.monotonic()
-    try:
+    try:  # past the deadline, still enough paths for the candidates wanted
         study.optimize(score, max_trials=strategy.search_trials,
-                       stop=lambda: ctx.past(SEARCH_SHARE))
+                       stop=lambda: ctx.past(SEARCH_SHARE) and
+                       len(study.trials) >= strategy.top_k)
     finally:
         study.close()
     ctx.note("supernet", stage="paths", scored=len(study.trials),
