@@ -133,7 +133,7 @@ def data_file_spec(path, target, task=None):
 def cmd_search(args):
     from autoarch.config import ConfigError, SearchConfig
     from autoarch.engine.journal import Journal
-    from autoarch.specfile import load_spec
+    from autoarch.specfile import load_spec, overridden
 
     path = resolve_spec(args.spec)
     made, rerun = None, args.spec
@@ -148,8 +148,13 @@ def cmd_search(args):
     if spec.data is None:
         raise SpecError("the spec names no data (add e.g. 'data: sklearn:digits')", "data", path)
     settings = _search_settings(args)
+    merged, dropped = overridden(spec.settings, settings)
+    if dropped:
+        print(f"--strategy {settings['strategy']}: the spec's options for "
+              f"'{spec.settings.get('strategy')}' that it does not take are not used: "
+              f"{', '.join(dropped)}", flush=True)
     try:  # the flags, checked as the spec's own values are, before anything loads
-        config = SearchConfig.from_flat({**spec.settings, **settings})
+        config = SearchConfig.from_flat(merged)
     except ConfigError as err:
         flag = setting_flag(err.name)
         print(f"error: {flag if err.name in settings else path + ': ' + err.name}: "

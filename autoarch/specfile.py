@@ -135,6 +135,21 @@ def load_spec(source):
     return spec
 
 
+def overridden(settings, given):
+    """A spec's flat ``settings`` overridden by ``given`` (the command's flags, an
+    estimator's parameters), and the spec's strategy options left out: where ``given``
+    names another strategy, the spec's options that it does not take (they were the spec's
+    strategy's: ``search_trials`` of ``oneshot`` means nothing to ``darts``)."""
+    settings, dropped = dict(settings), []
+    if "strategy" in given and given["strategy"] != settings.get("strategy") and \
+            "strategy_options" not in given:
+        accepted = set(strategy_options(given["strategy"]))
+        options = settings.pop("strategy_options", None) or {}
+        settings["strategy_options"] = {k: v for k, v in options.items() if k in accepted}
+        dropped = sorted(set(options) - accepted)
+    return {**settings, **given}, dropped
+
+
 def _name(doc, value):
     name = expect(doc, ("name",), value, str)
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:

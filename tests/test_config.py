@@ -17,6 +17,7 @@ from autoarch.engine.journal import Journal
 from autoarch.engine.search import ModelSearch
 from autoarch.estimators.base import OWN_PARAMETERS
 from autoarch.objectives import make_objective
+from autoarch.specfile import overridden
 
 X, Y = load_iris(return_X_y=True)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,9 +133,16 @@ def test_a_spec_is_honoured_wholly_and_set_parameters_override_it(tmp_path):
     assert {p["training/lr_schedule"] for p in params} <= {"constant", "plateau"}
     assert type(clf.best_model_.optimizer).__name__ == "SGD"
     assert clf.best_model_.optimizer.weight_decay == clf.best_params_["training/weight_decay"]
-    # a strategy set explicitly drops the spec's strategy's options
+    # a strategy set explicitly drops the spec's strategy's options that it does not take
     assert AutoClassifier(spec=str(path), strategy="random")._config(
         load_spec(path)).strategy_options == {}
+    oneshot = {"strategy": "oneshot", "strategy_options": {"supernet_epochs": 2,
+                                                           "search_trials": 4}}
+    assert overridden(oneshot, {"strategy": "darts"}) == (
+        {"strategy": "darts", "strategy_options": {"supernet_epochs": 2}}, ["search_trials"])
+    assert overridden(oneshot, {"strategy": "darts", "strategy_options": {}}) == (
+        {"strategy": "darts", "strategy_options": {}}, [])  # given: the options too
+    assert overridden(oneshot, {"seed": 1}) == ({**oneshot, "seed": 1}, [])
 
 
 def test_a_spec_of_the_other_task_is_refused(tmp_path):

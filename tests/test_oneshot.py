@@ -411,6 +411,32 @@ def test_perturbation_selection_derives_the_options_whose_removal_hurts_most(dig
     assert supernet.importance(evaluate, stop=lambda: True) is None
 
 
+def test_the_strongest_paths_are_found_exactly_within_the_skip_limit():
+    from autoarch.oneshot.supernet import strongest_paths
+
+    rng = np.random.default_rng(0)
+    ops = ("none", "skip", "conv", "pool")
+    strengths = {f"c{i}": dict(zip(ops, rng.normal(size=4).round(3))) for i in range(4)}
+    strengths["c0"]["skip"] = 5.0  # "skip" the strongest on two choices
+    strengths["c1"]["skip"] = 4.0
+    allowed = [dict(zip(strengths, o)) for o in itertools.product(ops[1:], repeat=4)
+               if sum(v == "skip" for v in o) <= 1]
+
+    def total(path):
+        return sum(strengths[n][o] for n, o in path.items())
+
+    best = sorted(allowed, key=lambda p: -total(p))[:12]
+    found = strongest_paths(strengths, 12, max_skips=1)
+    assert [total(p) for p in found] == pytest.approx([total(p) for p in best])
+    assert all(p in allowed for p in found) and len({str(p) for p in found}) == 12
+    # DARTS's collapse: "skip" strongest on each of 12 choices, at most two of them kept
+    collapsed = {f"c{i}": {"none": 0.0, "skip": 1.0, "conv": 0.5 - 0.01 * i, "pool": 0.2}
+                 for i in range(12)}
+    paths = strongest_paths(collapsed, 5, max_skips=2)
+    assert len(paths) == 5 and all(sum(o == "skip" for o in p.values()) == 2 for p in paths)
+    assert paths[0] == {**{f"c{i}": "conv" for i in range(12)}, "c10": "skip", "c11": "skip"}
+
+
 def test_several_derived_paths_come_in_order_of_their_weights_and_keep_the_guards(digits):
     x, _ = digits
     supernet = Supernet(_small_cell_space(x), sampling="softmax")
@@ -580,13 +606,20 @@ space:
 def test_the_command_runs_a_one_shot_search(tmp_path, strategy):
     from test_cli import autoarch
 
-    spec = tmp_path / "cell.yaml"
-    spec.write_text(CELL_SPEC.replace("STRATEGY", strategy))
-    result = autoarch("search", str(spec), "--dir", str(tmp_path / "run"))
+    spec = tmp_path / "cell.yaml"  # darts by --strategy over a spec written for oneshot
+    spec.write_text(CELL_SPEC.replace("STRATEGY", "oneshot, search_trials: 3"))
+    result = autoarch("search", str(spec), "--dir", str(tmp_path / "run"),
+                      *(["--strategy", strategy] if strategy != "oneshot" else []))
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{strategy}: supernet phase done" in result.stdout
     assert "test accuracy:" in result.stdout
     assert (tmp_path / "run" / "best_model.keras").exists()
+    epochs = [r for r in _journal(tmp_path / "run") if r["event"] == "supernet" and "epoch" in r
+              and r["stage"] in ("supernet", "architecture")]
+    assert len(epochs) == 1  # the spec's supernet_epochs: 1, whichever strategy
+    if strategy == "darts":  # the option darts does not take is left out, and said so
+        assert "--strategy darts: the spec's options for 'oneshot' that it does not take " \
+            "are not used: search_trials" in result.stdout
 
 
 RESUME_CHILD = """

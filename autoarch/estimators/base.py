@@ -35,7 +35,7 @@ from autoarch.inputs import INPUT_KINDS, infer_kind
 from autoarch.inputs.tabular import input_names, listed
 from autoarch.report import write_report
 from autoarch.spec.checks import did_you_mean
-from autoarch.specfile import Spec, load_spec
+from autoarch.specfile import Spec, load_spec, overridden
 
 MIN_SAMPLES = 5
 #: regression targets larger than this have squared errors beyond float32 (3.4e38)
@@ -183,13 +183,11 @@ class _AutoEstimator(BaseEstimator):
 
     def _config(self, spec):
         """The spec's settings, overridden by every parameter that is set."""
-        settings = dict(spec.settings) if spec is not None else {}
         given = {name: getattr(self, name) for name in FLAT_FIELDS
                  if getattr(self, name) is not None}
-        if "strategy" in given and given["strategy"] != settings.get("strategy"):
-            settings.pop("strategy_options", None)  # they were the spec's strategy's options
+        settings, _ = overridden(spec.settings if spec is not None else {}, given)
         try:
-            return SearchConfig.from_flat({**settings, **given})
+            return SearchConfig.from_flat(settings)
         except ConfigError as err:
             source = "parameter" if err.name in given else "spec setting"
             raise ValueError(f"{type(self).__name__}: {source} {err}") from None

@@ -15,6 +15,7 @@ those weights.
 
 import contextlib
 import heapq
+import itertools
 
 import keras
 import keras_tuner as kt
@@ -157,35 +158,16 @@ class Supernet:
                     path[name] = ranked[name][1]
         return path
 
-    def derive_several(self, count, excluded=("none",), max_skips=None, scan=1000,
-                       strengths=None):
+    def derive_several(self, count, excluded=("none",), max_skips=None, strengths=None):
         """:meth:`derive`'s path, then the next strongest paths that the same rules allow
-        (the sum of their options' ``strengths``, by default the log of the product of
-        their weights, highest first; ``count`` in all at most, from the first ``scan`` in
-        that order). DARTS picks among several derived cells by training each (Liu et al.,
-        2019); a strategy's ``top_k`` trains them."""
+        (:func:`strongest_paths`: by the sum of their options' ``strengths``, by default
+        the log of the product of their weights), ``count`` in all at most. DARTS picks
+        among several derived cells by training each (Liu et al., 2019); a strategy's
+        ``top_k`` trains them."""
         strengths = strengths or self.strengths()
         first = self.derive(excluded, max_skips, strengths)
-        names = list(first)
-        ranked = [sorted((o for o in strengths[n] if o not in excluded),
-                         key=lambda o, values=strengths[n]: -values[o]) for n in names]
-        values = [[strengths[n][o] for o in options] for n, options in zip(names, ranked)]
-        paths, start = [first], (0,) * len(names)
-        frontier, seen = [(-sum(row[0] for row in values), start)], {start}
-        while frontier and len(paths) < count and scan > 0:  # best first over index vectors
-            _, at = heapq.heappop(frontier)
-            scan -= 1
-            path = {n: options[i] for n, options, i in zip(names, ranked, at)}
-            if path not in paths and (max_skips is None or
-                                      sum(o == "skip" for o in path.values()) <= max_skips):
-                paths.append(path)
-            for k in range(len(at)):
-                step = at[:k] + (at[k] + 1,) + at[k + 1:]
-                if step[k] < len(ranked[k]) and step not in seen:
-                    seen.add(step)
-                    heapq.heappush(frontier, (-sum(row[i] for row, i in zip(values, step)),
-                                              step))
-        return paths
+        rest = strongest_paths(strengths, count, excluded, max_skips)
+        return [first] + [path for path in rest if path != first][:count - 1]
 
     # -- paths -------------------------------------------------------------------------
     def sample(self, rng, options=None):
@@ -257,6 +239,59 @@ class Supernet:
         single, _ = self._build({name: [option] for name, option in path.items()})
         _copy_path(single, self.model)
         return single
+
+
+#: at most this many sets of choices that take "skip" are searched by strongest_paths
+SKIP_SETS = 10_000
+
+
+def strongest_paths(strengths, count, excluded=("none",), max_skips=None):
+    """The ``count`` paths of highest total strength (``{choice: {option: strength}}``,
+    summed over the path's options), strongest first, none of them taking an option in
+    ``excluded``, and with ``max_skips`` at most that many choices taking "skip" (a choice
+    whose only option left is "skip" takes it uncounted). Exact: one best-first search over
+    index vectors into each choice's options, strongest first, for each set of choices
+    that take "skip" (the others then never do); all of them share one heap, so the paths
+    come in order. Where the sets would be more than ``SKIP_SETS``, the larger ones are
+    left out (paths with fewer skips only)."""
+    names = [n for n in strengths if any(o not in excluded for o in strengths[n])]
+    ranked = {n: sorted((o for o in strengths[n] if o not in excluded),
+                        key=lambda o, values=strengths[n]: -values[o]) for n in names}
+    skippable = [n for n in names if "skip" in ranked[n] and len(ranked[n]) > 1]
+    if max_skips is None or max_skips >= len(skippable):
+        sets = [None]  # no limit that binds: "skip" is an option like the others
+    else:
+        sets = []
+        for size in range(max_skips + 1):
+            more = list(itertools.combinations(skippable, size))
+            if sets and len(sets) + len(more) > SKIP_SETS:
+                break
+            sets += [frozenset(c) for c in more]
+
+    def options(name, skips):
+        if skips is None or name not in skippable:
+            return ranked[name]
+        return ["skip"] if name in skips else [o for o in ranked[name] if o != "skip"]
+
+    lists = [[options(n, skips) for n in names] for skips in sets]
+    values = [[[strengths[n][o] for o in row] for n, row in zip(names, rows)] for rows in lists]
+
+    def total(k, at):
+        return -sum(row[i] for row, i in zip(values[k], at))
+
+    start = (0,) * len(names)
+    frontier = [(total(k, start), k, start) for k in range(len(sets))]
+    heapq.heapify(frontier)
+    seen, paths = {(k, start) for k in range(len(sets))}, []
+    while frontier and len(paths) < count:
+        _, k, at = heapq.heappop(frontier)
+        paths.append({n: row[i] for n, row, i in zip(names, lists[k], at)})
+        for j in range(len(at)):
+            step = at[:j] + (at[j] + 1,) + at[j + 1:]
+            if step[j] < len(lists[k][j]) and (k, step) not in seen:
+                seen.add((k, step))
+                heapq.heappush(frontier, (total(k, step), k, step))
+    return paths
 
 
 def path_parameters(space, path, fixed=None):
