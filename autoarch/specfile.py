@@ -143,7 +143,9 @@ def overridden(settings, given):
     settings, dropped = dict(settings), []
     if "strategy" in given and given["strategy"] != settings.get("strategy") and \
             "strategy_options" not in given:
-        accepted = set(strategy_options(given["strategy"]))
+        name = given["strategy"]  # an unknown one is refused with the other settings
+        accepted = set(strategy_options(name)) if isinstance(name, str) and \
+            name in STRATEGIES else set()
         options = settings.pop("strategy_options", None) or {}
         settings["strategy_options"] = {k: v for k, v in options.items() if k in accepted}
         dropped = sorted(set(options) - accepted)
