@@ -238,6 +238,10 @@ class Supernet:
         the supernet's weights for that path."""
         single, _ = self._build({name: [option] for name, option in path.items()})
         _copy_path(single, self.model)
+        if single.optimizer is not None and not single.optimizer.built:
+            # its slots made now: a model saved with an unbuilt optimizer reloads with a
+            # warning that Keras skipped the optimizer's variables
+            single.optimizer.build(single.trainable_variables)
         return single
 
 
