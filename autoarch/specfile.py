@@ -136,10 +136,11 @@ def load_spec(source):
 
 
 def overridden(settings, given):
-    """A spec's flat ``settings`` overridden by ``given`` (the command's flags, an
-    estimator's parameters), and the spec's strategy options left out: where ``given``
-    names another strategy, the spec's options that it does not take (they were the spec's
-    strategy's: ``search_trials`` of ``oneshot`` means nothing to ``darts``)."""
+    """``(settings, dropped)``: a spec's flat ``settings`` overridden by ``given`` (the
+    command's flags, an estimator's parameters). Where ``given`` names another strategy
+    and no options of its own, the spec's strategy options that it does not take are left
+    out and named in ``dropped``: they were the spec's strategy's (``search_trials`` of
+    ``oneshot`` means nothing to ``darts``)."""
     settings, dropped = dict(settings), []
     if "strategy" in given and given["strategy"] != settings.get("strategy") and \
             "strategy_options" not in given:
