@@ -228,19 +228,13 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     Without shrinking, every path is also scored on the final supernet or its children
     for tau (measurement, not counted); a shrunk supernet was last trained on the paths
     left, so it gets no tau."""
-    import tempfile
     import types
 
-    from autoarch.engine.context import PhaseContext
     from autoarch.oneshot.phase import distinct_paths, path_scorer, single_path_search
     from autoarch.strategies.options import OPTIONS
 
-    (x_train, y_train), (x_val, y_val), _ = data
     started = time.perf_counter()
-    ctx = PhaseContext(space=space(x_train), train=({"input": x_train}, y_train),
-                       val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
-                       epochs=epochs, batch_size=BATCH, distribution="auto", seed=seed,
-                       directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
+    ctx = _context(data, epochs, seed)
     options = types.SimpleNamespace(**{**OPTIONS["oneshot"], "search_trials": search_trials,
                                        "few_shot_splits": int(few_shot > 0),
                                        "few_shot_epochs": few_shot,
@@ -260,13 +254,14 @@ def gradient(data, epochs, sampling, seed, selection):
     strategy's own options and derive from it by ``selection`` ("perturbation" or
     "weight"). Both selections of one ``(sampling, seed)`` share one training: the cost of
     each counts it and its own selection."""
+    import types
+
     import keras
 
-    from autoarch.oneshot.phase import derived_paths
+    from autoarch.oneshot.phase import derived_paths, selection_strengths
     from autoarch.strategies.options import OPTIONS
 
     defaults = OPTIONS["darts" if sampling == "softmax" else "gdas"]  # the strategy's own
-    (x_train, y_train), (x_val, y_val), _ = data
     if (sampling, seed) not in _TRAINED:
         keras.utils.set_random_seed(seed)
         started = time.perf_counter()
@@ -274,13 +269,25 @@ def gradient(data, epochs, sampling, seed, selection):
                                     time.perf_counter() - started)
     supernet, seconds = _TRAINED[sampling, seed]
     started = time.perf_counter()
-    strengths = None
-    if selection == "perturbation":
-        strengths = supernet.importance(lambda: supernet.model.evaluate(
-            {"input": x_val}, y_val, verbose=0, return_dict=True)["accuracy"])
+    strengths = selection_strengths(supernet, types.SimpleNamespace(selection=selection),
+                                    _context(data, epochs, seed))  # as the phase derives
     top = derived_paths(supernet, TOP_K, defaults["max_skips"], strengths)[0]
     seconds += time.perf_counter() - started
     return None, key(top[0]), seconds, [key(p) for p in top]
+
+
+def _context(data, epochs, seed):
+    """What a strategy's supernet phase gets from the search, for the benchmark's split (its
+    files in a temporary folder, its notes dropped)."""
+    import tempfile
+
+    from autoarch.engine.context import PhaseContext
+
+    (x_train, y_train), (x_val, y_val), _ = data
+    return PhaseContext(space=space(x_train), train=({"input": x_train}, y_train),
+                        val=({"input": x_val}, y_val), objective=("val_accuracy", "max"),
+                        epochs=epochs, batch_size=BATCH, distribution="auto", seed=seed,
+                        directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
 
 
 #: ``{(sampling, seed): (trained supernet, seconds)}``, for the other selection of one run

@@ -293,6 +293,12 @@ def _scored(objective):
     return (name[len("val_"):] if name.startswith("val_") else name), direction
 
 
+def _validation_batches(ctx):
+    """The validation rows (and their weights) in evaluation batches: what a supernet's
+    paths and options are scored on."""
+    return data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
+
+
 def path_scorer(scorers, splits, strategy, ctx):
     """``score(path)``: the path's validation metrics with inherited weights (from the
     scorer of its split options: the supernet, or a few-shot child), after batch-norm
@@ -300,7 +306,7 @@ def path_scorer(scorers, splits, strategy, ctx):
     x_train, _ = ctx.train
     calibration = _features(data_ops.take_rows(x_train, np.random.default_rng(
         ctx.seed).permutation(data_ops.n_rows(x_train))[:strategy.calibration_rows]))
-    val = data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
+    val = _validation_batches(ctx)
 
     def score(path):
         scorer = scorers[tuple(path[n] for n in splits)]
@@ -396,7 +402,7 @@ def selection_strengths(supernet, strategy, ctx):
         return None
     metric, direction = _scored(ctx.objective)
     sign = 1.0 if direction == "max" else -1.0
-    val = data_ops.make_dataset(*ctx.val, data_ops.EVAL_BATCH, sample_weight=ctx.weights("val"))
+    val = _validation_batches(ctx)
 
     def evaluate():
         return sign * supernet.model.evaluate(val, verbose=0, return_dict=True)[metric]

@@ -146,9 +146,7 @@ class Supernet:
         most that many choices keep "skip" (the strongest skips stay; the others take
         their next option)."""
         strengths = strengths or self.strengths()
-        ranked = {name: sorted((o for o in values if o not in excluded),
-                               key=lambda o, values=values: -values[o])
-                  for name, values in strengths.items()}
+        ranked = _ranked(strengths, excluded)
         path = {name: options[0] for name, options in ranked.items() if options}
         if max_skips is not None:
             skips = sorted((n for n, o in path.items() if o == "skip"),
@@ -245,6 +243,14 @@ class Supernet:
         return single
 
 
+def _ranked(strengths, excluded):
+    """``{choice: [option]}``: each choice's options not in ``excluded``, strongest first by
+    ``strengths`` ({choice: {option: strength}})."""
+    return {name: sorted((o for o in values if o not in excluded),
+                         key=lambda o, values=values: -values[o])
+            for name, values in strengths.items()}
+
+
 #: at most this many sets of choices that take "skip" are searched by strongest_paths
 SKIP_SETS = 10_000
 
@@ -258,9 +264,8 @@ def strongest_paths(strengths, count, excluded=("none",), max_skips=None):
     that take "skip" (the others then never do); all of them share one heap, so the paths
     come in order. Where the sets would be more than ``SKIP_SETS``, the larger ones are
     left out (paths with fewer skips only)."""
-    names = [n for n in strengths if any(o not in excluded for o in strengths[n])]
-    ranked = {n: sorted((o for o in strengths[n] if o not in excluded),
-                        key=lambda o, values=strengths[n]: -values[o]) for n in names}
+    ranked = _ranked(strengths, excluded)
+    names = [n for n in ranked if ranked[n]]
     skippable = [n for n in names if "skip" in ranked[n] and len(ranked[n]) > 1]
     if max_skips is None or max_skips >= len(skippable):
         sets = [None]  # no limit that binds: "skip" is an option like the others
