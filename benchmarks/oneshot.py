@@ -38,7 +38,7 @@ there is, a full stand-alone training of every cell, puts its best cell in the t
 the other training seeds (``seed_ceiling``).
 
     python benchmarks/oneshot.py train-space [--seed 0] [--workers 2]
-    python benchmarks/oneshot.py [--runs 3] [--epochs 10]
+    python benchmarks/oneshot.py [--runs 3] [--epochs 10] [--methods DARTS,GDAS]
 """
 
 import argparse
@@ -62,6 +62,9 @@ EDGES = ("cell_1/normal_0_1", "cell_1/normal_0_2", "cell_1/normal_1_2")
 EPOCHS, LEARNING_RATE, BATCH = 10, 3e-3, 32
 #: the candidates the one-shot strategies train from scratch (their ``top_k``)
 TOP_K = 3
+#: the table's rows, in order (``--methods`` picks some)
+METHODS = ("one supernet", "few-shot supernets", "one-shot", "few-shot", "DARTS",
+           "DARTS by weight", "GDAS")
 
 
 def split():
@@ -326,7 +329,15 @@ def main():
                         help="how many seeds (initial weights and draws) each method runs with")
     parser.add_argument("--search-trials", type=int, default=100,
                         help="paths the one-shot searches score (evolution)")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated rows to run (e.g. 'DARTS,DARTS by weight'); "
+                             "all by default")
     args = parser.parse_args()
+    wanted = [m.strip() for m in args.methods.split(",")] if args.methods else METHODS
+    unknown = [m for m in wanted if m not in METHODS]
+    if unknown:
+        sys.exit(f"unknown method(s) {', '.join(map(repr, unknown))}; known: "
+                 f"{', '.join(METHODS)}")
     if args.command == "train-space":
         return train_space(args.workers, args.seed)
     import keras
@@ -374,6 +385,8 @@ def main():
                ("DARTS by weight", lambda seed: gradient(data, args.epochs, "softmax", seed,
                                                          "weight")),
                ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed, "weight"))]
+    assert tuple(dict(methods)) == METHODS
+    methods = [(name, run) for name, run in methods if name in wanted]
     results, chosen = {}, {}
     for name, run in methods:
         taus, cells, ranks, costs, chosen[name] = [], [], [], [], []
@@ -407,10 +420,12 @@ def main():
         print(f"| {name} | {sum(r <= len(order) // 10 for r in best)} of {len(best)} "
               f"({np.mean(best):.1f}) | {sum(r <= len(order) // 10 for r in first)} of "
               f"{len(first)} ({np.mean(first):.1f}) |")
-    print(f"\noneshot_tau={results['one supernet'][0]:.3f} "
-          f"fewshot_tau={results['few-shot supernets'][0]:.3f} "
-          f"darts_rank_pct={results['DARTS'][1]:.1f} gdas_rank_pct={results['GDAS'][1]:.1f} "
-          f"cost_ratio={max(r[2] for r in results.values()):.1f}")
+    if not args.methods:  # the summary line needs every row
+        print(f"\noneshot_tau={results['one supernet'][0]:.3f} "
+              f"fewshot_tau={results['few-shot supernets'][0]:.3f} "
+              f"darts_rank_pct={results['DARTS'][1]:.1f} "
+              f"gdas_rank_pct={results['GDAS'][1]:.1f} "
+              f"cost_ratio={max(r[2] for r in results.values()):.1f}")
 
 
 if __name__ == "__main__":
