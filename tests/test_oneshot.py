@@ -14,14 +14,16 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits
 
 from autoarch import AutoClassifier
 from autoarch.blocks import (BlockChoice, CellBlock, ChainBlock, ClassificationHead, ConvBlock,
                              DenseBlock, ModelSpace)
 from autoarch.blocks.layers import MixedOp, Switch
-from autoarch.inputs import ImageInput
+from autoarch.config import ConfigError
+from autoarch.inputs import ImageInput, SequenceInput
 from autoarch.oneshot import Supernet
+from autoarch.oneshot.supernet import _walk
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
 from autoarch.oneshot.phase import (balanced_paths, few_shot_children, run_phase,
                                     shrink_options, split_choices)
@@ -530,6 +532,31 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
             assert importance == done[0]["importance"] and "Selection" in page
             best = max(importance[CELL_EDGES[0]].items(), key=lambda item: item[1])
             assert f"{best[0]} ({best[1]:+.4f})" in page
+
+
+def test_a_one_shot_strategy_given_no_blocks_searches_the_inputs_cell(digits, tmp_path):
+    """Images given as (N, H, W) and no spec: DARTS searches the image kind's default cell,
+    of 2-D operations; a sequence's cell is of 1-D ones; tables have none, and say so."""
+    x, y = digits
+    clf = AutoClassifier(strategy="darts", strategy_options={
+                             "supernet_epochs": 1, "warmup_epochs": 0, "top_k": 1},
+                         epochs=1, seed=0, directory=str(tmp_path), final_fit=False,
+                         ensemble_size=1).fit(x[:300, :, :, 0], y[:300])
+    edges = [k for k in clf.best_params_ if k.startswith("cell_1/normal_")]
+    assert len(edges) == 6  # the 4-node cell of specs/oneshot.yaml
+    convolutions = {type(layer).__name__ for layer in clf.best_model_.layers
+                    if isinstance(layer, keras.layers.Conv1D | keras.layers.Conv2D)}
+    assert convolutions and all(name.endswith("2D") for name in convolutions)
+    sequences = SequenceInput("input").fit(x[:50, :, :, 0].reshape(50, 32, 2))
+    supernet = Supernet(ModelSpace(sequences.supernet_blocks() + [ClassificationHead(
+        num_classes=10)], inputs={"input": sequences}))
+    assert supernet.model.output_shape == (None, 10) and len(supernet.choices) == 12
+    assert {type(layer).__name__ for layer in _walk(supernet.model)} >= \
+        {"Conv1D", "SeparableConv1D", "MaxPooling1D"}
+    table, labels = load_breast_cancer(return_X_y=True)
+    with pytest.raises(ConfigError, match="strategy: 'gdas' shares weights .* default space "
+                                          "for tabular data has none"):
+        AutoClassifier(strategy="gdas", directory=str(tmp_path / "table")).fit(table, labels)
 
 
 @pytest.mark.parametrize("strategy, options", [("oneshot", {"search_trials": 4, "top_k": 2}),

@@ -21,9 +21,12 @@ def edges(num_nodes):
 class CellBlock(Block):
     kind = "cell"
 
-    def __init__(self, name=None, num_nodes=4, operations=OPS, **arguments):
+    def __init__(self, name=None, num_nodes=4, operations=OPS, rank=None, **arguments):
+        """``rank``: 4 for images (a (batch, H, W) input gains a channel axis), 3 for
+        sequences; by default 3-D inputs are sequences and others images."""
         self.num_nodes = num_nodes
         self.operations = tuple(operations)
+        self.rank = rank
         super().__init__(name=name, **arguments)
 
     def search_space(self):
@@ -48,7 +51,7 @@ class CellBlock(Block):
 
     def build(self, hp, inputs):
         v = self.declare(hp)
-        x = _ensure_channels(inputs, 4) if len(inputs.shape) != 3 else inputs
+        x = _ensure_channels(inputs, self.rank or (3 if len(inputs.shape) == 3 else 4))
         filters = v["filters"]
         for stack in range(v["stacks"]):
             if stack > 0:

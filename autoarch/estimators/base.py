@@ -36,6 +36,7 @@ from autoarch.inputs.tabular import input_names, listed
 from autoarch.report import write_report
 from autoarch.spec.checks import did_you_mean
 from autoarch.specfile import Spec, load_spec, overridden
+from autoarch.strategies.options import SUPERNETS
 
 MIN_SAMPLES = 5
 #: regression targets larger than this have squared errors beyond float32 (3.4e38)
@@ -427,14 +428,14 @@ class _AutoEstimator(BaseEstimator):
             for name, kind in kinds.items():
                 branches[name] = (declared.get(name) or {}).get("blocks")
                 if not branches[name]:
-                    branches[name] = kind.default_blocks()
+                    branches[name] = _default_blocks(kind, config.strategy)
                     defaulted.append(kind)
                     for block in branches[name]:  # two tables' "features" blocks stay apart
                         if not block.auto_named:
                             block.name = f"{name}_{block.name}"
         elif not blocks or isinstance(blocks[0], HEADS):
             defaulted.append(kinds[next(iter(kinds))])
-            blocks = defaulted[0].default_blocks() + blocks
+            blocks = _default_blocks(defaulted[0], config.strategy) + blocks
         if blocks and isinstance(blocks[-1], HEADS):
             head, blocks = blocks[-1], blocks[:-1]
         else:
@@ -451,6 +452,14 @@ class _AutoEstimator(BaseEstimator):
         for kind in defaulted:
             training.update(kind.default_training())
         training.update(config.training.choices())
+        if config.strategy in SUPERNETS and len(defaulted) == len(kinds) and \
+                all(kind.supernet_blocks() is None for kind in defaulted):
+            kinds_named = " and ".join(sorted({kind.kind for kind in defaulted}))
+            raise ConfigError("strategy", f"{config.strategy!r} shares weights between the "
+                              f"operations of a cell space, and the default space for "
+                              f"{kinds_named} data has none: give blocks with a cell or "
+                              "chain block (as specs/oneshot.yaml does), or choose a "
+                              "strategy that trains each candidate (evolution, bayesian, ...)")
         return ModelSpace(blocks + [head], branches=branches, training=training, inputs=kinds)
 
     def _raw_predict(self, X):
@@ -725,6 +734,12 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
     def score(self, X, y=None, sample_weight=None):
         """R² on ``X``, ``y`` (or a ``tf.data.Dataset`` of ``(x, y[, weight])``)."""
         return RegressorMixin.score(self, *_scored(X, y, sample_weight))
+
+
+def _default_blocks(kind, strategy):
+    """An input kind's blocks where the user gives none: for a one-shot strategy its
+    supernet's cell where it has one, else its default space."""
+    return (strategy in SUPERNETS and kind.supernet_blocks()) or kind.default_blocks()
 
 
 # Task classes: the input kind is fixed, so it picks the default space without inference.

@@ -8,8 +8,8 @@ the search makes.
 import numpy as np
 from sklearn.utils import check_array
 
-from autoarch.blocks import (BlockChoice, Conv1DBlock, ConvBlock, DenseBlock, ResNetBlock,
-                             RNNBlock)
+from autoarch.blocks import (BlockChoice, CellBlock, Conv1DBlock, ConvBlock, DenseBlock,
+                             ResNetBlock, RNNBlock)
 from autoarch.inputs.base import InputKind
 
 
@@ -36,6 +36,12 @@ def sequence_convolutions():
                        kernel_size=[3, 5, 7], pooling="max", batch_norm=[True, False],
                        dropout=[0.0, 0.25], first_trials=[{**PROVEN_CONVOLUTIONS,
                                                            "kernel_size": 5}])
+
+
+def supernet_cell(rank):
+    """The cell of ``specs/oneshot.yaml`` (4 nodes, two stacks of 16 and 32 filters): what
+    the one-shot strategies search where no blocks are given."""
+    return CellBlock(num_nodes=4, rank=rank, stacks=2, cells_per_stack=1, filters=16)
 
 
 def classifier_layer():
@@ -99,6 +105,9 @@ class ImageInput(_NumericArray):
         return [BlockChoice([image_convolutions(), resnet], name="image_block"),
                 classifier_layer()]
 
+    def supernet_blocks(self):
+        return [supernet_cell(4)]
+
 
 class SequenceInput(_NumericArray):
     """Sequences: 3-D arrays (N, T, C) that are not images."""
@@ -113,3 +122,6 @@ class SequenceInput(_NumericArray):
     def default_blocks(self):
         return [BlockChoice([sequence_convolutions(), RNNBlock()], name="sequence_block"),
                 classifier_layer()]
+
+    def supernet_blocks(self):
+        return [supernet_cell(3)]

@@ -64,6 +64,12 @@ class InputKind:
         """The searched blocks of this input's branch when the user gives none."""
         return []
 
+    def supernet_blocks(self):
+        """The searched blocks of this input's branch when a one-shot strategy (``oneshot``,
+        ``darts``, ``gdas``) searches and the user gives none: a space whose operations a
+        supernet shares; None where this kind has none (its default blocks are used)."""
+        return None
+
     def default_head(self, task):
         """Arguments of the default head of a ``task`` (``"classification"`` or
         ``"regression"``) when this kind's default blocks are used."""

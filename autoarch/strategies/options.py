@@ -44,6 +44,8 @@ OPTIONS = {
 }
 #: strategies that find their candidates in a phase before the first trial
 PHASED = ("oneshot", "darts", "gdas", "zero_cost")
+#: strategies that search by sharing weights in a supernet (``autoarch.oneshot``)
+SUPERNETS = ("oneshot", "darts", "gdas")
 
 
 def _int_at_least(name, value, low, prefix):
