@@ -21,7 +21,7 @@ from autoarch.blocks import (BlockChoice, CellBlock, ChainBlock, ClassificationH
                              DenseBlock, ModelSpace)
 from autoarch.blocks.layers import MixedOp, Switch
 from autoarch.config import ConfigError
-from autoarch.inputs import ImageInput, SequenceInput
+from autoarch.inputs import ImageInput, SequenceInput, SignalInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.supernet import _walk
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
@@ -536,7 +536,8 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
 
 def test_a_one_shot_strategy_given_no_blocks_searches_the_inputs_cell(digits, tmp_path):
     """Images given as (N, H, W) and no spec: DARTS searches the image kind's default cell,
-    of 2-D operations; a sequence's cell is of 1-D ones; tables have none, and say so."""
+    of 2-D operations; a sequence's cell is of 1-D ones, a flat signal's too unless its
+    columns make a square; tables have none, and say so."""
     x, y = digits
     clf = AutoClassifier(strategy="darts", strategy_options={
                              "supernet_epochs": 1, "warmup_epochs": 0, "top_k": 1},
@@ -547,12 +548,16 @@ def test_a_one_shot_strategy_given_no_blocks_searches_the_inputs_cell(digits, tm
     convolutions = {type(layer).__name__ for layer in clf.best_model_.layers
                     if isinstance(layer, keras.layers.Conv1D | keras.layers.Conv2D)}
     assert convolutions and all(name.endswith("2D") for name in convolutions)
-    sequences = SequenceInput("input").fit(x[:50, :, :, 0].reshape(50, 32, 2))
-    supernet = Supernet(ModelSpace(sequences.supernet_blocks() + [ClassificationHead(
-        num_classes=10)], inputs={"input": sequences}))
-    assert supernet.model.output_shape == (None, 10) and len(supernet.choices) == 12
-    assert {type(layer).__name__ for layer in _walk(supernet.model)} >= \
-        {"Conv1D", "SeparableConv1D", "MaxPooling1D"}
+    for kind, rows in [(SequenceInput("input"), x[:50, :, :, 0].reshape(50, 32, 2)),
+                       (SignalInput("input"), x[:50, :5, :, 0].reshape(50, 40)),
+                       (SignalInput("input"), x[:50, :, :, 0].reshape(50, 64))]:
+        kind.fit(rows)
+        supernet = Supernet(ModelSpace(kind.supernet_blocks() + [ClassificationHead(
+            num_classes=10)], inputs={"input": kind}))
+        assert supernet.model.output_shape == (None, 10) and len(supernet.choices) == 12
+        dims = "2D" if rows.shape[1:] == (64,) else "1D"  # 64 columns make an 8 x 8 square
+        assert {type(layer).__name__ for layer in _walk(supernet.model)} >= \
+            {f"Conv{dims}", f"SeparableConv{dims}", f"MaxPooling{dims}"}
     table, labels = load_breast_cancer(return_X_y=True)
     with pytest.raises(ConfigError, match="strategy: 'gdas' shares weights .* default space "
                                           "for tabular data has none"):

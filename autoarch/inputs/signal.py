@@ -15,7 +15,8 @@ import numpy as np
 from keras import layers
 
 from autoarch.blocks import BlockChoice, DenseBlock
-from autoarch.inputs.arrays import classifier_layer, image_convolutions, sequence_convolutions
+from autoarch.inputs.arrays import (classifier_layer, image_convolutions, sequence_convolutions,
+                                    supernet_cell)
 from autoarch.inputs.base import InputKind
 
 MIN_COLUMNS = 16
@@ -86,3 +87,9 @@ class SignalInput(InputKind):
         if math.isqrt(columns) ** 2 == columns:
             options.insert(1, image_convolutions())  # the first trial's, before the 1-D ones
         return [BlockChoice(options, name="signal_block"), classifier_layer()]
+
+    def supernet_blocks(self):
+        """The one-shot cell over the square the columns make where their count is one (as
+        the default space's first trial), else over the columns in order."""
+        columns = self.specs[self.input_name][0][0] if self.specs else MIN_COLUMNS
+        return [supernet_cell(4 if math.isqrt(columns) ** 2 == columns else 3)]
