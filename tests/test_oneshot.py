@@ -23,10 +23,10 @@ from autoarch.blocks.layers import MixedOp, Switch
 from autoarch.config import ConfigError
 from autoarch.inputs import ImageInput, SequenceInput, SignalInput
 from autoarch.oneshot import Supernet
-from autoarch.oneshot.supernet import _walk
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
 from autoarch.oneshot.phase import (balanced_paths, few_shot_children, run_phase,
                                     shrink_options, split_choices)
+from autoarch.oneshot.supernet import _walk
 from autoarch.strategies.options import OPTIONS
 
 
