@@ -203,6 +203,15 @@ def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():
     expected -= weights[2] * mixed.branches[2](x).numpy()
     np.testing.assert_allclose(mixed(x).numpy(), expected, rtol=1e-5, atol=1e-6)
 
+    # pooling enters the mix batch-normalized, at the scale of the convolutions' batch norm
+    scaled = 10.0 * x + 3.0
+    pooled = keras.ops.convert_to_numpy(mixed.branches[3](scaled, training=True))
+    raw = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(3, 1, "same")(scaled))
+    assert raw.std() > 5.0
+    np.testing.assert_allclose(pooled.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(pooled.std(axis=(0, 1, 2)), 1.0, atol=1e-2)
+    assert not mixed.branches[3].trainable_weights  # still parameter-free (max_skips, ...)
+
     # GDAS: in training one drawn option alone gives the output, and every logit learns
     gumbel = MixedOp(SMALL_OPS, filters=8, sampling="gumbel", seed=1)
     gumbel(x)

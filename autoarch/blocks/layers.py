@@ -104,6 +104,19 @@ class MixedOp(Switch):
         self.mask = self.add_weight(shape=(len(self.options),), initializer="ones",
                                     trainable=False, name="mask")
 
+    def _branch(self, option, input_shape):
+        """As a switch's, but for DARTS a pooling option's output batch-normalized without
+        scale or shift (DARTS's search cell does the same): the operations with weights end
+        in batch norm, so unnormalized pooling would enter the mix at another scale, and an
+        option's weight, or the loss without it, would measure that scale, not the
+        operation. GDAS runs one option per step, and measured worse with it."""
+        branch = super()._branch(option, input_shape)
+        if option not in ("avgpool3x3", "maxpool3x3") or self.models is not None or \
+                self.sampling != "softmax":
+            return branch
+        return keras.Model(branch.inputs[0], layers.BatchNormalization(
+            momentum=0.9, center=False, scale=False)(branch.outputs[0]), name=branch.name)
+
     def mixing_weights(self, training=None):
         """The options' weights for one call (a one-hot draw for GDAS in training)."""
         ops = keras.ops
