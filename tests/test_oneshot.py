@@ -215,6 +215,7 @@ def test_a_mixed_operation_is_the_weighted_sum_of_its_operations():
     # GDAS: in training one drawn option alone gives the output, and every logit learns
     gumbel = MixedOp(SMALL_OPS, filters=8, sampling="gumbel", seed=1)
     gumbel(x)
+    np.testing.assert_allclose(gumbel.branches[3](scaled, training=True).numpy(), raw)  # as is
     alone = [np.zeros((6, 8, 8, 8), "float32") if b is None else b(x, training=True).numpy()
              for b in gumbel.branches]
     for _ in range(5):
