@@ -9,7 +9,7 @@ imports this module with the others that register objects before a model is load
 import keras
 from keras import layers
 
-from autoarch.blocks.ops import apply_op
+from autoarch.blocks.ops import POOLINGS, apply_op
 
 
 @keras.saving.register_keras_serializable(package="autoarch")
@@ -111,7 +111,7 @@ class MixedOp(Switch):
         option's weight, or the loss without it, would measure that scale, not the
         operation. GDAS runs one option per step, and measured worse with it."""
         branch = super()._branch(option, input_shape)
-        if option not in ("avgpool3x3", "maxpool3x3") or self.models is not None or \
+        if option not in POOLINGS or self.models is not None or \
                 self.sampling != "softmax":
             return branch
         return keras.Model(branch.inputs[0], layers.BatchNormalization(

@@ -22,6 +22,7 @@ class SupernetBuild:
         self.switches, self.only, self.sampling = {}, dict(only or {}), sampling
 
 OPS = ("none", "skip", "conv1x1", "conv3x3", "sepconv3x3", "avgpool3x3", "maxpool3x3")
+POOLINGS = ("avgpool3x3", "maxpool3x3")
 
 
 def _kind(x):
@@ -55,7 +56,7 @@ def apply_op(op, x, filters, stride=1):
         return relu_conv_bn(x, filters, 3, stride, separable=True)
     if op == "sepconv5x5":
         return relu_conv_bn(x, filters, 5, stride, separable=True)
-    if op in ("avgpool3x3", "maxpool3x3"):
+    if op in POOLINGS:
         y = (avg if op == "avgpool3x3" else mx)(3, strides=stride, padding="same")(x)
         return y if y.shape[-1] == filters else relu_conv_bn(y, filters, 1)
     raise ValueError(f"unknown operation '{op}'; known: {', '.join(OPS + ('conv5x5', 'sepconv5x5'))}")

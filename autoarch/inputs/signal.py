@@ -80,16 +80,19 @@ class SignalInput(InputKind):
         return layers.Rescaling(1.0 / self.std, offset=-self.mean / self.std)(
             inputs[self.input_name])
 
+    def _square(self):
+        """Whether the column count is a square (the columns then also make an image)."""
+        columns = self.specs[self.input_name][0][0] if self.specs else MIN_COLUMNS
+        return math.isqrt(columns) ** 2 == columns
+
     def default_blocks(self):
         """An MLP, 1-D convolutions over the columns and, for a square count, 2-D ones."""
-        columns = self.specs[self.input_name][0][0] if self.specs else MIN_COLUMNS
         options = [DenseBlock(), sequence_convolutions()]
-        if math.isqrt(columns) ** 2 == columns:
+        if self._square():
             options.insert(1, image_convolutions())  # the first trial's, before the 1-D ones
         return [BlockChoice(options, name="signal_block"), classifier_layer()]
 
     def supernet_blocks(self):
         """The one-shot cell over the square the columns make where their count is one (as
         the default space's first trial), else over the columns in order."""
-        columns = self.specs[self.input_name][0][0] if self.specs else MIN_COLUMNS
-        return [supernet_cell(4 if math.isqrt(columns) ** 2 == columns else 3)]
+        return [supernet_cell(4 if self._square() else 3)]
