@@ -26,6 +26,8 @@ from autoarch.oneshot import Supernet
 SMOKE = os.environ.get("AUTOARCH_SMOKE") == "1"
 epochs = 1 if SMOKE else 20
 paths = 10 if SMOKE else 60  # scored on the supernet by the path search
+# shrinking's budget: paths scored per round, epochs trained after each (the defaults)
+shrink = {"shrink_samples": 20, "shrink_epochs": 1} if SMOKE else {}
 
 digits = load_digits()
 images = (digits.images[..., None] / 16.0).astype("float32")  # (N, 8, 8, 1) images
@@ -58,7 +60,7 @@ directory = tempfile.mkdtemp(prefix="autoarch_one_shot_")
 oneshot_dir = os.path.join(directory, "oneshot")
 clf = ImageClassifier(spec=blocks(), strategy="oneshot",
                       strategy_options={"supernet_epochs": epochs, "search_trials": paths,
-                                        "top_k": 2},
+                                        "top_k": 2, **shrink},
                       epochs=epochs, learning_rate=0.01, signal_neighbours=False, seed=0,
                       directory=oneshot_dir)
 clf.fit(X_train, y_train)
