@@ -26,7 +26,8 @@ from autoarch.oneshot import Supernet
 SMOKE = os.environ.get("AUTOARCH_SMOKE") == "1"
 epochs = 1 if SMOKE else 20
 paths = 10 if SMOKE else 60  # scored on the supernet by the path search
-# shrinking's budget: paths scored per round, epochs trained after each (the defaults)
+# smoke runs shrink on a small budget (paths scored per round, epochs trained after each);
+# full runs use the strategy's defaults (200 paths, 3 epochs)
 shrink = {"shrink_samples": 20, "shrink_epochs": 1} if SMOKE else {}
 
 digits = load_digits()
