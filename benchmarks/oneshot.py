@@ -224,6 +224,16 @@ def best_of(top, run):
     return rank_of(others, chosen), rank_of(others, top[0])
 
 
+def derived_cells(cells, ranks):
+    """The runs' derived cells, each once with its rank and how many runs derived it, the
+    most derived first: ``"6x conv3x3, conv1x1, conv3x3 (5); ..."``."""
+    counts = {}
+    for cell, rank in zip(cells, ranks):
+        counts[cell, rank] = counts.get((cell, rank), 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0][1]))
+    return "; ".join(f"{n}x {cell.replace('|', ', ')} ({rank})" for (cell, rank), n in ordered)
+
+
 # -- the methods ------------------------------------------------------------------------------
 def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     """Run ``strategy: oneshot``'s phase (few-shot children with ``few_shot`` epochs each,
@@ -368,7 +378,7 @@ def main():
               f"accuracies ({sum(r <= len(order) // 10 for r in ranks)} of {len(ranks)} in "
               f"the top 10 %), and {100 * min(shares):.0f}-{100 * max(shares):.0f} % of a "
               "seed's top 10 % is in theirs\n")
-    print("| method | Kendall tau | derived cell (rank) per run | accuracy | rank (top %) | "
+    print("| method | Kendall tau | derived cells (rank), runs each | accuracy | rank (top %) | "
           "runs in the top 10 % | cost (trainings) |")
     print("|---|---|---|---|---|---|---|")
     def single_path(few_shot, shrink_rounds):
@@ -404,7 +414,7 @@ def main():
                          100.0 * np.mean(ranks) / len(order), np.mean(costs))
         tau = "n/a" if not taus else f"{np.mean(taus):.3f}" + \
             (f" ({min(taus):.3f}-{max(taus):.3f})" if len(taus) > 1 else "")
-        picks = "; ".join(f"{c.replace('|', ', ')} ({r})" for c, r in zip(cells, ranks))
+        picks = derived_cells(cells, ranks)
         print(f"| {name} | {tau} | {picks} | "
               f"{np.mean([truth[c] for c in cells]):.4f} | {results[name][1]:.1f} | "
               f"{top} of {len(ranks)} | {results[name][2]:.1f} |", flush=True)
