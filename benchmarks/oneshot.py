@@ -203,7 +203,7 @@ def seed_ceiling():
 
 
 #: accuracies closer than this tie: the table rounds each to 5 decimals, so means of equal
-#: counts of test digits differ by a few millionths (one digit of 360 in five seeds: 0.00056)
+#: counts of test digits differ by a few millionths (one digit of 360 in eight seeds: 0.00035)
 TIE = 1e-4
 
 
@@ -226,7 +226,7 @@ def best_of(top, run):
 
 def derived_cells(cells, ranks):
     """The runs' derived cells, each once with its rank and how many runs derived it, the
-    most derived first: ``"6x conv3x3, conv1x1, conv3x3 (5); ..."``."""
+    most derived first: ``"3x conv3x3, conv1x1, conv3x3 (6); ..."``."""
     counts = {}
     for cell, rank in zip(cells, ranks):
         counts[cell, rank] = counts.get((cell, rank), 0) + 1
