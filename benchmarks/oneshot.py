@@ -42,6 +42,7 @@ the other training seeds (``seed_ceiling``).
 """
 
 import argparse
+import collections
 import csv
 import itertools
 import os
@@ -227,9 +228,7 @@ def best_of(top, run):
 def derived_cells(cells, ranks):
     """The runs' derived cells, each once with its rank and how many runs derived it, the
     most derived first: ``"3x conv3x3, conv1x1, conv3x3 (6); ..."``."""
-    counts = {}
-    for cell, rank in zip(cells, ranks):
-        counts[cell, rank] = counts.get((cell, rank), 0) + 1
+    counts = collections.Counter(zip(cells, ranks))
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0][1]))
     return "; ".join(f"{n}x {cell.replace('|', ', ')} ({rank})" for (cell, rank), n in ordered)
 
