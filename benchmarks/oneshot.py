@@ -19,11 +19,11 @@ from its own seed (initial weights, sampled paths, batch order), and prints per 
 averaged over its runs: Kendall tau between its estimates and the stand-alone accuracies
 (all 343 paths scored with inherited weights, after batch-norm recalibration), the derived
 architecture's stand-alone accuracy and rank (1 + the cells more accurate; equal means tie), and
-the search's wall seconds as a multiple of one stand-alone training (timed in the same run:
-the mean of two, the best cell and the median one). "One supernet" and "few-shot
-supernets" are ``strategy: oneshot`` without shrinking (``shrink_rounds: 0``): they derive
-the best of the paths an evolution search scores on the supernet (100; the cost counts
-them, the scoring of all 343 for tau is measurement). "One-shot" and "few-shot" are the
+the search's wall seconds as a multiple of one stand-alone training (the best cell and the
+median one in turn, timed just before each run: the machine's speed drifts). "One
+supernet" and "few-shot supernets" are ``strategy: oneshot`` without shrinking
+(``shrink_rounds: 0``): they derive the best of the paths an evolution search scores on
+the supernet (100; the cost counts them, the scoring of all 343 for tau is measurement). "One-shot" and "few-shot" are the
 strategy as it runs by default: two rounds of shrinking each edge's options (7, 4, 2),
 then the best of the 8 paths left; a shrunk supernet was last trained on those paths
 alone, so it has no tau over the space. DARTS and GDAS derive their strongest operations:
@@ -103,21 +103,29 @@ def _train_chunk(paths, seed=0):
     """Worker: train each path of ``paths`` from scratch; ``[(key, seed, accuracy, seconds)]``."""
     import keras
 
-    from autoarch.oneshot.supernet import fixed_hyperparameters, path_parameters
-
-    (x_train, y_train), _, (x_test, y_test) = split()
     rows = []
     for path in paths:
         keras.backend.clear_session()
-        keras.utils.set_random_seed(seed)
-        cells = space(x_train)
-        started = time.perf_counter()
-        model = cells.build(fixed_hyperparameters(path_parameters(cells, path)))
-        model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, verbose=0)
-        seconds = time.perf_counter() - started
-        accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
-        rows.append((key(path), seed, round(float(accuracy), 5), round(seconds, 2)))
+        accuracy, seconds = train_one(path, seed)
+        rows.append((key(path), seed, round(accuracy, 5), round(seconds, 2)))
     return rows
+
+
+def train_one(path, seed=0):
+    """Train ``path`` from scratch as the table does: ``(test accuracy, seconds)``."""
+    import keras
+
+    from autoarch.oneshot.supernet import fixed_hyperparameters, path_parameters
+
+    (x_train, y_train), _, (x_test, y_test) = split()
+    keras.utils.set_random_seed(seed)
+    cells = space(x_train)
+    started = time.perf_counter()
+    model = cells.build(fixed_hyperparameters(path_parameters(cells, path)))
+    model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, verbose=0)
+    seconds = time.perf_counter() - started
+    accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
+    return float(accuracy), seconds
 
 
 def _worker_init():
@@ -234,9 +242,10 @@ def derived_cells(cells, ranks):
 
 
 # -- the methods ------------------------------------------------------------------------------
-def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
+def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds, reference):
     """Run ``strategy: oneshot``'s phase (few-shot children with ``few_shot`` epochs each,
-    ``shrink_rounds`` rounds of shrinking) up to its candidates: the cost counts that.
+    ``shrink_rounds`` rounds of shrinking) up to its candidates: the cost counts that, in
+    ``reference`` seconds (one stand-alone training).
     Without shrinking, every path is also scored on the final supernet or its children
     for tau (measurement, not counted); a shrunk supernet was last trained on the paths
     left, so it gets no tau."""
@@ -258,14 +267,15 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds):
     if not shrink_rounds:  # as the phase scores its paths
         score = path_scorer(scorers, splits, options, ctx)
         scores = {key(path): score(path)["accuracy"] for path in all_paths()}
-    return scores, key(ranked[0][0]), seconds, top
+    return scores, key(ranked[0][0]), seconds / reference, top
 
 
-def gradient(data, epochs, sampling, seed, selection):
+def gradient(data, epochs, sampling, seed, selection, reference):
     """Train a DARTS (``sampling="softmax"``) or GDAS (``"gumbel"``) supernet with the
     strategy's own options and derive from it by ``selection`` ("perturbation" or
     "weight"). Both selections of one ``(sampling, seed)`` share one training: the cost of
-    each counts it and its own selection."""
+    each counts it (in the ``reference`` seconds of the run that trained it) and its own
+    selection (in this run's)."""
     import types
 
     import keras
@@ -278,14 +288,14 @@ def gradient(data, epochs, sampling, seed, selection):
         keras.utils.set_random_seed(seed)
         started = time.perf_counter()
         _TRAINED[sampling, seed] = (_bilevel(data, epochs, sampling, seed, defaults),
-                                    time.perf_counter() - started)
-    supernet, seconds = _TRAINED[sampling, seed]
+                                    (time.perf_counter() - started) / reference)
+    supernet, cost = _TRAINED[sampling, seed]
     started = time.perf_counter()
     strengths = selection_strengths(supernet, types.SimpleNamespace(selection=selection),
                                     _context(data, epochs, seed))  # as the phase derives
     top = derived_paths(supernet, TOP_K, defaults["max_skips"], strengths)[0]
-    seconds += time.perf_counter() - started
-    return None, key(top[0]), seconds, [key(p) for p in top]
+    cost += (time.perf_counter() - started) / reference
+    return None, key(top[0]), cost, [key(p) for p in top]
 
 
 def _context(data, epochs, seed):
@@ -302,7 +312,8 @@ def _context(data, epochs, seed):
                         directory=tempfile.mkdtemp(), note=lambda *args, **kwargs: None)
 
 
-#: ``{(sampling, seed): (trained supernet, seconds)}``, for the other selection of one run
+#: ``{(sampling, seed): (trained supernet, its cost in trainings)}``, for the other selection
+#: of one run
 _TRAINED = {}
 
 
@@ -361,15 +372,19 @@ def main():
                  "`python benchmarks/oneshot.py train-space` first")
     truth = {k: acc for k, (acc, _) in table.items()}
     order = sorted(truth, key=lambda k: -truth[k])
-    # one stand-alone training, timed here (same process, same threads as the methods)
+    # the reference for the costs: one stand-alone training (the best cell and the median
+    # one in turn), timed before each run in the same process and threads as the methods,
+    # so that the machine's speed, which drifts by a third over an hour here, is the same
+    # for both; first one untimed, which pays TensorFlow's one-time costs
     timed = [dict(zip(EDGES, order[i].split("|"))) for i in (0, len(order) // 2)]
-    one_training = float(np.mean([row[-1] for row in _train_chunk(timed)]))
+    train_one(timed[0])
+    references = []
     data = split()
     print(f"space: {len(truth)} cells; stand-alone test accuracy (mean of seeds "
           f"{', '.join(map(str, table_seeds()))}) {min(truth.values()):.3f} to "
           f"{max(truth.values()):.3f} (best {order[0]}); top 10 % from "
           f"{truth[order[len(order) // 10 - 1]]:.4f}; Kendall tau between two seeds "
-          f"{seed_agreement() or float('nan'):.3f}; one training {one_training:.1f} s")
+          f"{seed_agreement() or float('nan'):.3f}")
     ranks, shares = seed_ceiling()
     if ranks:
         print(f"ceiling: one stand-alone training of every cell as the estimate; each seed's "
@@ -381,32 +396,36 @@ def main():
           "runs in the top 10 % | cost (trainings) |")
     print("|---|---|---|---|---|---|---|")
     def single_path(few_shot, shrink_rounds):
-        return lambda seed: one_shot(data, args.epochs, few_shot, args.search_trials, seed,
-                                     shrink_rounds)
+        return lambda seed, reference: one_shot(data, args.epochs, few_shot,
+                                                args.search_trials, seed, shrink_rounds,
+                                                reference)
+
+    def bilevel(sampling, selection):
+        return lambda seed, reference: gradient(data, args.epochs, sampling, seed, selection,
+                                                reference)
 
     shrink = OPTIONS["oneshot"]["shrink_rounds"]
     methods = [("one supernet", single_path(0, 0)),
                ("few-shot supernets", single_path(args.few_shot_epochs, 0)),
                ("one-shot", single_path(0, shrink)),
                ("few-shot", single_path(args.few_shot_epochs, shrink)),
-               ("DARTS", lambda seed: gradient(data, args.epochs, "softmax", seed,
-                                               "perturbation")),
-               ("DARTS by weight", lambda seed: gradient(data, args.epochs, "softmax", seed,
-                                                         "weight")),
-               ("GDAS", lambda seed: gradient(data, args.epochs, "gumbel", seed, "weight"))]
+               ("DARTS", bilevel("softmax", "perturbation")),
+               ("DARTS by weight", bilevel("softmax", "weight")),
+               ("GDAS", bilevel("gumbel", "weight"))]
     assert tuple(dict(methods)) == METHODS
     methods = [(name, run) for name, run in methods if name in wanted]
     results, chosen = {}, {}
     for name, run in methods:
         taus, cells, ranks, costs, chosen[name] = [], [], [], [], []
         for seed in range(args.runs):
+            references.append(train_one(timed[len(references) % len(timed)])[1])
             keras.utils.set_random_seed(seed)  # each method from the same initial draws
-            scores, derived, seconds, top = run(seed)
+            scores, derived, cost, top = run(seed, references[-1])
             if scores is not None:
                 taus.append(kendalltau([scores[k] for k in truth], list(truth.values()))[0])
             cells.append(derived)
             ranks.append(rank_of(truth, derived))
-            costs.append(seconds / one_training)
+            costs.append(cost)
             chosen[name].append(best_of(top, seed))
         top = sum(rank <= len(order) // 10 for rank in ranks)
         results[name] = (np.mean(taus) if taus else None,
@@ -417,6 +436,10 @@ def main():
         print(f"| {name} | {tau} | {picks} | "
               f"{np.mean([truth[c] for c in cells]):.4f} | {results[name][1]:.1f} | "
               f"{top} of {len(ranks)} | {results[name][2]:.1f} |", flush=True)
+    print(f"\nCosts: each run's wall seconds over one stand-alone training timed just before "
+          f"it (the best cell and the median one in turn): {np.mean(references):.1f} s on "
+          f"average, {min(references):.1f}-{max(references):.1f} s over the "
+          f"{len(references)} runs")
     print(f"\nAs the strategies choose: the best of each run's top {TOP_K} distinct candidates "
           "by one stand-alone training (the table's seed run mod its seeds), ranked among the "
           "other seeds' mean accuracies, beside the first candidate ranked the same way; at "
