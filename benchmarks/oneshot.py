@@ -23,13 +23,13 @@ the search's wall seconds as a multiple of one stand-alone training (the best ce
 median one in turn, timed just before each run: the machine's speed drifts). "One
 supernet" and "few-shot supernets" are ``strategy: oneshot`` without shrinking
 (``shrink_rounds: 0``): they derive the best of the paths an evolution search scores on
-the supernet (100; the cost counts them, the scoring of all 343 for tau is measurement). "One-shot" and "few-shot" are the
-strategy as it runs by default: two rounds of shrinking each edge's options (7, 4, 2),
-then the best of the 8 paths left; a shrunk supernet was last trained on those paths
-alone, so it has no tau over the space. DARTS and GDAS derive their strongest operations:
-DARTS by default those whose removal costs its trained supernet the most validation
-accuracy (perturbation-based selection), "DARTS by weight" (the same supernets) and GDAS
-those of the largest architecture weight.
+the supernet (100; the cost counts them, the scoring of all 343 for tau is measurement).
+"One-shot" and "few-shot" are the strategy as it runs by default: two rounds of shrinking
+each edge's options (7, 4, 2), then the best of the 8 paths left; a shrunk supernet was
+last trained on those paths alone, so it has no tau over the space. DARTS and GDAS
+derive their strongest operations: DARTS by default those whose removal costs its trained
+supernet the most validation accuracy (perturbation-based selection), "DARTS by weight"
+(the same supernets) and GDAS those of the largest architecture weight.
 A second table replays how the strategies choose: they train their ``TOP_K`` best distinct
 candidates and keep the best, here the best by one stand-alone training from the table
 (its seed ``run`` mod the table's seeds), ranked among the other seeds' mean accuracies
