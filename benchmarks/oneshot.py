@@ -103,21 +103,22 @@ def _train_chunk(paths, seed=0):
     """Worker: train each path of ``paths`` from scratch; ``[(key, seed, accuracy, seconds)]``."""
     import keras
 
-    rows = []
+    data, rows = split(), []
     for path in paths:
         keras.backend.clear_session()
-        accuracy, seconds = train_one(path, seed)
+        accuracy, seconds = train_one(path, data, seed)
         rows.append((key(path), seed, round(accuracy, 5), round(seconds, 2)))
     return rows
 
 
-def train_one(path, seed=0):
-    """Train ``path`` from scratch as the table does: ``(test accuracy, seconds)``."""
+def train_one(path, data, seed=0):
+    """Train ``path`` from scratch on ``data`` (:func:`split`) as the table does: ``(test
+    accuracy, seconds)``."""
     import keras
 
     from autoarch.oneshot.supernet import fixed_hyperparameters, path_parameters
 
-    (x_train, y_train), _, (x_test, y_test) = split()
+    (x_train, y_train), _, (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
     cells = space(x_train)
     started = time.perf_counter()
@@ -377,9 +378,9 @@ def main():
     # so that the machine's speed, which drifts by a third over an hour here, is the same
     # for both; first one untimed, which pays TensorFlow's one-time costs
     timed = [dict(zip(EDGES, order[i].split("|"))) for i in (0, len(order) // 2)]
-    train_one(timed[0])
-    references = []
     data = split()
+    train_one(timed[0], data)
+    references = []
     print(f"space: {len(truth)} cells; stand-alone test accuracy (mean of seeds "
           f"{', '.join(map(str, table_seeds()))}) {min(truth.values()):.3f} to "
           f"{max(truth.values()):.3f} (best {order[0]}); top 10 % from "
@@ -418,7 +419,7 @@ def main():
     for name, run in methods:
         taus, cells, ranks, costs, chosen[name] = [], [], [], [], []
         for seed in range(args.runs):
-            references.append(train_one(timed[len(references) % len(timed)])[1])
+            references.append(train_one(timed[len(references) % len(timed)], data)[1])
             keras.utils.set_random_seed(seed)  # each method from the same initial draws
             scores, derived, cost, top = run(seed, references[-1])
             if scores is not None:
