@@ -29,7 +29,8 @@ each edge's options (7, 4, 2), then the best of the 8 paths left; a shrunk super
 last trained on those paths alone, so it has no tau over the space. DARTS and GDAS
 derive their strongest operations: DARTS by default those whose removal costs its trained
 supernet the most validation accuracy (perturbation-based selection), "DARTS by weight"
-(the same supernets) and GDAS those of the largest architecture weight.
+(the same supernets) and GDAS those of the largest architecture weight; GDAS's supernet
+trains 1.2 times ``--epochs``, as the strategy's does.
 A second table replays how the strategies choose: they train their ``TOP_K`` best distinct
 candidates and keep the best, here the best by one stand-alone training from the table
 (its seed ``run`` mod the table's seeds), ranked among the other seeds' mean accuracies
@@ -250,17 +251,16 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds, referen
     Without shrinking, every path is also scored on the final supernet or its children
     for tau (measurement, not counted); a shrunk supernet was last trained on the paths
     left, so it gets no tau."""
-    import types
+    import keras
 
     from autoarch.oneshot.phase import distinct_paths, path_scorer, single_path_search
-    from autoarch.strategies.options import OPTIONS
+    from autoarch.strategies.oneshot import OneShot
 
     started = time.perf_counter()
     ctx = _context(data, epochs, seed)
-    options = types.SimpleNamespace(**{**OPTIONS["oneshot"], "search_trials": search_trials,
-                                       "few_shot_splits": int(few_shot > 0),
-                                       "few_shot_epochs": few_shot,
-                                       "shrink_rounds": shrink_rounds})
+    options = OneShot(search_trials=search_trials, few_shot_splits=int(few_shot > 0),
+                      few_shot_epochs=max(1, few_shot), shrink_rounds=shrink_rounds)
+    keras.utils.set_random_seed(seed)  # the run's draws, whatever building the oracle drew
     supernet, scorers, splits, _, ranked = single_path_search(options, ctx)
     seconds = time.perf_counter() - started
     top = [key(path) for path, _ in distinct_paths(supernet, ranked, TOP_K)[0]]
@@ -273,28 +273,28 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds, referen
 
 def gradient(data, epochs, sampling, seed, selection, reference):
     """Train a DARTS (``sampling="softmax"``) or GDAS (``"gumbel"``) supernet with the
-    strategy's own options and derive from it by ``selection`` ("perturbation" or
+    strategy's own options, for a search of ``epochs`` (GDAS's supernet trains more, as
+    the strategy's does), and derive from it by ``selection`` ("perturbation" or
     "weight"). Both selections of one ``(sampling, seed)`` share one training: the cost of
     each counts it (in the ``reference`` seconds of the run that trained it) and its own
     selection (in this run's)."""
-    import types
-
     import keras
 
     from autoarch.oneshot.phase import derived_paths, selection_strengths
-    from autoarch.strategies.options import OPTIONS
+    from autoarch.strategies.oneshot import Darts, Gdas
 
-    defaults = OPTIONS["darts" if sampling == "softmax" else "gdas"]  # the strategy's own
+    strategy = (Darts if sampling == "softmax" else Gdas)(selection=selection)
     if (sampling, seed) not in _TRAINED:
         keras.utils.set_random_seed(seed)
         started = time.perf_counter()
-        _TRAINED[sampling, seed] = (_bilevel(data, epochs, sampling, seed, defaults),
+        _TRAINED[sampling, seed] = (_bilevel(data, strategy.epochs_for(epochs), strategy,
+                                             seed),
                                     (time.perf_counter() - started) / reference)
     supernet, cost = _TRAINED[sampling, seed]
     started = time.perf_counter()
-    strengths = selection_strengths(supernet, types.SimpleNamespace(selection=selection),
+    strengths = selection_strengths(supernet, strategy,
                                     _context(data, epochs, seed))  # as the phase derives
-    top = derived_paths(supernet, TOP_K, defaults["max_skips"], strengths)[0]
+    top = derived_paths(supernet, TOP_K, strategy.max_skips, strengths)[0]
     cost += (time.perf_counter() - started) / reference
     return None, key(top[0]), cost, [key(p) for p in top]
 
@@ -318,20 +318,21 @@ def _context(data, epochs, seed):
 _TRAINED = {}
 
 
-def _bilevel(data, epochs, sampling, seed, defaults):
-    """A supernet trained by :mod:`autoarch.oneshot.bilevel` as the strategy trains it."""
+def _bilevel(data, epochs, strategy, seed):
+    """A supernet trained ``epochs`` by :mod:`autoarch.oneshot.bilevel` as ``strategy``
+    (``Darts`` or ``Gdas``) trains it."""
     from autoarch.oneshot import Supernet
     from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
 
     (x_train, y_train), (x_val, y_val), _ = data
-    supernet = Supernet(space(x_train), sampling=sampling)
+    supernet = Supernet(space(x_train), sampling=strategy.sampling)
     model = bilevel_model(supernet, supernet.model.optimizer,
-                          defaults["architecture_learning_rate"])
+                          strategy.architecture_learning_rate)
     mixed = [layer for layers in supernet.switches.values() for layer in layers]
-    callbacks = [Warmup(model, defaults["warmup_epochs"])]
-    if sampling == "gumbel":
-        callbacks.append(Temperature(mixed, defaults["temperature_start"],
-                                     defaults["temperature_end"], epochs))
+    callbacks = [Warmup(model, strategy.warmup_epochs)]
+    if strategy.sampling == "gumbel":
+        callbacks.append(Temperature(mixed, strategy.temperature_start,
+                                     strategy.temperature_end, epochs))
     train_bilevel(model, ({"input": x_train}, y_train), ({"input": x_val}, y_val), epochs,
                   BATCH, seed, callbacks=callbacks)
     return supernet
@@ -344,7 +345,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="train-space: the training seed")
     parser.add_argument("--epochs", type=int, default=EPOCHS,
-                        help="supernet epochs (DARTS, GDAS, one-shot)")
+                        help="the search's epochs: the supernets' (GDAS's: 1.2 times, as "
+                             "the strategy's)")
     parser.add_argument("--few-shot-epochs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3,
                         help="how many seeds (initial weights and draws) each method runs with")

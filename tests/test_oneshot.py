@@ -365,6 +365,27 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     assert [n["scored"] for n in notes if n["stage"] == "paths"] == [2] and 1 <= len(late) <= 2
 
 
+def test_gdas_trains_its_supernet_longer_than_the_search_unless_told(digits, tmp_path):
+    """GDAS trains a drawn operation only, so its supernet gets 1.2 times the search's
+    epochs (3 -> 4) where DARTS's gets the search's; ``supernet_epochs`` overrides both."""
+    from autoarch.engine.context import PhaseContext
+    from autoarch.strategies.oneshot import Darts, Gdas
+
+    x, y = digits
+    for strategy, expected in ((Gdas(top_k=1, seed=0), 4),
+                               (Darts(top_k=1, warmup_epochs=0, selection="weight", seed=0), 3),
+                               (Gdas(supernet_epochs=2, top_k=1, seed=0), 2)):
+        notes = []
+        run_phase(strategy, PhaseContext(
+            space=_space(CellBlock(num_nodes=2, stacks=1, filters=4, operations=SMALL_OPS), x),
+            train=({"input": x[:160]}, y[:160]), val=({"input": x[160:224]}, y[160:224]),
+            objective=("val_accuracy", "max"), epochs=3, batch_size=32, distribution="auto",
+            seed=0, directory=str(tmp_path / f"{strategy.name}{expected}"),
+            note=lambda event, **fields: notes.append(fields)))
+        epochs = [n["epoch"] for n in notes if n["stage"] == "architecture"]
+        assert epochs == list(range(1, expected + 1)), (strategy.name, epochs)
+
+
 def _small_cell_space(x):
     return _space(CellBlock(num_nodes=3, stacks=1, filters=8, operations=SMALL_OPS), x)
 

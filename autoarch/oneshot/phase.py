@@ -110,7 +110,7 @@ def single_path_search(strategy, ctx):
     weights: ``(supernet, scorers {split options: supernet or child}, split choices, the
     options left {choice: [option]}, [(path, score)] best first)``."""
     supernet = Supernet(ctx.space, strategy.fixed)
-    epochs = strategy.supernet_epochs or ctx.epochs
+    epochs = strategy.epochs_for(ctx.epochs)
     _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
     options = dict(supernet.choices)
     for round_ in range(1, strategy.shrink_rounds + 1):
@@ -367,7 +367,7 @@ def _gradient(strategy, ctx):
     supernet = Supernet(ctx.space, strategy.fixed, sampling=strategy.sampling)
     net = supernet.model
     model = bilevel_model(supernet, net.optimizer, strategy.architecture_learning_rate)
-    epochs = strategy.supernet_epochs or ctx.epochs
+    epochs = strategy.epochs_for(ctx.epochs)
     mixed = [layer for layers in supernet.switches.values() for layer in layers]
     optimizers = [(model.optimizer, model.network_variables),
                   (model.architecture_optimizer, [layer.logits for layer in mixed])]

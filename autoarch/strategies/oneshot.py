@@ -29,11 +29,17 @@ class SupernetStrategy(PhasedStrategy):
     #: None: single-path switches; "softmax" / "gumbel": mixed operations
     sampling = None
     phase = "oneshot"
+    #: the supernet's epochs as a multiple of the search's, where ``supernet_epochs`` is None
+    epoch_factor = 1.0
 
     def __init__(self, supernet_epochs=None, fixed=None, **kwargs):
         super().__init__(**kwargs)
         self.supernet_epochs = supernet_epochs
         self.fixed = dict(fixed or {})
+
+    def epochs_for(self, search_epochs):
+        """The supernet's epochs: ``supernet_epochs``, else the search's epochs scaled."""
+        return self.supernet_epochs or scaled_epochs(search_epochs, self.epoch_factor)
 
     def find_candidates(self, context):
         from autoarch.oneshot.phase import run_phase
@@ -100,12 +106,22 @@ class Gdas(Darts):
     ``temperature_start`` to ``temperature_end``. Its paths derive by weight: its
     supernet trained one drawn option per step, so all options mixed at once (what
     perturbation removes options from) is a network it never trained (0.16-0.18 validation
-    accuracy on the one-shot benchmark's digits, where DARTS's mix scores 0.94-0.99)."""
+    accuracy on the one-shot benchmark's digits, where DARTS's mix scores 0.94-0.99).
+    Unless ``supernet_epochs`` is given, its supernet trains 1.2 times the search's epochs
+    (12 for 10): an operation learns only in the steps that draw it, where DARTS trains
+    every operation every step (on the one-shot benchmark, 30 of 30 derived cells in the
+    space's top 10 % with 12 epochs, 25 with 10)."""
 
     name = "gdas"
     sampling = "gumbel"
+    epoch_factor = 1.2
 
     def __init__(self, temperature_start=5.0, temperature_end=0.5, warmup_epochs=0,
                  selection="weight", **kwargs):
         super().__init__(warmup_epochs=warmup_epochs, selection=selection, **kwargs)
         self.temperature_start, self.temperature_end = temperature_start, temperature_end
+
+
+def scaled_epochs(epochs, factor):
+    """``epochs`` times ``factor``, rounded, at least one."""
+    return max(1, round(epochs * factor))
