@@ -258,15 +258,16 @@ def one_shot(data, epochs, few_shot, search_trials, seed, shrink_rounds, referen
 
     started = time.perf_counter()
     ctx = _context(data, epochs, seed)
-    options = OneShot(search_trials=search_trials, few_shot_splits=int(few_shot > 0),
-                      few_shot_epochs=max(1, few_shot), shrink_rounds=shrink_rounds)
+    strategy = OneShot(search_trials=search_trials, few_shot_splits=int(few_shot > 0),
+                       few_shot_epochs=max(1, few_shot),  # (unused without splits)
+                       shrink_rounds=shrink_rounds)
     keras.utils.set_random_seed(seed)  # the run's draws, whatever building the oracle drew
-    supernet, scorers, splits, _, ranked = single_path_search(options, ctx)
+    supernet, scorers, splits, _, ranked = single_path_search(strategy, ctx)
     seconds = time.perf_counter() - started
     top = [key(path) for path, _ in distinct_paths(supernet, ranked, TOP_K)[0]]
     scores = None
     if not shrink_rounds:  # as the phase scores its paths
-        score = path_scorer(scorers, splits, options, ctx)
+        score = path_scorer(scorers, splits, strategy, ctx)
         scores = {key(path): score(path)["accuracy"] for path in all_paths()}
     return scores, key(ranked[0][0]), seconds / reference, top
 

@@ -38,8 +38,9 @@ class SupernetStrategy(PhasedStrategy):
         self.fixed = dict(fixed or {})
 
     def epochs_for(self, search_epochs):
-        """The supernet's epochs: ``supernet_epochs``, else the search's epochs scaled."""
-        return self.supernet_epochs or scaled_epochs(search_epochs, self.epoch_factor)
+        """The supernet's epochs: ``supernet_epochs``, else the search's times
+        ``epoch_factor``, rounded (at least one)."""
+        return self.supernet_epochs or max(1, round(search_epochs * self.epoch_factor))
 
     def find_candidates(self, context):
         from autoarch.oneshot.phase import run_phase
@@ -120,8 +121,3 @@ class Gdas(Darts):
                  selection="weight", **kwargs):
         super().__init__(warmup_epochs=warmup_epochs, selection=selection, **kwargs)
         self.temperature_start, self.temperature_end = temperature_start, temperature_end
-
-
-def scaled_epochs(epochs, factor):
-    """``epochs`` times ``factor``, rounded, at least one."""
-    return max(1, round(epochs * factor))
