@@ -323,19 +323,15 @@ def _bilevel(data, epochs, strategy, seed):
     """A supernet trained ``epochs`` by :mod:`autoarch.oneshot.bilevel` as ``strategy``
     (``Darts`` or ``Gdas``) trains it."""
     from autoarch.oneshot import Supernet
-    from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+    from autoarch.oneshot.bilevel import bilevel_model, schedule, train_bilevel
 
     (x_train, y_train), (x_val, y_val), _ = data
     supernet = Supernet(space(x_train), sampling=strategy.sampling)
     model = bilevel_model(supernet, supernet.model.optimizer,
                           strategy.architecture_learning_rate)
     mixed = [layer for layers in supernet.switches.values() for layer in layers]
-    callbacks = [Warmup(model, strategy.warmup_epochs)]
-    if strategy.sampling == "gumbel":
-        callbacks.append(Temperature(mixed, strategy.temperature_start,
-                                     strategy.temperature_end, epochs))
     train_bilevel(model, ({"input": x_train}, y_train), ({"input": x_val}, y_val), epochs,
-                  BATCH, seed, callbacks=callbacks)
+                  BATCH, seed, callbacks=schedule(model, mixed, strategy, epochs))
     return supernet
 
 

@@ -98,6 +98,16 @@ class Warmup(keras.callbacks.Callback):
         self.bilevel.architecture_updates.assign(epoch >= self.epochs)
 
 
+def schedule(model, mixed, strategy, epochs):
+    """A DARTS/GDAS ``strategy``'s schedule as callbacks for ``model``: its warm-up and,
+    for GDAS, the temperature of the ``mixed`` operations annealed over ``epochs``."""
+    callbacks = [Warmup(model, strategy.warmup_epochs)]
+    if strategy.sampling == "gumbel":
+        callbacks.append(Temperature(mixed, strategy.temperature_start,
+                                     strategy.temperature_end, epochs))
+    return callbacks
+
+
 def bilevel_model(supernet, optimizer, architecture_learning_rate):
     """A compiled :class:`Bilevel` for ``supernet``: its loss and metrics, ``optimizer`` for
     the network weights, Adam(beta_1=0.5) for the architecture weights, as in DARTS."""

@@ -26,7 +26,7 @@ from autoarch.engine import data as data_ops
 from autoarch.engine.runtime import distribution_strategy
 from autoarch.engine.trainer import Deadline
 from autoarch.files import write_json
-from autoarch.oneshot.bilevel import Temperature, Warmup, bilevel_model, train_bilevel
+from autoarch.oneshot.bilevel import bilevel_model, schedule, train_bilevel
 from autoarch.oneshot.checkpoint import Checkpoint, load_checkpoint
 from autoarch.oneshot.supernet import Supernet, fixed_hyperparameters
 
@@ -373,14 +373,10 @@ def _gradient(strategy, ctx):
                   (model.architecture_optimizer, [layer.logits for layer in mixed])]
     checkpoint = ctx.folder("supernet.npz")
     state = load_checkpoint(checkpoint, net, optimizers) or {"epochs_done": 0}
-    callbacks = [Warmup(model, strategy.warmup_epochs)]
-    if strategy.sampling == "gumbel":
-        callbacks.append(Temperature(mixed, strategy.temperature_start,
-                                     strategy.temperature_end, epochs))
-    callbacks += [Deadline(ctx.until(TRAINING_SHARE)),
-                  _epoch_notes(ctx, "architecture", lambda: {"weights": supernet.architecture()}),
-                  Checkpoint(checkpoint, net, optimizers,
-                             lambda epoch: {"epochs_done": epoch + 1})]
+    callbacks = schedule(model, mixed, strategy, epochs) + [
+        Deadline(ctx.until(TRAINING_SHARE)),
+        _epoch_notes(ctx, "architecture", lambda: {"weights": supernet.architecture()}),
+        Checkpoint(checkpoint, net, optimizers, lambda epoch: {"epochs_done": epoch + 1})]
     if state["epochs_done"] < epochs:
         train_bilevel(model, ctx.train, ctx.val, epochs, ctx.batch_size, ctx.seed,
                       initial_epoch=state["epochs_done"], callbacks=callbacks,
