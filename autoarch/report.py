@@ -198,7 +198,10 @@ def _supernet_phase(notes):
             "<li>" + html.escape(", ".join(f"{k}={v}" for k, v in (c["path"] or {}).items()))
             + ("" if c.get("score") is None else f" (inherited-weight score {c['score']:.4f})")
             + "</li>" for c in found)
-        parts.append(f"<p>Candidates trained from scratch, best first:</p><ol>{items}</ol>")
+        order = ": each choice's best option by the last round of shrinking's means, then " \
+            "the best paths on the supernet" if any(
+                n.get("means") for n in notes if n.get("stage") == "shrink") else ", best first"
+        parts.append(f"<p>Candidates trained from scratch{order}:</p><ol>{items}</ol>")
     return parts
 
 

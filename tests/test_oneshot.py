@@ -25,7 +25,7 @@ from autoarch.inputs import ImageInput, SequenceInput, SignalInput
 from autoarch.oneshot import Supernet
 from autoarch.oneshot.bilevel import Warmup, bilevel_model, train_bilevel
 from autoarch.oneshot.phase import (balanced_paths, few_shot_children, run_phase,
-                                    shrink_options, split_choices)
+                                    shrink_options, shrunk_path, split_choices)
 from autoarch.oneshot.supernet import _walk
 from autoarch.strategies.options import OPTIONS
 
@@ -348,6 +348,13 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
                 kept[name] == best[:-1] + ["conv3x3"]
     done = [n for n in notes if n["stage"] == "done"][0]
     assert done["shrunk"] == second and len(candidates) == 2
+    # the first candidate: each edge's best option by the last round's means, whatever
+    # its own score on the supernet the path search scored it on
+    last = rounds[-1]["means"]
+    assert done["top"][0]["path"] == {n: max(last[n], key=last[n].get) for n in CELL_EDGES}
+    assert done["top"][0]["path"] == shrunk_path(last, ("val_accuracy", "max"))
+    assert shrunk_path(last, ("val_loss", "min")) == {n: min(last[n], key=last[n].get)
+                                                     for n in CELL_EDGES}
     assert all(c[n] in second[n] for c in candidates for n in CELL_EDGES)
     assert [n["stage"] for n in notes if "epoch" in n] == ["supernet", "shrink_1", "shrink_2"]
     os.remove(tmp_path / "oneshot" / "candidates.json")  # as if killed before the phase ended
@@ -532,6 +539,8 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
         assert [n["round"] for n in notes if n["stage"] == "shrink"] == [1]
         left = done[0]["shrunk"]
         assert sorted(left) == sorted(CELL_EDGES) and all(len(v) == 2 for v in left.values())
+        means = [n for n in notes if n["stage"] == "shrink"][0]["means"]
+        assert done[0]["top"][0]["path"] == shrunk_path(means, ("val_accuracy", "max"))
         children = [n["stage"] for n in notes if n["stage"].startswith("few_shot_")]
         assert children == [f"few_shot_{SMALL_OPS.index(o)}" for o in left[CELL_EDGES[0]]]
         assert done[0]["few_shot_splits"] == [CELL_EDGES[0]]
@@ -544,9 +553,10 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
     page = open(clf.report(tmp_path / "report.html")).read()
     assert "Supernet phase" in page and "Candidates trained from scratch" in page
     if strategy == "oneshot":  # each round's options, kept and dropped, with their means
-        means = [n for n in notes if n["stage"] == "shrink"][0]["means"][CELL_EDGES[0]]
+        means = means[CELL_EDGES[0]]
         assert "Shrinking" in page and ", ".join(
             f"{o} ({means[o]:.4f})" for o in done[0]["shrunk"][CELL_EDGES[0]]) in page
+        assert "best option by the last round" in page
     if strategy != "oneshot":
         weights = [n for n in notes if n["stage"] == "architecture"][-1]["weights"]
         assert sorted(weights) == CELL_EDGES
