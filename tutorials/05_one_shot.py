@@ -54,8 +54,10 @@ directory = tempfile.mkdtemp(prefix="autoarch_one_shot_")
 #    then two, by the mean inherited-weight accuracy of the paths each is in (two rounds,
 #    the supernet trained a little more on what is left after each); score the paths left
 #    with its weights (2 x 2^3 = 16: each of them, at most 60 by evolution in a larger
-#    space); train from scratch the best two that build different models (a cell whose
-#    first edge is "none" builds the same model whatever its edge out of node 1 is).
+#    space); train from scratch two that build different models: first each choice's best
+#    option by the last round's means (steadier than any one path's score), then the best
+#    path (a cell whose first edge is "none" builds the same model whatever its edge out of
+#    node 1 is).
 #    signal_neighbours=False keeps the nearest-neighbours member out of the final model, so
 #    it is made of the searched cells alone.
 oneshot_dir = os.path.join(directory, "oneshot")
@@ -70,8 +72,9 @@ print(f"oneshot: test accuracy {clf.score(X_test, y_test):.4f}")
 with open(os.path.join(oneshot_dir, "oneshot", "candidates.json")) as handle:
     phase = json.load(handle)
 print(f"  operations left after shrinking: {phase['shrunk']}")
-for found in phase["top"]:
-    print(f"  supernet's pick (inherited-weight accuracy {found['score']:.3f}): {found['path']}")
+for found in phase["top"]:  # score: None for a path the path search did not score
+    score = "not scored" if found["score"] is None else f"{found['score']:.3f}"
+    print(f"  supernet's pick (inherited-weight accuracy {score}): {found['path']}")
 print(f"  passed over, building the model of a pick: {len(phase['same_model'])} path(s)")
 
 # 2. strategy="darts": every option mixed by the softmax of its weight; after training,
