@@ -200,7 +200,7 @@ def _supernet_phase(notes):
             + "</li>" for c in found)
         order = ": each choice's best option by the last round of shrinking's means, then " \
             "the best paths on the supernet" if any(
-                n.get("means") for n in notes if n.get("stage") == "shrink") else ", best first"
+                n.get("stage") == "shrunk_path" for n in notes) else ", best first"
         parts.append(f"<p>Candidates trained from scratch{order}:</p><ol>{items}</ol>")
     return parts
 

@@ -353,6 +353,7 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     last = rounds[-1]["means"]
     assert done["top"][0]["path"] == {n: max(last[n], key=last[n].get) for n in CELL_EDGES}
     assert done["top"][0]["path"] == shrunk_path(last, ("val_accuracy", "max"))
+    assert [n["path"] for n in notes if n["stage"] == "shrunk_path"] == [done["top"][0]["path"]]
     assert shrunk_path(last, ("val_loss", "min")) == {n: min(last[n], key=last[n].get)
                                                      for n in CELL_EDGES}
     assert all(c[n] in second[n] for c in candidates for n in CELL_EDGES)
@@ -360,7 +361,8 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     os.remove(tmp_path / "oneshot" / "candidates.json")  # as if killed before the phase ended
     notes.clear()
     assert run_phase(strategy, context()) == candidates
-    assert [n["stage"] for n in notes] == ["paths", "done"]  # nothing trained or scored again
+    # nothing trained or scored again
+    assert [n["stage"] for n in notes] == ["paths", "shrunk_path", "done"]
 
     # out of time from the start: one epoch (a training's least), a first round cut short
     # that ends the shrinking, and still top_k paths scored for the candidates
@@ -370,6 +372,17 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     assert [n["stage"] for n in notes if "epoch" in n] == ["supernet"]
     assert [(n["round"], n["scored"]) for n in notes if n["stage"] == "shrink"] == [(1, 0)]
     assert [n["scored"] for n in notes if n["stage"] == "paths"] == [2] and 1 <= len(late) <= 2
+
+    # a last round that scored a sample of its paths (20 of 27): its means are not paired,
+    # so the path search's best path comes first, as without shrinking
+    notes.clear()
+    run_phase(OneShot(supernet_epochs=1, shrink_epochs=1, shrink_samples=20, search_trials=8,
+                      top_k=2, seed=0), context(tmp_path / "sampled"))
+    assert [(n["round"], n["scored"]) for n in notes if n["stage"] == "shrink"] == [(1, 20),
+                                                                                    (2, 20)]
+    top = [n for n in notes if n["stage"] == "done"][0]["top"]
+    assert top[0]["score"] == max(c["score"] for c in top)
+    assert not [n for n in notes if n["stage"] == "shrunk_path"]
 
 
 def test_gdas_trains_its_supernet_longer_than_the_search_unless_told(digits, tmp_path):

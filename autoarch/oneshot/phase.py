@@ -109,8 +109,8 @@ def single_path_search(strategy, ctx):
     than two options left), split it (few-shot) and search its paths on inherited
     weights: ``(supernet, scorers {split options: supernet or child}, split choices, the
     options left {choice: [option]}, [(path, score)])``: the shrinking's own path first
-    (:func:`shrunk_path`; its score None where the search did not score it), then the
-    others best first."""
+    where the last round scored every path it had (:func:`shrunk_path`; its score None
+    where the search did not score it), then the others best first."""
     supernet = Supernet(ctx.space, strategy.fixed)
     epochs = strategy.epochs_for(ctx.epochs)
     _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
@@ -118,10 +118,11 @@ def single_path_search(strategy, ctx):
     for round_ in range(1, strategy.shrink_rounds + 1):
         if all(len(values) <= 2 for values in options.values()):
             break  # nothing left to drop
-        kept, round_means = _shrink_round(supernet, options, round_, strategy, ctx)
+        kept, round_means, scored = _shrink_round(supernet, options, round_, strategy, ctx)
         if kept == options:
             break  # cut short by the time: nothing dropped, nothing to train for
-        options, means = kept, round_means
+        means = round_means if scored == path_count(options) else {}
+        options = kept
         _train_supernet(supernet, ctx, f"shrink_{round_}", strategy.shrink_epochs,
                         ctx.seed + 1 + round_, options=options)
     splits = split_choices(options, strategy.few_shot_splits)
@@ -136,16 +137,19 @@ def single_path_search(strategy, ctx):
     if first is not None:
         score = next((s for p, s in ranked if p == first), None)
         ranked = [(first, score)] + [(p, s) for p, s in ranked if p != first]
+        ctx.note("supernet", stage="shrunk_path", path=first, score=score)
     return supernet, scorers, splits, options, ranked
 
 
 def shrunk_path(means, objective):
     """Each choice's best option by ``means`` ({choice: {option: mean score}}, those of the
-    last round of shrinking that dropped options), or None without them. The path search
-    after shrinking scores single paths of a supernet trained its last epochs on the few
-    paths left, and its best path leans on how those happen to fit together; the round's
-    means, each over many paths, are the steadier estimate (``docs/design.md``, "The
-    shrinking's own path")."""
+    last round of shrinking, where it scored every path it had), or None without them.
+    The path search after shrinking scores single paths of a supernet trained its last
+    epochs on the few paths left, and its best path leans on how those happen to fit
+    together. Over every path, each option's mean is over the same paths of the other
+    choices as its rivals', a paired comparison; over a sample, the other choices' draws
+    differ between options and move the means as much as options differ on an
+    under-trained supernet (``docs/design.md``, "The shrinking's own path")."""
     if not means:
         return None
     sign = 1 if _scored(objective)[1] == "max" else -1
@@ -155,13 +159,13 @@ def shrunk_path(means, objective):
 
 def _shrink_round(supernet, options, round_, strategy, ctx):
     """One round of shrinking, recorded in ``shrink_<round>.json`` (a resumed phase reads
-    it back): ``(the options kept, {choice: {option: mean score}})``, every option and no
-    means where the time ran out while scoring."""
+    it back): ``(the options kept, {choice: {option: mean score}}, paths scored)``, every
+    option and no means where the time ran out while scoring."""
     record = ctx.folder(f"shrink_{round_}.json")
     if os.path.exists(record):
         with open(record) as handle:
             done = json.load(handle)
-            return done["kept"], done["means"]
+            return done["kept"], done["means"], done["scored"]
     started = time.monotonic()
     score = path_scorer({(): supernet}, [], strategy, ctx)
     rng = np.random.default_rng([ctx.seed, round_])
@@ -171,7 +175,7 @@ def _shrink_round(supernet, options, round_, strategy, ctx):
     write_json(record, {"kept": kept, "means": means, "scored": scored})
     ctx.note("supernet", stage="shrink", round=round_, scored=scored, kept=kept, means=means,
              seconds=round(time.monotonic() - started, 2))
-    return kept, means
+    return kept, means, scored
 
 
 def shrink_options(options, score, objective, samples, rng, stop=lambda: False,
