@@ -26,12 +26,12 @@ supernet" and "few-shot supernets" are ``strategy: oneshot`` without shrinking
 the supernet (100; the cost counts them, the scoring of all 343 for tau is measurement).
 "One-shot" and "few-shot" are the strategy as it runs by default: two rounds of shrinking
 each edge's options (7, 4, 2), then the first candidate: each edge's best option by the
-last round's means; a shrunk supernet was last trained on the 8 paths left alone, so it has
-no tau over the space. DARTS and GDAS derive their strongest operations: DARTS by default
-those whose removal costs its trained supernet the most validation accuracy
-(perturbation-based selection), "DARTS by weight" (the same supernets) and GDAS those of
-the largest architecture weight; GDAS's supernet trains 1.2 times ``--epochs``, as the
-strategy's does.
+last round's means (over all 64 of its paths); a shrunk supernet was last trained on the 8
+paths left alone, so it has no tau over the space. DARTS and GDAS derive their strongest
+operations: DARTS by default those whose removal costs its trained supernet the most
+validation accuracy (perturbation-based selection), "DARTS by weight" (the same
+supernets) and GDAS those of the largest architecture weight; GDAS's supernet trains 1.2
+times ``--epochs``, as the strategy's does.
 A second table replays how the strategies choose: they train their ``TOP_K`` best distinct
 candidates and keep the best, here the best by one stand-alone training from the table
 (its seed ``run`` mod the table's seeds), ranked among the other seeds' mean accuracies

@@ -54,10 +54,10 @@ directory = tempfile.mkdtemp(prefix="autoarch_one_shot_")
 #    then two, by the mean inherited-weight accuracy of the paths each is in (two rounds,
 #    the supernet trained a little more on what is left after each); score the paths left
 #    with its weights (2 x 2^3 = 16: each of them, at most 60 by evolution in a larger
-#    space); train from scratch two that build different models: first each choice's best
-#    option by the last round's means (steadier than any one path's score), then the best
-#    path (a cell whose first edge is "none" builds the same model whatever its edge out of
-#    node 1 is).
+#    space); train from scratch two that build different models: the best paths, and
+#    first, where the last round scored every path it had (all 128 in a full run), each
+#    choice's best option by its means, steadier than any one path's score (a cell whose
+#    first edge is "none" builds the same model whatever its edge out of node 1 is).
 #    signal_neighbours=False keeps the nearest-neighbours member out of the final model, so
 #    it is made of the searched cells alone.
 oneshot_dir = os.path.join(directory, "oneshot")

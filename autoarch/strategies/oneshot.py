@@ -54,8 +54,9 @@ class OneShot(SupernetStrategy):
     choice's options by their paths' mean score and train the shrunk supernet
     ``shrink_epochs`` more; search its paths (``search``: any autoarch strategy,
     ``search_trials`` paths) scored with inherited weights after batch-norm recalibration
-    (on ``calibration_rows`` training rows), and train ``top_k`` from scratch: each
-    choice's best option by the last round's means, then the best paths found.
+    (on ``calibration_rows`` training rows), and train ``top_k`` from scratch: the best
+    paths found, and first, where the last round scored every path it had, each choice's
+    best option by its means.
     ``few_shot_splits`` > 0 splits the supernet on that many choices (those with the most
     options) into children, one per combination of their options, each starting from the
     parent's weights and training ``few_shot_epochs`` on its share of the paths."""
