@@ -148,8 +148,8 @@ def shrunk_path(means, objective):
     epochs on the few paths left, and its best path leans on how those happen to fit
     together. Over every path, each option's mean is over the same paths of the other
     choices as its rivals', a paired comparison; over a sample, the other choices' draws
-    differ between options and move the means as much as options differ on an
-    under-trained supernet (``docs/design.md``, "The shrinking's own path")."""
+    differ between options, and on an under-trained supernet that outweighed the options'
+    small differences (``docs/design.md``, "The shrinking's own path")."""
     if not means:
         return None
     sign = 1 if _scored(objective)[1] == "max" else -1
