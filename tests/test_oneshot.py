@@ -275,11 +275,14 @@ def test_shrinking_keeps_the_better_half_of_each_choices_options_by_their_mean_s
     lowest, _, _ = shrink_options(options, lambda p: {"loss": -score(p)["accuracy"]},
                                   ("val_loss", "min"), 100, rng)
     assert lowest == kept  # the loss, lowest first
+    # the shrinking's own path: each choice's best by its means, whatever the direction
+    assert shrunk_path(kept) == shrunk_path(lowest) == {"a": "q", "b": "v", "c": "x"}
     # an option with weights ("p", "t" on a; "w" on c) is kept in place of the weakest
     # where none would be; b had none, and "x" is kept on its mean
     guarded, _, _ = shrink_options(options, score, ("val_accuracy", "max"), 100, rng,
                                    weighted={"a": ["t", "p"], "c": ["w", "x"]})
     assert guarded == {"a": ["q", "r", "p"], "b": ["v", "u"], "c": ["x", "y"]}
+    assert shrunk_path(guarded) == shrunk_path(kept)  # the guard never displaces the best
     calls = []
     left, means, scored = shrink_options(options, lambda p: calls.append(p) or score(p),
                                          ("val_accuracy", "max"), 100, rng,
@@ -352,10 +355,8 @@ def test_a_shrinking_phase_halves_the_options_and_a_resumed_one_reads_its_rounds
     # its own score on the supernet the path search scored it on
     last = rounds[-1]["means"]
     assert done["top"][0]["path"] == {n: max(last[n], key=last[n].get) for n in CELL_EDGES}
-    assert done["top"][0]["path"] == shrunk_path(last, ("val_accuracy", "max"))
+    assert done["top"][0]["path"] == shrunk_path(second)
     assert [n["path"] for n in notes if n["stage"] == "shrunk_path"] == [done["top"][0]["path"]]
-    assert shrunk_path(last, ("val_loss", "min")) == {n: min(last[n], key=last[n].get)
-                                                     for n in CELL_EDGES}
     assert all(c[n] in second[n] for c in candidates for n in CELL_EDGES)
     assert [n["stage"] for n in notes if "epoch" in n] == ["supernet", "shrink_1", "shrink_2"]
     os.remove(tmp_path / "oneshot" / "candidates.json")  # as if killed before the phase ended
@@ -553,7 +554,8 @@ def test_a_tiny_one_shot_search_returns_a_model(digits, tmp_path, strategy, opti
         left = done[0]["shrunk"]
         assert sorted(left) == sorted(CELL_EDGES) and all(len(v) == 2 for v in left.values())
         means = [n for n in notes if n["stage"] == "shrink"][0]["means"]
-        assert done[0]["top"][0]["path"] == shrunk_path(means, ("val_accuracy", "max"))
+        assert done[0]["top"][0]["path"] == {n: max(means[n], key=means[n].get)
+                                             for n in CELL_EDGES}
         children = [n["stage"] for n in notes if n["stage"].startswith("few_shot_")]
         assert children == [f"few_shot_{SMALL_OPS.index(o)}" for o in left[CELL_EDGES[0]]]
         assert done[0]["few_shot_splits"] == [CELL_EDGES[0]]

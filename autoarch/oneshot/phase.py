@@ -114,14 +114,14 @@ def single_path_search(strategy, ctx):
     supernet = Supernet(ctx.space, strategy.fixed)
     epochs = strategy.epochs_for(ctx.epochs)
     _train_supernet(supernet, ctx, "supernet", epochs, ctx.seed)
-    options, means = dict(supernet.choices), {}
+    options, paired = dict(supernet.choices), False
     for round_ in range(1, strategy.shrink_rounds + 1):
         if all(len(values) <= 2 for values in options.values()):
             break  # nothing left to drop
-        kept, round_means, scored = _shrink_round(supernet, options, round_, strategy, ctx)
+        kept, scored = _shrink_round(supernet, options, round_, strategy, ctx)
         if kept == options:
             break  # cut short by the time: nothing dropped, nothing to train for
-        means = round_means if scored == path_count(options) else {}
+        paired = scored == path_count(options)  # every path of the round scored
         options = kept
         _train_supernet(supernet, ctx, f"shrink_{round_}", strategy.shrink_epochs,
                         ctx.seed + 1 + round_, options=options)
@@ -133,39 +133,37 @@ def single_path_search(strategy, ctx):
             strategy.few_shot_epochs, ctx.seed + 1, pinned, options)) \
         if splits else {(): supernet}
     ranked = search_paths(supernet, scorers, splits, strategy, ctx, options)
-    first = shrunk_path(means, ctx.objective)
-    if first is not None:
+    if paired:
+        first = shrunk_path(options)
         score = next((s for p, s in ranked if p == first), None)
         ranked = [(first, score)] + [(p, s) for p, s in ranked if p != first]
         ctx.note("supernet", stage="shrunk_path", path=first, score=score)
     return supernet, scorers, splits, options, ranked
 
 
-def shrunk_path(means, objective):
-    """Each choice's best option by ``means`` ({choice: {option: mean score}}, those of the
-    last round of shrinking, where it scored every path it had), or None without them.
-    The path search after shrinking scores single paths of a supernet trained its last
-    epochs on the few paths left, and its best path leans on how those happen to fit
-    together. Over every path, each option's mean is over the same paths of the other
-    choices as its rivals', a paired comparison; over a sample, the other choices' draws
-    differ between options, and on an under-trained supernet that outweighed the options'
-    small differences (``docs/design.md``, "The shrinking's own path")."""
-    if not means:
-        return None
-    sign = 1 if _scored(objective)[1] == "max" else -1
-    return {choice: max(values, key=lambda o: sign * values[o])
-            for choice, values in means.items()}
+def shrunk_path(kept):
+    """Each choice's best option by the means of the round of shrinking that kept ``kept``
+    ({choice: [option]}): the first it kept (:func:`shrink_options` keeps them best first,
+    and its guard only ever replaces the last). The phase takes it where that round, the
+    last, scored every path it had. The path search after shrinking scores single paths
+    of a supernet trained its last epochs on the few paths left, and its best path leans
+    on how those happen to fit together. Over every path, each option's mean is over the
+    same paths of the other choices as its rivals', a paired comparison; over a sample,
+    the other choices' draws differ between options, and on an under-trained supernet
+    that outweighed the options' small differences (``docs/design.md``, "The shrinking's
+    own path")."""
+    return {choice: values[0] for choice, values in kept.items()}
 
 
 def _shrink_round(supernet, options, round_, strategy, ctx):
     """One round of shrinking, recorded in ``shrink_<round>.json`` (a resumed phase reads
-    it back): ``(the options kept, {choice: {option: mean score}}, paths scored)``, every
-    option and no means where the time ran out while scoring."""
+    it back): ``(the options kept, best first, paths scored)``; every option where the
+    time ran out while scoring."""
     record = ctx.folder(f"shrink_{round_}.json")
     if os.path.exists(record):
         with open(record) as handle:
             done = json.load(handle)
-            return done["kept"], done["means"], done["scored"]
+            return done["kept"], done["scored"]
     started = time.monotonic()
     score = path_scorer({(): supernet}, [], strategy, ctx)
     rng = np.random.default_rng([ctx.seed, round_])
@@ -175,7 +173,7 @@ def _shrink_round(supernet, options, round_, strategy, ctx):
     write_json(record, {"kept": kept, "means": means, "scored": scored})
     ctx.note("supernet", stage="shrink", round=round_, scored=scored, kept=kept, means=means,
              seconds=round(time.monotonic() - started, 2))
-    return kept, means, scored
+    return kept, scored
 
 
 def shrink_options(options, score, objective, samples, rng, stop=lambda: False,
